@@ -1,0 +1,55 @@
+"""Callables the grader hands to student code, named so they can cross to the worker.
+
+A check never passes its own function to student code (law 4: only data crosses).
+Instead it names an entry of this catalogue with its data arguments bound:
+
+    f = catalogue.quadratic(A=A, b=b)        # a Bound entry: a name and data
+    student.numerical_gradient(f, x)         # the worker rebuilds f from its own copy
+
+A `Bound` is callable where it is made (in the student's own pytest, where there is no
+worker), and the worker rebuilds it from the name, so a student cannot swap the function.
+Entries take the student's arguments first and the bound data as keyword arguments.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ENTRIES: dict[str, Callable] = {}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A catalogue entry with its data arguments: callable, and plain data to send."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, *args):
+        return ENTRIES[self.name](*args, **self.kwargs)
+
+
+def catalogued(function: Callable) -> Callable[..., Bound]:
+    """Register `function`; the name it keeps becomes a factory of Bound entries."""
+    ENTRIES[function.__name__] = function
+
+    def bind(**kwargs) -> Bound:
+        return Bound(function.__name__, kwargs)
+
+    bind.__doc__ = function.__doc__
+    bind.__name__ = function.__name__
+    return bind
+
+
+@catalogued
+def quadratic(x, *, A, b):
+    """f(x) = 0.5 x^T A x - b^T x, a float, for x of shape (d,); its gradient is A x - b."""
+    return float(0.5 * x @ A @ x - b @ x)
+
+
+@catalogued
+def quadratic_gradient(x, *, A, b):
+    """The gradient A x - b of `quadratic`, float64 of shape (d,)."""
+    return A @ x - b

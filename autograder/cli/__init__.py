@@ -1,0 +1,51 @@
+"""The `autograder` command line: one module per verb, registered here."""
+
+import sys
+
+import click
+
+from autograder import console
+from autograder.errors import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Exercises and per-concept grading for the lecture "CNNs and key concepts"."""
+    ctx.obj = {"debug": debug}
+
+
+def _register() -> None:
+    from autograder.cli.build import build
+    from autograder.cli.grade import grade
+
+    cli.add_command(build)
+    cli.add_command(grade)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; expected problems are one line on stderr and exit 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        cli.main(args=args, prog_name="autograder", standalone_mode=False)
+    except UserError as problem:
+        console.error(str(problem))
+        return 2
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        console.error("interrupted")
+        return 130
+    except click.ClickException as problem:
+        console.error(problem.format_message().replace("\n", " "))
+        return 2
+    except Exception as unexpected:  # the one place that turns a grader bug into one line
+        if "--debug" in args:
+            raise
+        console.error(f"unexpected {type(unexpected).__name__}: {unexpected} (rerun with --debug for the traceback)")
+        return 1
+    return 0

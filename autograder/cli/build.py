@@ -1,0 +1,32 @@
+"""`autograder build`: make the stubs from the one source (law 1)."""
+
+import click
+
+from autograder import console
+from autograder.course import find_course_root
+from autograder.errors import UserError
+from autograder.generate.stubs import drifted_stubs, write_stubs
+
+
+@click.command(short_help="Regenerate exercises/ from solutions/")
+@click.option("--course-root", help="The course repository (default: this checkout).")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when a generated file has drifted.")
+def build(*, course_root: str | None, check: bool) -> None:
+    """Turn each solutions/<module>.py into exercises/<module>.py: every solution region
+    becomes `raise NotImplementedError()`, docstrings and hints are kept."""
+    course = find_course_root(course_root)
+    if not course.solutions.is_dir():
+        raise UserError(f"{course.solutions}: no reference code to build from")
+    if check:
+        drifted = drifted_stubs(course.solutions, course.exercises)
+        if drifted:
+            raise click.exceptions.Exit(_report_drift(drifted))
+        console.out("exercises/ is up to date with solutions/")
+        return
+    changed = write_stubs(course.solutions, course.exercises)
+    console.out(f"wrote {len(changed)} stub(s)" + "".join(f"\n  {p.relative_to(course.path)}" for p in changed))
+
+
+def _report_drift(drifted: list[str]) -> int:
+    console.error(f"exercises/ has drifted from solutions/: {', '.join(drifted)} (run `autograder build`)")
+    return 1

@@ -1,0 +1,108 @@
+"""The grader's own comparisons (law 4): exact types, then shape, then values in float64.
+
+Checks call these instead of `==` or `np.allclose` on a student's answer, so an answer
+that is not what the contract promises (an ndarray subclass, a list, a tensor, an object
+whose `__eq__` says yes) fails on its type before any value is compared. A failure raises
+`CheckFailed` with a message for the student; expected values are shown only in public
+checks (the plugin sets `REVEAL_EXPECTED` for each check).
+"""
+
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+
+from autograder.feedback import Mistake, answers_agree, recognise
+
+REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
+
+FORWARD_RTOL = 1e-7  # forward values against an oracle (CS231n's "good" bound)
+GRADIENT_RTOL = 1e-6  # gradients against autograd
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict, worded for the student."""
+
+
+def describe(value: Any) -> str:
+    """A short, value-free description of what a student returned."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"a {kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else f"a {kind.__name__}"
+
+
+def relative_error(got: Any, expected: Any) -> float:
+    """CS231n's max |got - expected| / max(1e-8, |got| + |expected|), in float64."""
+    got64 = np.asarray(got, dtype=np.float64)
+    expected64 = np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(got64 - expected64) / np.maximum(1e-8, np.abs(got64) + np.abs(expected64))
+    return float(np.max(error)) if error.size else 0.0
+
+
+def expect_float(got: Any, name: str) -> float:
+    """`got` as a float; fails unless it is exactly a float or numpy.float64."""
+    if type(got) not in (float, np.float64):
+        raise CheckFailed(f"{name} should return a float (a Python float or numpy.float64); it returned {describe(got)}.")
+    return float(got)
+
+
+def expect_int(got: Any, name: str) -> int:
+    """`got` as an int; fails unless it is exactly an int or a numpy integer (never a bool)."""
+    if type(got) is bool or not (type(got) is int or type(got) in (np.int64, np.int32)):
+        raise CheckFailed(f"{name} should return an int; it returned {describe(got)}.")
+    return int(got)
+
+
+def expect_array(got: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
+    """`got` as an ndarray; fails unless it is exactly numpy.ndarray of `dtype`."""
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"{name} should return a numpy.ndarray of {np.dtype(dtype)}; it returned {describe(got)}.")
+    if got.dtype != np.dtype(dtype):
+        raise CheckFailed(f"{name} should return {np.dtype(dtype)} values; it returned {got.dtype}.")
+    return got
+
+
+def expect_close(
+    got: Any,
+    expected: Any,
+    name: str,
+    *,
+    rtol: float = FORWARD_RTOL,
+    atol: float = 1e-12,
+    mistakes: Sequence[Mistake] = (),
+) -> None:
+    """Fail unless `got` has the type and shape of `expected` and matches it within tolerance.
+
+    `expected` is the oracle's float or float64 ndarray. Before a generic message, the
+    student's answer is compared with each of `mistakes`, so the feedback can name one.
+    """
+    if isinstance(expected, np.ndarray):
+        got_value = expect_array(got, name, dtype=expected.dtype)
+        if got_value.shape != expected.shape:
+            _fail_naming(got_value, mistakes, f"{name} returned shape {got_value.shape}", expected.shape)
+    else:
+        got_value = expect_float(got, name)
+    if answers_agree(got_value, expected, rtol, atol):
+        return
+    if not np.all(np.isfinite(np.asarray(got_value, dtype=np.float64))):
+        _fail_naming(got_value, mistakes, f"{name} returned nan or inf where the answer is finite", None)
+    error = relative_error(got_value, expected)
+    _fail_naming(got_value, mistakes, f"{name} differs from the lecture's definition (relative error {error:.1e})", expected)
+
+
+def expect_unchanged(before: np.ndarray, after: np.ndarray, name: str, argument: str) -> None:
+    """Fail when a student's function changed an input array in place."""
+    if not np.array_equal(before, after, equal_nan=True):
+        raise CheckFailed(f"{name} changed its input {argument} in place; work on a copy and leave inputs as they were.")
+
+
+def _fail_naming(got: Any, mistakes: Sequence[Mistake], message: str, expected: Any) -> None:
+    mistake = recognise(got, mistakes)
+    if mistake is not None:
+        raise CheckFailed(f"{message}: {mistake.explanation}")
+    if expected is not None and REVEAL_EXPECTED.get():
+        message += f"; expected {expected!r}"
+    raise CheckFailed(message + ".")

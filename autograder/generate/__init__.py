@@ -1,0 +1,1 @@
+"""Generation from the one source: stubs from `solutions/` (law 1)."""

@@ -1,0 +1,253 @@
+"""The pytest plugin that turns check files into per-concept grades (law 3).
+
+A check is a pytest test that carries `@pytest.mark.concept(id)` (usually as the module's
+`pytestmark`) and optionally `@pytest.mark.points(n)`, and reaches the code under test only
+through the `student` fixture; its seeded inputs come from the `rng` fixture. A check is
+hidden when its file sits in a folder named `hidden`.
+
+In a student's `pytest`, `student` is the imported exercise module (print and pdb work);
+a stub's NotImplementedError shows as *not attempted*, and the run ends with the
+per-concept table. When grading (`--grading`), `student` is a proxy to the sandboxed
+worker instead, so no student code runs in this process.
+"""
+
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder.compare import REVEAL_EXPECTED, CheckFailed
+from autograder.registry import COURSE_SALT, get_concept
+from autograder.report.model import CheckResult, build_report
+
+CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
+POINTS_HELP = "points(n): the check's weight within its concept (default 1)"
+TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit when grading (default 10 s)"
+SUBMISSION_HELP = "folder holding the exercise modules to check (default: exercises/ under the rootdir)"
+REPORT_HELP = "write the JSON report (schema 1) of the checks run to this file"
+STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
+SALT_HELP = "course salt for the hidden inputs' seeds"
+CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
+GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
+
+RESULTS = pytest.StashKey[dict]()
+SUBMISSION = pytest.StashKey[object]()
+STARTED = pytest.StashKey[float]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options and ini keys, each with one help text."""
+    group = parser.getgroup("autograder", "per-concept grading of exercise modules")
+    group.addoption("--submission", help=SUBMISSION_HELP)
+    group.addoption("--report-json", help=REPORT_HELP)
+    group.addoption("--student", help=STUDENT_HELP)
+    group.addoption("--course-salt", help=SALT_HELP)
+    group.addoption("--concept", action="append", default=[], dest="only_concepts", help=CONCEPTS_HELP)
+    group.addoption("--grading", action="store_true", help=GRADING_HELP)
+    parser.addini("submission", SUBMISSION_HELP)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers and make the submission this session checks."""
+    config.addinivalue_line("markers", CONCEPT_HELP)
+    config.addinivalue_line("markers", POINTS_HELP)
+    config.addinivalue_line("markers", TIME_LIMIT_HELP)
+    config.stash[RESULTS] = {}
+    config.stash[STARTED] = time.perf_counter()
+    config.stash[SUBMISSION] = _make_submission(config)
+
+
+def _make_submission(config: pytest.Config):
+    from autograder.submission import LocalSubmission
+
+    folder = config.getoption("submission") or config.getini("submission") or "exercises"
+    return LocalSubmission((config.rootpath / folder).resolve())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Validate every check's markers once, and keep only the concepts asked for."""
+    seen: dict[tuple[str, str], str] = {}
+    only = set(config.getoption("only_concepts"))
+    for concept_id in only:
+        get_concept(concept_id)
+    kept, dropped = [], []
+    for item in items:
+        concept_id = concept_of(item)
+        if concept_id is None:
+            kept.append(item)
+            continue
+        key = (concept_id, check_id(item))
+        if key in seen:
+            raise pytest.UsageError(f"check id {key[1]!r} of concept {key[0]!r} is used twice: {seen[key]} and {item.path}")
+        seen[key] = str(item.path)
+        points_of(item)
+        (kept if not only or concept_id in only else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def concept_of(item: pytest.Item) -> str | None:
+    """The concept id a check carries (validated against the registry), or None."""
+    marker = item.get_closest_marker("concept")
+    if marker is None:
+        return None
+    if len(marker.args) != 1:
+        raise pytest.UsageError(f"{item.nodeid}: write the marker as concept('<id>')")
+    return get_concept(marker.args[0]).id
+
+
+def points_of(item: pytest.Item) -> float:
+    """The check's relative weight from its points marker (default 1)."""
+    marker = item.get_closest_marker("points")
+    if marker is None:
+        return 1.0
+    value = marker.args[0] if marker.args else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise pytest.UsageError(f"{item.nodeid}: points marker needs a positive number, from marker, got {value!r}")
+    return float(value)
+
+
+def check_id(item: pytest.Item) -> str:
+    """The check's id in reports: its test name without the `test_` prefix."""
+    return item.name.removeprefix("test_")
+
+
+def visibility_of(item: pytest.Item) -> str:
+    """'hidden' for check files in a folder named `hidden`, else 'public'."""
+    return "hidden" if Path(item.path).parent.name == "hidden" else "public"
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest):
+    """The submission's module for this check's concept."""
+    concept_id = concept_of(request.node)
+    if concept_id is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses `student` but has no concept marker")
+    return request.config.stash[SUBMISSION].module(get_concept(concept_id).module)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A generator seeded by course salt, student and check (law 7): same run, same inputs."""
+    config = request.config
+    salt = config.getoption("course_salt") or COURSE_SALT
+    student_id = config.getoption("student") or ""
+    key = f"{salt}/{student_id}/{concept_of(request.node)}/{check_id(request.node)}"
+    return np.random.default_rng(zlib.crc32(key.encode("utf-8")))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Let the comparison helpers show expected values in public checks only."""
+    REVEAL_EXPECTED.set(visibility_of(item) == "public")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Turn each check's outcome into a CheckResult; show stubs as not attempted."""
+    report = yield
+    concept_id = concept_of(item)
+    if concept_id is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+        return report
+    status, feedback = classify(item, call)
+    item.config.stash[RESULTS][item.nodeid] = CheckResult(
+        concept=concept_id,
+        id=check_id(item),
+        visibility=visibility_of(item),
+        points=points_of(item),
+        status=status,
+        feedback=feedback,
+        description=_first_line(item.function.__doc__) if hasattr(item, "function") else "",
+    )
+    if status == "not_attempted":
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1], f"not attempted: {feedback}")
+    return report
+
+
+def classify(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
+    """(status, feedback) for one finished check phase.
+
+    Decision table: no exception -> passed; NotImplementedError -> not_attempted;
+    CheckFailed -> failed with its message; a bare assert -> failed (its text only in a
+    public check); an exception raised in student code -> error naming the function;
+    anything else -> error, never credit.
+    """
+    excinfo = call.excinfo
+    if excinfo is None:
+        return "passed", ""
+    hidden = visibility_of(item) == "hidden"
+    error = excinfo.value
+    if isinstance(error, NotImplementedError):
+        return "not_attempted", str(error) or "this exercise is still a stub"
+    if isinstance(error, CheckFailed):
+        return "failed", str(error)
+    student_frame = _student_frame(item, excinfo)
+    if student_frame is not None:
+        return "error", f"{student_frame} raised {type(error).__name__}: {_short(error)}"
+    if isinstance(error, AssertionError):
+        if hidden:
+            return "failed", "the result does not behave as the lecture defines."
+        return "failed", _short(error) or "an assertion of this check failed."
+    if hidden:
+        return "error", f"the check could not use your answer ({type(error).__name__})."
+    return "error", f"the check could not use your answer ({type(error).__name__}: {_short(error)})."
+
+
+def _student_frame(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str | None:
+    """The outermost function of the submission in the traceback, if student code raised."""
+    folder = getattr(item.config.stash[SUBMISSION], "folder", None)
+    if folder is None:
+        return None
+    for entry in excinfo.traceback:
+        if Path(entry.path).is_relative_to(folder):
+            name = entry.frame.code.name
+            return f"{Path(entry.path).stem}.py" if name == "<module>" else name
+    return None
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def _first_line(doc: str | None) -> str:
+    return doc.strip().splitlines()[0] if doc and doc.strip() else ""
+
+
+def session_report(config: pytest.Config) -> dict:
+    """The report of every check this session ran."""
+    submission = config.stash[SUBMISSION]
+    return build_report(
+        config.stash[RESULTS].values(),
+        submission=str(getattr(submission, "folder", submission)),
+        student=config.getoption("student"),
+        duration_s=time.perf_counter() - config.stash[STARTED],
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """End the run with the per-concept table, when any check ran."""
+    if not config.stash[RESULTS]:
+        return
+    from autograder.report.table import render_table
+
+    terminalreporter.section("per-concept results", sep="=")
+    width = min(shutil.get_terminal_size().columns, 120)
+    terminalreporter.write(render_table(session_report(config), color=terminalreporter.hasmarkup, width=width))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the JSON report when asked to."""
+    target = session.config.getoption("report_json")
+    complete = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    # A session that could not collect or run every check leaves no report: a missing
+    # report is a grader error, never a silently short grade.
+    if target and complete:
+        import json
+
+        Path(target).write_text(json.dumps(session_report(session.config), indent=2), encoding="utf-8")

@@ -1,0 +1,48 @@
+"""The concept registry (law 2): the one place that names the course's concepts.
+
+Reports, notebooks, summaries and the release all read `CONCEPTS`. A concept's id never
+changes once released; its weight is the most points its checks can add up to.
+"""
+
+from dataclasses import dataclass
+
+from autograder.errors import UserError
+
+COURSE_SALT = "cnns-and-key-concepts/2026"
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    title: str
+    module: str  # exercises/<module>.py and solutions/<module>.py
+    weight: float
+
+
+CONCEPTS = (
+    Concept("losses", "Loss functions", "losses", 10.0),
+    Concept("gradient_descent", "Linear regression and gradient descent", "gradient_descent", 10.0),
+    Concept("nonlinearities", "Nonlinearities", "nonlinearities", 10.0),
+    Concept("backprop", "Backpropagation", "backprop", 10.0),
+    Concept("convolution", "Convolution arithmetic", "convolution", 10.0),
+    Concept("parameters", "Counting parameters", "parameters", 10.0),
+    Concept("pooling", "Pooling, invariance and equivariance", "pooling", 10.0),
+    Concept("receptive_fields", "Receptive fields", "receptive_fields", 10.0),
+    Concept("architectures", "CNN architectures for audio", "architectures", 10.0),
+)
+
+_BY_ID = {concept.id: concept for concept in CONCEPTS}
+
+
+def get_concept(concept_id: str) -> Concept:
+    """The concept with this id; raises UserError naming the known ids otherwise."""
+    try:
+        return _BY_ID[concept_id]
+    except KeyError:
+        known = ", ".join(_BY_ID)
+        raise UserError(f"unknown concept {concept_id!r} (known: {known})") from None
+
+
+def exercise_modules() -> list[str]:
+    """The module names a submission may hold, in course order."""
+    return [concept.module for concept in CONCEPTS]

@@ -1,0 +1,86 @@
+"""Check results and the report of schema version 1 (`../shared/design.md`).
+
+A check's points are relative within its concept; the report scales them so a concept's
+checks add up to its registry weight. Every concept of the registry is listed, those
+with no checks yet with a max_score of 0.
+"""
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from autograder.registry import CONCEPTS, Concept
+
+SCHEMA_VERSION = 1
+STATUSES = ("passed", "failed", "error", "not_attempted", "timeout", "crashed")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    concept: str
+    id: str
+    visibility: str  # "public" or "hidden"
+    points: float  # relative weight within the concept, from the points marker
+    status: str  # one of STATUSES
+    feedback: str  # for the student; empty when passed
+    description: str = ""  # what the check looks at, from its docstring
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def build_report(
+    results: Iterable[CheckResult],
+    *,
+    submission: str,
+    student: str | None,
+    duration_s: float,
+    concepts: Iterable[Concept] = CONCEPTS,
+) -> dict:
+    """The report dict: every concept, every check, scores scaled to concept weights."""
+    by_concept: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_concept.setdefault(result.concept, []).append(result)
+    concept_entries = [_concept_entry(concept, by_concept.get(concept.id, [])) for concept in concepts]
+    return {
+        "schema": SCHEMA_VERSION,
+        "submission": submission,
+        "student": student,
+        "score": round(sum(c["score"] for c in concept_entries), 6),
+        "max_score": round(sum(c["max_score"] for c in concept_entries), 6),
+        "duration_s": round(duration_s, 3),
+        "concepts": concept_entries,
+    }
+
+
+def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:
+    total_points = sum(r.points for r in results)
+    checks = []
+    for result in results:
+        max_points = round(concept.weight * result.points / total_points, 6)
+        checks.append(
+            {
+                "id": result.id,
+                "visibility": result.visibility,
+                "points": max_points if result.status == "passed" else 0.0,
+                "max_points": max_points,
+                "status": result.status,
+                "feedback": result.feedback,
+                "description": result.description,
+            }
+        )
+    return {
+        "id": concept.id,
+        "title": concept.title,
+        "score": round(sum(c["points"] for c in checks), 6),
+        "max_score": concept.weight if checks else 0.0,
+        "checks": checks,
+    }
+
+
+def count_statuses(report: dict) -> dict[str, int]:
+    """How many checks of the whole report have each status."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for concept in report["concepts"]:
+        for check in concept["checks"]:
+            counts[check["status"]] += 1
+    return counts

@@ -1,0 +1,73 @@
+"""The terminal view of a report: one row per concept, then what to look at next."""
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+STATUS_STYLE = {
+    "passed": "green",
+    "failed": "red",
+    "error": "red",
+    "timeout": "magenta",
+    "crashed": "magenta",
+    "not_attempted": "dim",
+}
+
+
+def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
+    """The report as a table of concepts and a list of next steps, as terminal text."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None, width=width)
+    console.print(_concept_table(report))
+    next_steps = _next_steps(report)
+    if next_steps:
+        console.print(Text("What to look at next", style="bold"))
+        for concept_title, check_id, feedback in next_steps:
+            console.print(Text.assemble("  ", (f"{concept_title}", "bold"), f" ({check_id}): ", feedback))
+    return buffer.getvalue()
+
+
+def _concept_table(report: dict) -> Table:
+    table = Table(title=f"Per-concept results: {report['submission']}", title_justify="left")
+    table.add_column("Concept")
+    table.add_column("Passed", justify="right")
+    table.add_column("Failed", justify="right")
+    table.add_column("Not attempted", justify="right")
+    table.add_column("Points", justify="right")
+    for concept in report["concepts"]:
+        checks = concept["checks"]
+        passed = sum(c["status"] == "passed" for c in checks)
+        not_attempted = sum(c["status"] == "not_attempted" for c in checks)
+        failed = len(checks) - passed - not_attempted
+        if not checks:
+            row_style = "dim"
+        elif passed == len(checks):
+            row_style = "green"
+        elif not_attempted == len(checks):
+            row_style = "dim"
+        else:
+            row_style = "yellow"
+        table.add_row(
+            concept["title"],
+            f"{passed}/{len(checks)}" if checks else "no checks yet",
+            Text(str(failed), style="red" if failed else ""),
+            str(not_attempted),
+            f"{concept['score']:g} / {concept['max_score']:g}",
+            style=row_style,
+        )
+    table.add_section()
+    table.add_row("Total", "", "", "", f"{report['score']:g} / {report['max_score']:g}", style="bold")
+    return table
+
+
+def _next_steps(report: dict) -> list[tuple[str, str, str]]:
+    """The first failing check of each concept, with its feedback."""
+    steps = []
+    for concept in report["concepts"]:
+        for check in concept["checks"]:
+            if check["status"] not in ("passed", "not_attempted"):
+                steps.append((concept["title"], check["id"], check["feedback"]))
+                break
+    return steps

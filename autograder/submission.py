@@ -1,0 +1,73 @@
+"""Find and load a submission's exercise modules in this process (the student's loop).
+
+In the student's own `pytest` the `student` fixture is the imported module itself, so
+print and pdb work. The grader never uses this: it reaches student code through the
+sandboxed worker (`autograder.worker`).
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from autograder.errors import UserError
+from autograder.registry import exercise_modules
+
+
+def find_exercise_dir(path: Path) -> Path:
+    """The folder holding the exercise modules: `path` itself or its `exercises/`.
+
+    Raises UserError for a missing path or one with no exercise module.
+    """
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise UserError(f"{path}: not a folder (give a student repository or a folder of exercise modules)")
+    for candidate in (path, path / "exercises"):
+        if any((candidate / f"{module}.py").is_file() for module in exercise_modules()):
+            return candidate
+    expected = ", ".join(f"{m}.py" for m in exercise_modules()[:3])
+    raise UserError(f"{path}: no exercise modules found (expected {expected}, ... here or in exercises/)")
+
+
+class ModuleNotAttempted(NotImplementedError):
+    """The submission has no file for this module."""
+
+
+class StudentModule:
+    """A submission module; a missing function reads as a clear AttributeError."""
+
+    def __init__(self, module: ModuleType):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            raise AttributeError(f"{self._module.__name__}.py has no {name!r}; keep the names the exercise gives") from None
+
+
+class LocalSubmission:
+    """Imports exercise modules from one folder, once each, into this process."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._modules: dict[str, StudentModule] = {}
+
+    def module(self, name: str) -> StudentModule:
+        if name not in self._modules:
+            self._modules[name] = StudentModule(self._import(name))
+        return self._modules[name]
+
+    def _import(self, name: str) -> ModuleType:
+        path = self.folder / f"{name}.py"
+        if not path.is_file():
+            raise ModuleNotAttempted(f"{name}.py is missing from the submission")
+        # The folder goes first on sys.path so a student's own helper modules import.
+        if str(self.folder) not in sys.path:
+            sys.path.insert(0, str(self.folder))
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module

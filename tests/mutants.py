@@ -1,0 +1,40 @@
+"""Planted mistakes: a copy of the reference code with one function redefined, graded."""
+
+import shutil
+import textwrap
+from pathlib import Path
+
+from autograder.course import find_course_root
+from autograder.grading.run import grade_submission
+
+COURSE = find_course_root()
+
+
+def make_mutant(folder: Path, module: str, replacement: str) -> Path:
+    """Copy solutions/ into `folder` and append `replacement` (a redefinition) to `module`."""
+    submission = folder / "submission"
+    shutil.copytree(COURSE.solutions, submission)
+    target = submission / f"{module}.py"
+    target.write_text(target.read_text() + "\n\n" + textwrap.dedent(replacement), encoding="utf-8")
+    return submission
+
+
+def grade_mutant(folder: Path, concept: str, module: str, replacement: str) -> dict:
+    """The report of the reference with one planted mistake, for one concept."""
+    submission = make_mutant(folder, module, replacement)
+    return grade_submission(submission, COURSE, student="mutant", concepts=(concept,))
+
+
+def checks_by_id(report: dict, concept: str) -> dict[str, dict]:
+    entry = next(c for c in report["concepts"] if c["id"] == concept)
+    return {check["id"]: check for check in entry["checks"]}
+
+
+def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: str) -> None:
+    """The mistake fails exactly the `broken` checks, each naming it, and passes the rest."""
+    checks = checks_by_id(report, concept)
+    failed = {check_id for check_id, check in checks.items() if check["status"] != "passed"}
+    assert failed == broken, f"failed {sorted(failed)}, expected {sorted(broken)}"
+    for check_id in broken:
+        feedback = checks[check_id]["feedback"]
+        assert named in feedback, f"{check_id}: {feedback!r} does not name {named!r}"
