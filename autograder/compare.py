@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograder.feedback import Mistake, answers_agree, recognise
+from autograder.worker.handles import Handle
 
 REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
 
@@ -28,6 +29,8 @@ class CheckFailed(AssertionError):
 def describe(value: Any) -> str:
     """A short, value-free description of what a student returned."""
     kind = type(value)
+    if kind is Handle:
+        return f"an object of type {value.student_type}"
     if kind is np.ndarray:
         return f"a {value.dtype} array of shape {value.shape}"
     return f"a {kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else f"a {kind.__name__}"

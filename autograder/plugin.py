@@ -21,6 +21,7 @@ import pytest
 
 from autograder.compare import REVEAL_EXPECTED, CheckFailed
 from autograder.registry import COURSE_SALT, get_concept
+from autograder.worker.errors import StudentCodeFailed
 from autograder.report.model import CheckResult, build_report
 
 CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
@@ -32,6 +33,8 @@ STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
 SALT_HELP = "course salt for the hidden inputs' seeds"
 CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
 GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
+
+DEFAULT_TIME_LIMIT_S = 10.0
 
 RESULTS = pytest.StashKey[dict]()
 SUBMISSION = pytest.StashKey[object]()
@@ -61,10 +64,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _make_submission(config: pytest.Config):
+    folder = (config.rootpath / (config.getoption("submission") or config.getini("submission") or "exercises")).resolve()
+    if config.getoption("grading"):
+        from autograder.worker.sandbox import SandboxedSubmission
+
+        return SandboxedSubmission(folder)
     from autograder.submission import LocalSubmission
 
-    folder = config.getoption("submission") or config.getini("submission") or "exercises"
-    return LocalSubmission((config.rootpath / folder).resolve())
+    return LocalSubmission(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the workers and remove the sandbox's copy of the submission."""
+    submission = config.stash.get(SUBMISSION, None)
+    if hasattr(submission, "close"):
+        submission.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -84,6 +98,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"check id {key[1]!r} of concept {key[0]!r} is used twice: {seen[key]} and {item.path}")
         seen[key] = str(item.path)
         points_of(item)
+        time_limit_of(item)
         (kept if not only or concept_id in only else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -142,8 +157,22 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Let the comparison helpers show expected values in public checks only."""
+    """Start the check's clock; let comparisons show expected values in public checks only."""
     REVEAL_EXPECTED.set(visibility_of(item) == "public")
+    submission = item.config.stash[SUBMISSION]
+    if hasattr(submission, "start_check") and concept_of(item) is not None:
+        submission.start_check(time_limit_of(item))
+
+
+def time_limit_of(item: pytest.Item) -> float:
+    """The check's time limit in seconds, from its time_limit marker (default 10)."""
+    marker = item.get_closest_marker("time_limit")
+    if marker is None:
+        return DEFAULT_TIME_LIMIT_S
+    value = marker.args[0] if marker.args else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise pytest.UsageError(f"{item.nodeid}: time_limit marker needs a positive number of seconds, from marker, got {value!r}")
+    return float(value)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -173,7 +202,8 @@ def classify(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
     """(status, feedback) for one finished check phase.
 
     Decision table: no exception -> passed; NotImplementedError -> not_attempted;
-    CheckFailed -> failed with its message; a bare assert -> failed (its text only in a
+    CheckFailed -> failed with its message; student code that raised, timed out or
+    crashed in the worker -> error, timeout or crashed with its label; a bare assert -> failed (its text only in a
     public check); an exception raised in student code -> error naming the function;
     anything else -> error, never credit.
     """
@@ -186,6 +216,8 @@ def classify(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
         return "not_attempted", str(error) or "this exercise is still a stub"
     if isinstance(error, CheckFailed):
         return "failed", str(error)
+    if isinstance(error, StudentCodeFailed):
+        return error.status, str(error)
     student_frame = _student_frame(item, excinfo)
     if student_frame is not None:
         return "error", f"{student_frame} raised {type(error).__name__}: {_short(error)}"

@@ -1,0 +1,166 @@
+"""Plain data across the pipe (law 4): JSON for the tree, `.npy` bytes for arrays.
+
+Nothing is pickled. A value is data only when its type is exactly one of: None, bool, int,
+float, str, numpy.float64/int64/bool_, numpy.ndarray of a numeric or bool dtype, torch.Tensor
+(sent as its values), and lists, tuples and dicts of those. Anything else (an
+ndarray subclass, a tensor-like object, a student's class) becomes a handle: an id in the
+worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
+
+A message is `8-byte header length | JSON header | (8-byte length | blob)*`.
+"""
+
+import io
+import json
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.catalogue import Bound
+
+LENGTH = struct.Struct("<Q")
+NUMERIC_KINDS = set("biuf")  # bool, int, unsigned, float: no object or string arrays
+
+
+class Tagged:
+    """Keys that mark a JSON object as something other than a dict."""
+
+    ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8 = (
+        "__ndarray__", "__tensor__", "__tuple__", "__dict__", "__handle__", "__catalogue__", "__f64__", "__i64__", "__b8__",
+    )  # fmt: skip
+
+
+def pack(tree: Any, blobs: list[bytes]) -> bytes:
+    header = json.dumps(tree, allow_nan=True).encode("utf-8")
+    parts = [LENGTH.pack(len(header)), header]
+    for blob in blobs:
+        parts += [LENGTH.pack(len(blob)), blob]
+    return b"".join(parts)
+
+
+def unpack(message: bytes) -> tuple[Any, list[bytes]]:
+    (header_length,) = LENGTH.unpack_from(message, 0)
+    offset = LENGTH.size + header_length
+    tree = json.loads(message[LENGTH.size : offset])
+    blobs = []
+    while offset < len(message):
+        (length,) = LENGTH.unpack_from(message, offset)
+        offset += LENGTH.size
+        blobs.append(message[offset : offset + length])
+        offset += length
+    return tree, blobs
+
+
+def array_to_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def array_from_bytes(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+class Encoder:
+    """Turns a value into (tree, blobs). `on_other` decides what a non-data value becomes
+    (the worker stores it and returns a handle tag; the grader refuses it)."""
+
+    def __init__(self, on_other: Callable[[Any], Any]):
+        self.on_other = on_other
+        self.blobs: list[bytes] = []
+
+    def encode(self, value: Any) -> Any:
+        kind = type(value)
+        if value is None or kind in (bool, int, str):
+            return value
+        if kind is float:
+            return value
+        if kind is np.float64:
+            return {Tagged.F64: float(value)}
+        if kind is np.int64:
+            return {Tagged.I64: int(value)}
+        if kind is np.bool_:
+            return {Tagged.B8: bool(value)}
+        if kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+            return {Tagged.ARRAY: self._blob(array_to_bytes(value))}
+        if kind in (list, tuple):
+            items = [self.encode(item) for item in value]
+            return items if kind is list else {Tagged.TUPLE: items}
+        if kind is dict:
+            return {Tagged.DICT: [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        if kind is Bound:
+            return {Tagged.CATALOGUE: value.name, "kwargs": self.encode(value.kwargs)}
+        tensor = _tensor_values(value)
+        if tensor is not None:
+            return {Tagged.TENSOR: self._blob(array_to_bytes(tensor))}
+        return self.on_other(value)
+
+    def _blob(self, blob: bytes) -> int:
+        self.blobs.append(blob)
+        return len(self.blobs) - 1
+
+
+def _tensor_values(value: Any) -> np.ndarray | None:
+    """A tensor's values as a fresh ndarray, read with torch's own base methods so a
+    subclass cannot change what is sent; None when `value` is not a numeric tensor."""
+    torch = _torch_if_loaded()
+    if torch is None or not isinstance(value, torch.Tensor):
+        return None
+    try:
+        values = torch.Tensor.numpy(torch.Tensor.cpu(torch.Tensor.detach(value)))
+    except (TypeError, RuntimeError):
+        return None
+    return np.array(values, copy=True) if values.dtype.kind in NUMERIC_KINDS else None
+
+
+def _torch_if_loaded():
+    import sys
+
+    return sys.modules.get("torch")
+
+
+class Decoder:
+    """Turns (tree, blobs) back into values; `on_tag(tag, body)` resolves a handle tag (body:
+    the tag's JSON object) or a catalogue tag (body: {"name", "kwargs"} with kwargs decoded)."""
+
+    def __init__(self, blobs: list[bytes], on_tag: Callable[[str, Any], Any]):
+        self.blobs = blobs
+        self.on_tag = on_tag
+
+    def decode(self, tree: Any) -> Any:
+        if isinstance(tree, list):
+            return [self.decode(item) for item in tree]
+        if not isinstance(tree, dict):
+            return tree
+        (tag, body), *_ = tree.items()
+        if tag == Tagged.F64:
+            return np.float64(body)
+        if tag == Tagged.I64:
+            return np.int64(body)
+        if tag == Tagged.B8:
+            return np.bool_(body)
+        if tag == Tagged.ARRAY:
+            return array_from_bytes(self.blobs[body])
+        if tag == Tagged.TENSOR:
+            import torch
+
+            return torch.from_numpy(array_from_bytes(self.blobs[body]))
+        if tag == Tagged.TUPLE:
+            return tuple(self.decode(item) for item in body)
+        if tag == Tagged.DICT:
+            return {self.decode(k): self.decode(v) for k, v in body}
+        if tag == Tagged.CATALOGUE:
+            return self.on_tag(tag, {"name": body, "kwargs": self.decode(tree["kwargs"])})
+        return self.on_tag(tag, tree)
+
+
+def encode_message(payload: Any, on_other: Callable[[Any], Any]) -> bytes:
+    encoder = Encoder(on_other)
+    tree = encoder.encode(payload)
+    return pack(tree, encoder.blobs)
+
+
+def decode_message(message: bytes, on_tag: Callable[[str, Any], Any]) -> Any:
+    tree, blobs = unpack(message)
+    return Decoder(blobs, on_tag).decode(tree)
