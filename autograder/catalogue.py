@@ -53,3 +53,15 @@ def quadratic(x, *, A, b):
 def quadratic_gradient(x, *, A, b):
     """The gradient A x - b of `quadratic`, float64 of shape (d,)."""
     return A @ x - b
+
+
+@catalogued
+def least_squares_gradient(beta, *, X, y):
+    """The gradient 2 / N * X^T (X beta - y) of the mean squared error of a linear model."""
+    return 2.0 / len(y) * (X.T @ (X @ beta - y))
+
+
+@catalogued
+def sine_sum(x, *, w):
+    """f(x) = sum(sin(w * x)), a float, for x of any shape; its gradient is w * cos(w * x)."""
+    return float(np.sum(np.sin(w * x)))

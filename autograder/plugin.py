@@ -150,9 +150,13 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by course salt, student and check (law 7): same run, same inputs."""
     config = request.config
     salt = config.getoption("course_salt") or COURSE_SALT
-    student_id = config.getoption("student") or ""
-    key = f"{salt}/{student_id}/{concept_of(request.node)}/{check_id(request.node)}"
-    return np.random.default_rng(zlib.crc32(key.encode("utf-8")))
+    seed = hidden_seed(salt, config.getoption("student") or "", concept_of(request.node), check_id(request.node))
+    return np.random.default_rng(seed)
+
+
+def hidden_seed(salt: str, student: str, concept: str, check: str) -> int:
+    """A stable 32-bit seed (crc32, not hash(): the same in every process) for one check."""
+    return zlib.crc32(f"{salt}/{student}/{concept}/{check}".encode("utf-8"))
 
 
 @pytest.hookimpl(tryfirst=True)

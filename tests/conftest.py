@@ -1,6 +1,25 @@
-"""The project's own tests: helpers in this folder import as plain modules."""
+"""The project's own tests. Helpers in this folder import as plain modules."""
 
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+from autograder.course import find_course_root  # noqa: E402
+from autograder.grading.run import grade_submission  # noqa: E402
+
+COURSE = find_course_root()
+
+
+@pytest.fixture(scope="session")
+def reference_report() -> dict:
+    """The report of solutions/ with every public and hidden check."""
+    return grade_submission(COURSE.solutions, COURSE, student="reference")
+
+
+@pytest.fixture(scope="session")
+def stub_report() -> dict:
+    """The report of the generated stubs in exercises/."""
+    return grade_submission(COURSE.exercises, COURSE, student="stubs")

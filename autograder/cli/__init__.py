@@ -31,12 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; expected problems are one line on stderr and exit 2."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="autograder", standalone_mode=False)
+        # Without standalone mode click returns the code of a deliberate exit.
+        code = cli.main(args=args, prog_name="autograder", standalone_mode=False)
     except UserError as problem:
         console.error(str(problem))
         return 2
-    except click.exceptions.Exit as done:
-        return done.exit_code
     except click.exceptions.Abort:
         console.error("interrupted")
         return 130
@@ -48,4 +47,4 @@ def main(argv: list[str] | None = None) -> int:
             raise
         console.error(f"unexpected {type(unexpected).__name__}: {unexpected} (rerun with --debug for the traceback)")
         return 1
-    return 0
+    return code if isinstance(code, int) else 0

@@ -1,6 +1,7 @@
 """The terminal view of a report: one row per concept, then what to look at next."""
 
 import io
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +31,7 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
 
 
 def _concept_table(report: dict) -> Table:
-    table = Table(title=f"Per-concept results: {report['submission']}", title_justify="left")
+    table = Table(title=f"Per-concept results: {_short_path(report['submission'])}", title_justify="left")
     table.add_column("Concept")
     table.add_column("Passed", justify="right")
     table.add_column("Failed", justify="right")
@@ -60,6 +61,15 @@ def _concept_table(report: dict) -> Table:
     table.add_section()
     table.add_row("Total", "", "", "", f"{report['score']:g} / {report['max_score']:g}", style="bold")
     return table
+
+
+def _short_path(submission: str) -> str:
+    """The submission relative to the working directory when it is below it."""
+    path = Path(submission)
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return submission
 
 
 def _next_steps(report: dict) -> list[tuple[str, str, str]]:

@@ -1,0 +1,133 @@
+"""Synthetic least-bittern recordings, as the spectrograms of the lecture's example.
+
+The least bittern's "coo" is about 0.5 s long and lies between 500 and 600 Hz. Each clip
+here is 1 s of audio at 44.1 kHz: white background noise at a random level, a few
+other birds (tones and chirps outside the call's band, and short blips inside it, which
+are too short to be a coo), and, in half of the clips, one coo gliding down through
+500-600 Hz. The clip becomes a spectrogram with the lecture's settings (frame 1024, hop
+512, Hann window, centred frames), of which the lowest N_BINS bins (0-1335 Hz) are kept.
+
+Values are log10(power / noise floor): 0 where a bin holds as much energy as the
+white-noise floor, 1 for ten times (+10 dB) more. The same seed always gives the same
+clips, so checks and students can draw the same kind of data with their own seeds.
+"""
+
+import numpy as np
+
+SAMPLE_RATE = 44_100  # Hz
+N_FFT = 1024  # samples per frame: 43.07 Hz per bin
+HOP_LENGTH = 512  # samples between frames: 86.13 frames per second
+N_BINS = 32  # bins 0..31 kept: 0 to 1335 Hz
+CLIP_SECONDS = 1.0
+N_SAMPLES = int(CLIP_SECONDS * SAMPLE_RATE)
+N_FRAMES = 1 + N_SAMPLES // HOP_LENGTH  # 87, centred frames
+CALL_BAND_HZ = (500.0, 600.0)
+CALL_SECONDS = (0.45, 0.55)
+BLIP_SECONDS = (0.04, 0.12)  # in-band sounds too short to be a coo
+OTHER_BIRDS_HZ = (750.0, 1300.0)
+SNR_DB = (2.0, 14.0)  # the coo's peak bin above the noise floor
+
+_WINDOW = np.hanning(N_FFT + 1)[:-1]  # periodic Hann, as torch.hann_window
+_NOISE_FLOOR = float(np.sum(_WINDOW**2))  # E|S|^2 of unit white noise
+_PEAK_GAIN = float(np.sum(_WINDOW)) / 2  # |S| of a unit sinusoid at a bin centre
+
+
+def bin_frequencies_hz():
+    """Centre frequency of each kept bin, float64 of shape (N_BINS,): k * SAMPLE_RATE / N_FFT."""
+    return np.arange(N_BINS) * SAMPLE_RATE / N_FFT
+
+
+def frame_times_s():
+    """Centre time of each frame, float64 of shape (N_FRAMES,): t * HOP_LENGTH / SAMPLE_RATE."""
+    return np.arange(N_FRAMES) * HOP_LENGTH / SAMPLE_RATE
+
+
+def spectrogram(audio):
+    """The kept bins of a clip's spectrogram, as log10(power / noise floor).
+
+    Inputs:
+    - audio: float64 array of shape (N_SAMPLES,)
+
+    Returns:
+    - spec: float32 array of shape (N_BINS, N_FRAMES)
+    """
+    padded = np.pad(audio, N_FFT // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH]
+    power = np.abs(np.fft.rfft(frames * _WINDOW)[:, :N_BINS]) ** 2
+    return np.log10(power.T / _NOISE_FLOOR + 1e-6).astype(np.float32)
+
+
+def _tone(rng, start_hz, end_hz, seconds, amplitude):
+    """A tone gliding from start_hz to end_hz with smooth onset and offset, placed at random."""
+    n = int(seconds * SAMPLE_RATE)
+    frequency = np.linspace(start_hz, end_hz, n)
+    phase = 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE + rng.uniform(0, 2 * np.pi)
+    envelope = np.sin(np.pi * np.arange(n) / n) ** 0.5
+    offset = int(rng.integers(0, N_SAMPLES - n))
+    signal = np.zeros(N_SAMPLES)
+    signal[offset : offset + n] = amplitude * envelope * np.sin(phase)
+    return signal
+
+
+def _amplitude(rng, snr_db):
+    """The amplitude of a tone whose peak bin lies `snr_db` above the noise floor."""
+    return np.sqrt(_NOISE_FLOOR * 10 ** (snr_db / 10)) / _PEAK_GAIN
+
+
+def _background(rng):
+    """White noise at a random level, within 3 dB of the floor."""
+    return rng.uniform(0.7, 1.4) * rng.standard_normal(N_SAMPLES)
+
+
+def _other_birds(rng):
+    """Tones outside the call's band, and short blips inside it: sounds that are no coo."""
+    audio = np.zeros(N_SAMPLES)
+    for _ in range(int(rng.integers(0, 4))):
+        start, end = rng.uniform(*OTHER_BIRDS_HZ, size=2)
+        audio += _tone(rng, start, end, rng.uniform(0.1, 0.7), _amplitude(rng, rng.uniform(*SNR_DB)))
+    for _ in range(int(rng.integers(0, 3))):
+        start, end = rng.uniform(*CALL_BAND_HZ, size=2)
+        audio += _tone(rng, start, end, rng.uniform(*BLIP_SECONDS), _amplitude(rng, rng.uniform(*SNR_DB)))
+    return audio
+
+
+def least_bittern_coo(rng):
+    """One coo: about 0.5 s, gliding down through 500-600 Hz, at a random place and loudness."""
+    start_hz = rng.uniform(565.0, 595.0)
+    end_hz = rng.uniform(505.0, 535.0)
+    snr_db = rng.uniform(*SNR_DB)
+    return _tone(rng, start_hz, end_hz, rng.uniform(*CALL_SECONDS), _amplitude(rng, snr_db))
+
+
+def make_clips(n_clips, seed, call_fraction=0.5):
+    """Spectrograms of synthetic clips and whether each holds a least-bittern coo.
+
+    Inputs:
+    - n_clips: int N
+    - seed: int; the same seed gives the same clips
+    - call_fraction: float, the share of clips that hold a coo
+
+    Returns a tuple of:
+    - X: float32 array of shape (N, 1, N_BINS, N_FRAMES), log10(power / noise floor)
+    - y: int64 array of shape (N,), 1 where a clip holds a coo, else 0
+    """
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n_clips) < call_fraction).astype(np.int64)
+    X = np.empty((n_clips, 1, N_BINS, N_FRAMES), dtype=np.float32)
+    for i in range(n_clips):
+        audio = _background(rng) + _other_birds(rng)
+        if y[i]:
+            audio += least_bittern_coo(rng)
+        X[i, 0] = spectrogram(audio)
+    return X, y
+
+
+def make_splits(seed, n_train=400, n_val=100, n_test=200):
+    """Train, validation and test sets drawn from independent seeds of one seed.
+
+    Returns:
+    - splits: dict with keys "train", "val", "test", each an (X, y) pair as make_clips gives
+    """
+    seeds = np.random.SeedSequence(seed).generate_state(3)
+    sizes = {"train": n_train, "val": n_val, "test": n_test}
+    return {name: make_clips(size, int(s)) for (name, size), s in zip(sizes.items(), seeds)}

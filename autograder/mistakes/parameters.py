@@ -1,0 +1,12 @@
+"""Known mistakes in counting parameters."""
+
+NO_BIAS = "the biases are missing: every unit and every kernel also learns one bias."
+NO_DEPTH = "the input depth is missing: each kernel spans all input channels (5 x 5 x 3, not 5 x 5)."
+IGNORES_GROUPS = "the groups are ignored: with groups g, each kernel sees only in_channels // g channels."
+POOL_PARAMETERS = "a pooling layer learns nothing: max and mean pooling have no parameters."
+BN_RUNNING_STATS = "batchnorm2d learns a scale and a shift per channel; its running mean and variance are not parameters."
+SHORTCUT_FORGOTTEN = "the shortcut of a residual block is missing: its 1 x 1 convolution and batchnorm learn too."
+MISSING_PLUS_ONE = "the output sizes miss the + 1: a window that fits once gives one output, (H + 2p - k) // s + 1."
+PADDING_TOTAL = "padding is added on each side, so it counts twice: H + 2 * padding."
+POOL_STRIDE_ONE = "a pooling layer's stride defaults to its kernel_size, not to 1."
+CEIL_NOT_FLOOR = "the output sizes round up; a window that does not fit is dropped, so round down (//)."

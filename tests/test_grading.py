@@ -1,0 +1,75 @@
+"""Grading one submission: full marks for the reference, zero for the stubs, one schema."""
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from autograder.course import find_course_root
+from autograder.grading.run import grade_submission
+from autograder.registry import CONCEPTS
+
+COURSE = find_course_root()
+SCHEMA = json.loads(resources.files("autograder.report").joinpath("schema.json").read_text())
+
+
+def all_checks(report):
+    return [check for concept in report["concepts"] for check in concept["checks"]]
+
+
+def test_the_reference_gets_full_marks_on_every_check(reference_report):
+    failing = [(c["id"], c["status"], c["feedback"]) for c in all_checks(reference_report) if c["status"] != "passed"]
+    assert failing == []
+    assert reference_report["score"] == pytest.approx(reference_report["max_score"])
+    for concept in reference_report["concepts"]:
+        assert concept["score"] == pytest.approx(concept["max_score"]), concept["id"]
+
+
+def test_every_concept_with_checks_has_public_and_hidden_ones(reference_report):
+    for concept in reference_report["concepts"]:
+        if concept["checks"]:
+            assert {c["visibility"] for c in concept["checks"]} == {"public", "hidden"}, concept["id"]
+
+
+def test_the_stubs_score_zero_with_every_check_not_attempted(stub_report):
+    assert stub_report["score"] == 0
+    assert {c["status"] for c in all_checks(stub_report)} == {"not_attempted"}
+
+
+def test_reports_list_every_concept_and_validate_against_the_schema(reference_report, stub_report):
+    for report in (reference_report, stub_report):
+        jsonschema.validate(report, SCHEMA)
+        assert [c["id"] for c in report["concepts"]] == [c.id for c in CONCEPTS]
+        assert sum(len(c["checks"]) for c in report["concepts"]) == len(all_checks(reference_report))
+
+
+def test_concept_scores_add_up_to_the_registry_weights(reference_report):
+    weights = {c.id: c.weight for c in CONCEPTS}
+    for concept in reference_report["concepts"]:
+        if concept["checks"]:
+            assert concept["max_score"] == weights[concept["id"]]
+            assert sum(c["max_points"] for c in concept["checks"]) == pytest.approx(concept["max_score"])
+
+
+def test_the_same_submission_always_gets_the_same_report(tmp_path):
+    first = grade_submission(COURSE.solutions, COURSE, student="ada", concepts=("losses",))
+    second = grade_submission(COURSE.solutions, COURSE, student="ada", concepts=("losses",))
+    for report in (first, second):
+        report.pop("duration_s")
+    assert first == second
+
+
+def test_a_student_repository_is_graded_from_its_exercises_folder(tmp_path):
+    import shutil
+
+    repo = tmp_path / "student-repo"
+    shutil.copytree(COURSE.solutions, repo / "exercises")
+    report = grade_submission(repo, COURSE, concepts=("losses",))
+    assert report["student"] == "student-repo"
+    assert report["score"] == report["max_score"] > 0
+
+
+def test_public_only_runs_no_hidden_check():
+    report = grade_submission(COURSE.solutions, COURSE, public_only=True, concepts=("losses",))
+    assert {c["visibility"] for c in all_checks(report)} == {"public"}

@@ -1,0 +1,11 @@
+"""Law 7: hidden inputs are seeded by course salt, student and check; stable across processes."""
+
+from autograder.plugin import hidden_seed
+
+
+def test_seeds_are_stable_and_personal():
+    assert hidden_seed("salt", "ada", "losses", "x") == hidden_seed("salt", "ada", "losses", "x")
+    assert hidden_seed("salt", "ada", "losses", "x") != hidden_seed("salt", "bob", "losses", "x")
+    assert hidden_seed("salt", "ada", "losses", "x") != hidden_seed("other", "ada", "losses", "x")
+    assert hidden_seed("salt", "ada", "losses", "x") != hidden_seed("salt", "ada", "losses", "y")
+    assert hidden_seed("salt", "ada", "losses", "x") == 3867848183  # crc32: the same on every machine and process
