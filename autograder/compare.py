@@ -47,6 +47,7 @@ def relative_error(got: Any, expected: Any) -> float:
 
 def expect_float(got: Any, name: str) -> float:
     """`got` as a float; fails unless it is exactly a float or numpy.float64."""
+    __tracebackhide__ = True  # the student sees the check, not the comparison's insides
     if type(got) not in (float, np.float64):
         raise CheckFailed(f"{name} should return a float (a Python float or numpy.float64); it returned {describe(got)}.")
     return float(got)
@@ -54,6 +55,7 @@ def expect_float(got: Any, name: str) -> float:
 
 def expect_int(got: Any, name: str) -> int:
     """`got` as an int; fails unless it is exactly an int or a numpy integer (never a bool)."""
+    __tracebackhide__ = True
     if type(got) is bool or not (type(got) is int or type(got) in (np.int64, np.int32)):
         raise CheckFailed(f"{name} should return an int; it returned {describe(got)}.")
     return int(got)
@@ -61,6 +63,7 @@ def expect_int(got: Any, name: str) -> int:
 
 def expect_array(got: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
     """`got` as an ndarray; fails unless it is exactly numpy.ndarray of `dtype`."""
+    __tracebackhide__ = True
     if type(got) is not np.ndarray:
         raise CheckFailed(f"{name} should return a numpy.ndarray of {np.dtype(dtype)}; it returned {describe(got)}.")
     if got.dtype != np.dtype(dtype):
@@ -82,6 +85,7 @@ def expect_close(
     `expected` is the oracle's float or float64 ndarray. Before a generic message, the
     student's answer is compared with each of `mistakes`, so the feedback can name one.
     """
+    __tracebackhide__ = True
     if isinstance(expected, np.ndarray):
         got_value = expect_array(got, name, dtype=expected.dtype)
         if got_value.shape != expected.shape:
@@ -98,11 +102,13 @@ def expect_close(
 
 def expect_unchanged(before: np.ndarray, after: np.ndarray, name: str, argument: str) -> None:
     """Fail when a student's function changed an input array in place."""
+    __tracebackhide__ = True
     if not np.array_equal(before, after, equal_nan=True):
         raise CheckFailed(f"{name} changed its input {argument} in place; work on a copy and leave inputs as they were.")
 
 
 def _fail_naming(got: Any, mistakes: Sequence[Mistake], message: str, expected: Any) -> None:
+    __tracebackhide__ = True
     mistake = recognise(got, mistakes)
     if mistake is not None:
         raise CheckFailed(f"{message}: {mistake.explanation}")

@@ -34,7 +34,7 @@ def test_a_finished_exercise_passes_and_a_wrong_one_is_named(student_repo):
         module.write("\n\ndef mean_squared_error(y_true, y_pred):\n    return float(np.sum((y_true - y_pred) ** 2))\n")
     result = student_repo.runpytest_subprocess("checks/test_losses.py")
     result.assert_outcomes(passed=8, failed=1)
-    result.stdout.fnmatch_lines(["*What to look at next*", "*mean_squared_error*sum over the samples*"])
+    result.stdout.fnmatch_lines(["*What to look at next*", "*Loss functions (mean_squared_error_small_example)*", "*sum over the samples*"])
 
 
 def test_print_works_in_the_students_own_run(student_repo):

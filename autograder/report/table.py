@@ -55,12 +55,16 @@ def _concept_table(report: dict) -> Table:
             f"{passed}/{len(checks)}" if checks else "no checks yet",
             Text(str(failed), style="red" if failed else ""),
             str(not_attempted),
-            f"{concept['score']:g} / {concept['max_score']:g}",
+            f"{_points(concept['score'])} / {_points(concept['max_score'])}",
             style=row_style,
         )
     table.add_section()
-    table.add_row("Total", "", "", "", f"{report['score']:g} / {report['max_score']:g}", style="bold")
+    table.add_row("Total", "", "", "", f"{_points(report['score'])} / {_points(report['max_score'])}", style="bold")
     return table
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 2):g}"
 
 
 def _short_path(submission: str) -> str:
