@@ -76,12 +76,16 @@ def _short_path(submission: str) -> str:
         return submission
 
 
-def _next_steps(report: dict) -> list[tuple[str, str, str]]:
-    """The first failing check of each concept, with its feedback."""
+def _next_steps(report: dict, per_concept: int = 3) -> list[tuple[str, str, str]]:
+    """Up to `per_concept` failing checks of each concept with distinct feedback."""
     steps = []
     for concept in report["concepts"]:
+        shown: set[str] = set()
         for check in concept["checks"]:
-            if check["status"] not in ("passed", "not_attempted"):
-                steps.append((concept["title"], check["id"], check["feedback"]))
+            if check["status"] in ("passed", "not_attempted") or check["feedback"] in shown:
+                continue
+            if len(shown) == per_concept:
                 break
+            shown.add(check["feedback"])
+            steps.append((concept["title"], check["id"], check["feedback"]))
     return steps
