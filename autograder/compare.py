@@ -18,12 +18,17 @@ from autograder.worker.handles import Handle
 
 REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
 
+INPUT_CHANGED = "an input array was changed in place."
 FORWARD_RTOL = 1e-7  # forward values against an oracle (CS231n's "good" bound)
 GRADIENT_RTOL = 1e-6  # gradients against autograd
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict, worded for the student."""
+    """A check's verdict, worded for the student; `mistake` names a recognised misconception."""
+
+    def __init__(self, message: str, mistake: str = ""):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 def describe(value: Any) -> str:
@@ -104,14 +109,14 @@ def expect_unchanged(before: np.ndarray, after: np.ndarray, name: str, argument:
     """Fail when a student's function changed an input array in place."""
     __tracebackhide__ = True
     if not np.array_equal(before, after, equal_nan=True):
-        raise CheckFailed(f"{name} changed its input {argument} in place; work on a copy and leave inputs as they were.")
+        raise CheckFailed(f"{name} changed its input {argument} in place; work on a copy and leave inputs as they were.", mistake=INPUT_CHANGED)
 
 
 def _fail_naming(got: Any, mistakes: Sequence[Mistake], message: str, expected: Any) -> None:
     __tracebackhide__ = True
     mistake = recognise(got, mistakes)
     if mistake is not None:
-        raise CheckFailed(f"{message}: {mistake.explanation}")
+        raise CheckFailed(f"{message}: {mistake.explanation}", mistake=mistake.explanation)
     if expected is not None and REVEAL_EXPECTED.get():
         message += f"; expected {expected!r}"
     raise CheckFailed(message + ".")

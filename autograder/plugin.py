@@ -195,6 +195,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status=status,
         feedback=feedback,
         description=_first_line(item.function.__doc__) if hasattr(item, "function") else "",
+        mistake=call.excinfo.value.mistake if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) else "",
     )
     if status == "not_attempted":
         report.outcome = "skipped"

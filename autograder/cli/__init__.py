@@ -19,9 +19,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from autograder.cli.build import build
     from autograder.cli.grade import grade
+    from autograder.cli.grade_all import grade_all
 
     cli.add_command(build)
     cli.add_command(grade)
+    cli.add_command(grade_all)
 
 
 _register()

@@ -23,6 +23,7 @@ class CheckResult:
     status: str  # one of STATUSES
     feedback: str  # for the student; empty when passed
     description: str = ""  # what the check looks at, from its docstring
+    mistake: str = ""  # the misconception a detector recognised, if any
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -66,6 +67,7 @@ def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:
                 "status": result.status,
                 "feedback": result.feedback,
                 "description": result.description,
+                "mistake": result.mistake,
             }
         )
     return {

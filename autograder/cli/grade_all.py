@@ -1,0 +1,47 @@
+"""`autograder grade-all DIR`: grade a class, in parallel and resumably, into a gradebook."""
+
+import os
+from pathlib import Path
+
+import click
+
+from autograder import console
+from autograder.course import find_course_root
+from autograder.errors import UserError
+from autograder.registry import CONCEPTS
+
+
+@click.command(name="grade-all", short_help="Grade every submission in a folder")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("grades"), show_default=True, help="Where the reports, gradebook.csv and summary go.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
+@click.option("--public-only", is_flag=True, help="Run only the checks students can see.")
+@click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
+@click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
+def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], course_root: str | None) -> None:
+    """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
+
+    Reports are written to OUT/reports/ as each finishes; a rerun reuses every report whose
+    submission and checks are unchanged, so an interrupted batch resumes where it stopped."""
+    from autograder.files import write_atomically
+    from autograder.grading.batch import find_submissions, grade_folder
+    from autograder.report.gradebook import render_gradebook
+    from autograder.report.summary import write_summary
+
+    course = find_course_root(course_root)
+    if out.resolve().is_relative_to(folder.resolve()):
+        raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
+    submissions, _ = find_submissions(folder)
+    options = {"public_only": public_only, "concepts": tuple(concepts)}
+    with console.progress(len(submissions), "grading") as advance:
+        result = grade_folder(folder, out, course, jobs=jobs, options=options, on_done=lambda sid, outcome: advance(f"{sid}: {outcome}"))
+    write_atomically(out / "gradebook.csv", render_gradebook(result.reports))
+    write_summary(result.reports, out / "summary")
+    for name in result.not_submissions:
+        console.warn(f"{folder / name}: no exercise modules, skipped")
+    for submission_id, why in result.failed.items():
+        console.warn(f"{submission_id}: could not be graded ({why}); rerun to retry")
+    console.out(
+        f"{len(result.graded)} graded, {len(result.reused)} unchanged and reused, {len(result.failed)} failed; "
+        f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary' / 'summary.md'}"
+    )

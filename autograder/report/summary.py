@@ -1,0 +1,89 @@
+"""The class summary: plots and a short Markdown page from a batch's reports."""
+
+from collections import Counter
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from autograder.files import write_atomically
+from autograder.registry import CONCEPTS
+
+TOP = 12  # bars in the "most often" plots
+
+
+def write_summary(reports: dict[str, dict], out: Path) -> list[Path]:
+    """Write the PNG plots and `summary.md` into `out`; return the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    failed_checks, mistakes = _failure_counts(reports)
+    written = [
+        _save(_score_distribution(reports), out / "scores_per_concept.png"),
+        _save(_bar_chart(failed_checks, "Checks most often failed", "submissions"), out / "failed_checks.png"),
+        _save(_bar_chart(mistakes, "Mistakes most often named", "checks"), out / "named_mistakes.png"),
+    ]
+    page = out / "summary.md"
+    write_atomically(page, _page(reports, failed_checks, mistakes))
+    return [*written, page]
+
+
+def _failure_counts(reports: dict[str, dict]) -> tuple[Counter, Counter]:
+    failed_checks, mistakes = Counter(), Counter()
+    for report in reports.values():
+        for concept in report["concepts"]:
+            for check in concept["checks"]:
+                if check["status"] in ("failed", "error", "timeout", "crashed"):
+                    failed_checks[f"{concept['id']}: {check['id']}"] += 1
+                if check.get("mistake"):
+                    mistakes[check["mistake"]] += 1
+    return failed_checks, mistakes
+
+
+def _score_distribution(reports: dict[str, dict]) -> Figure:
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    fractions = []
+    for concept in CONCEPTS:
+        scores = [c["score"] / c["max_score"] for r in reports.values() for c in r["concepts"] if c["id"] == concept.id and c["max_score"]]
+        fractions.append(scores or [0.0])
+    axes.boxplot(fractions, tick_labels=[c.id for c in CONCEPTS], vert=True)
+    axes.set_ylabel("fraction of the concept's points")
+    axes.set_ylim(-0.05, 1.05)
+    axes.set_title(f"Score distribution per concept ({len(reports)} submissions)")
+    axes.tick_params(axis="x", rotation=30)
+    return figure
+
+
+def _bar_chart(counts: Counter, title: str, unit: str) -> Figure:
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    top = counts.most_common(TOP)[::-1]
+    if top:
+        axes.barh([_shorten(label) for label, _ in top], [n for _, n in top], color="tab:red")
+    else:
+        axes.text(0.5, 0.5, "none", ha="center", va="center", transform=axes.transAxes)
+    axes.set_xlabel(unit)
+    axes.set_title(title)
+    return figure
+
+
+def _shorten(label: str, width: int = 60) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    figure.savefig(path, dpi=110)
+    return path
+
+
+def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter) -> str:
+    lines = [f"# Class summary: {len(reports)} submissions", "", "| Concept | Mean score | Max |", "| --- | ---: | ---: |"]
+    for concept in CONCEPTS:
+        entries = [c for r in reports.values() for c in r["concepts"] if c["id"] == concept.id]
+        mean = sum(c["score"] for c in entries) / len(entries) if entries else 0.0
+        maximum = max((c["max_score"] for c in entries), default=0.0)
+        lines.append(f"| {concept.title} | {mean:.2f} | {maximum:g} |")
+    lines += ["", "![Score distribution per concept](scores_per_concept.png)", "", "## Checks most often failed", ""]
+    lines += [f"- {label}: {count}" for label, count in failed_checks.most_common(TOP)] or ["- none"]
+    lines += ["", "![Checks most often failed](failed_checks.png)", "", "## Mistakes most often named", ""]
+    lines += [f"- {label} ({count})" for label, count in mistakes.most_common(TOP)] or ["- none"]
+    lines += ["", "![Mistakes most often named](named_mistakes.png)", ""]
+    return "\n".join(lines)
