@@ -11,6 +11,8 @@ per-concept table. When grading (`--grading`), `student` is a proxy to the sandb
 worker instead, so no student code runs in this process.
 """
 
+import json
+import os
 import shutil
 import time
 import zlib
@@ -33,10 +35,14 @@ STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
 SALT_HELP = "course salt for the hidden inputs' seeds"
 CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
 GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
+HIDE_HELP = "when grading as root: a folder the worker must not see (repeatable)"
+TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
+KEY_FD_HELP = "when grading: read the report's signing key from this inherited file descriptor"
 
 DEFAULT_TIME_LIMIT_S = 10.0
 
 RESULTS = pytest.StashKey[dict]()
+SIGNING_KEY = pytest.StashKey[bytes]()
 SUBMISSION = pytest.StashKey[object]()
 STARTED = pytest.StashKey[float]()
 
@@ -50,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--course-salt", help=SALT_HELP)
     group.addoption("--concept", action="append", default=[], dest="only_concepts", help=CONCEPTS_HELP)
     group.addoption("--grading", action="store_true", help=GRADING_HELP)
+    group.addoption("--hide", action="append", default=[], help=HIDE_HELP)
+    group.addoption("--key-fd", type=int, help=KEY_FD_HELP)
+    group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
     parser.addini("submission", SUBMISSION_HELP)
 
 
@@ -60,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", TIME_LIMIT_HELP)
     config.stash[RESULTS] = {}
     config.stash[STARTED] = time.perf_counter()
+    config.stash[SIGNING_KEY] = _read_signing_key(config.getoption("key_fd"))
     config.stash[SUBMISSION] = _make_submission(config)
 
 
@@ -68,10 +78,18 @@ def _make_submission(config: pytest.Config):
     if config.getoption("grading"):
         from autograder.worker.sandbox import SandboxedSubmission
 
-        return SandboxedSubmission(folder)
+        return SandboxedSubmission(folder, hidden_paths=tuple(config.getoption("hide")))
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)
+
+
+def _read_signing_key(fd: int | None) -> bytes:
+    """The key that signs this session's report, read once before any worker exists."""
+    if fd is None:
+        return b""
+    with os.fdopen(fd, "rb") as source:
+        return source.read(64)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -165,7 +183,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     REVEAL_EXPECTED.set(visibility_of(item) == "public")
     submission = item.config.stash[SUBMISSION]
     if hasattr(submission, "start_check") and concept_of(item) is not None:
-        submission.start_check(time_limit_of(item))
+        submission.start_check(time_limit_of(item) * item.config.getoption("time_scale"))
 
 
 def time_limit_of(item: pytest.Item) -> float:
@@ -285,6 +303,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A session that could not collect or run every check leaves no report: a missing
     # report is a grader error, never a silently short grade.
     if target and complete:
-        import json
+        from autograder.report.signing import sign
 
-        Path(target).write_text(json.dumps(session_report(session.config), indent=2), encoding="utf-8")
+        body = json.dumps(session_report(session.config), indent=2)
+        Path(target).write_text(sign(body, session.config.stash[SIGNING_KEY]), encoding="utf-8")

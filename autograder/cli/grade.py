@@ -19,8 +19,9 @@ from autograder.report.views import VIEWS
 @click.option("--public-only", is_flag=True, help="Run only the checks students can see.")
 @click.option("--student", help="Student id (default: the submission's folder name); personalises hidden inputs.")
 @click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
+@click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
 @click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], course_root: str | None) -> None:
+def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], time_scale: float, course_root: str | None) -> None:
     """Grade PATH, a student repository or a folder holding the exercise modules,
     and print the per-concept report."""
     from autograder.grading.run import grade_submission
@@ -30,7 +31,7 @@ def grade(*, path: Path, output_format: str, output_file: Path | None, public_on
 
     if output_file is not None and not output_file.parent.is_dir():
         raise UserError(f"{output_file.parent}: no such folder for --output")
-    report = grade_submission(path, course, student=student, public_only=public_only, concepts=concepts)
+    report = grade_submission(path, course, student=student, public_only=public_only, concepts=concepts, time_scale=time_scale)
     text = render(report, output_format, color=console.is_terminal() and output_file is None)
     if output_file is None:
         console.out(text)

@@ -17,8 +17,9 @@ from autograder.registry import CONCEPTS
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
 @click.option("--public-only", is_flag=True, help="Run only the checks students can see.")
 @click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
+@click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
 @click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], course_root: str | None) -> None:
+def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None) -> None:
     """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
 
     Reports are written to OUT/reports/ as each finishes; a rerun reuses every report whose
@@ -32,7 +33,7 @@ def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
     submissions, _ = find_submissions(folder)
-    options = {"public_only": public_only, "concepts": tuple(concepts)}
+    options = {"public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale}
     with console.progress(len(submissions), "grading") as advance:
         result = grade_folder(folder, out, course, jobs=jobs, options=options, on_done=lambda sid, outcome: advance(f"{sid}: {outcome}"))
     write_atomically(out / "gradebook.csv", render_gradebook(result.reports))

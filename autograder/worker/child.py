@@ -7,6 +7,7 @@ directory, no stdin, output kept to a few kilobytes, and, when started as root, 
 `nobody` user. It answers requests from the grader until the pipe closes.
 """
 
+import ctypes
 import operator
 import os
 import resource
@@ -24,6 +25,7 @@ from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
 OUTPUT_CAP_CHARS = 64 * 1024
+CLONE_NEWNS, MS_RDONLY, MS_REC, MS_PRIVATE = 0x00020000, 1, 1 << 14, 1 << 18  # <sched.h>, <sys/mount.h>
 BINARY_OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "mod"}
 
 
@@ -32,6 +34,7 @@ class Limits:
     memory_bytes: int  # address space allowed beyond what the warm parent already maps
     file_bytes: int  # largest file the worker may write
     drop_to_uid: int | None  # when started as root: run as this user
+    hidden_paths: tuple[str, ...] = ()  # when started as root: folders covered by an empty one
 
 
 class CappedText:
@@ -66,6 +69,8 @@ def enter_sandbox(conn: Connection, submission: str, scratch: str, limits: Limit
     resource.setrlimit(resource.RLIMIT_AS, (used + limits.memory_bytes, used + limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if os.geteuid() == 0:
+        _cover(limits.hidden_paths)
     os.chdir(scratch)
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
@@ -76,6 +81,18 @@ def enter_sandbox(conn: Connection, submission: str, scratch: str, limits: Limit
         os.setuid(limits.drop_to_uid)
     sys.path.insert(0, submission)
     sys.dont_write_bytecode = True
+
+
+def _cover(paths: tuple[str, ...]) -> None:
+    """Mount an empty, read-only tmpfs over each path in a mount namespace of the worker's
+    own, so the reference code, the hidden checks and the grader's files are not there
+    to read. Needs root; where the kernel refuses, the nobody user's permissions remain."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return
+    for path in paths:
+        if os.path.isdir(path):
+            libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY, b"size=4k")
 
 
 def _address_space_bytes() -> int:

@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentR
 from autograder.worker.handles import Handle
 
 MAX_REPLY_BYTES = 512 * 1024 * 1024
+IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
 DEFAULT_LIMITS = Limits(memory_bytes=3 * 1024**3, file_bytes=64 * 1024**2, drop_to_uid=None)
 
 
@@ -32,6 +34,14 @@ def _context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["autograder.worker.child"])
     return context
+
+
+def start_warm_parent() -> None:
+    """Start the forkserver (numpy and torch imported) now, so no check pays for it."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
 
 
 class Worker:
@@ -51,7 +61,7 @@ class Worker:
             self.conn.send_bytes(encode_message(payload, _refuse))
             if not self.conn.poll(max(0.0, deadline - time.monotonic())):
                 self.stop()
-                raise StudentTimedOut(f"{label} did not finish within the check's time limit (an endless loop?)")
+                raise StudentTimedOut(f"{label} did not finish within its time limit (an endless loop?)")
             message = self.conn.recv_bytes(MAX_REPLY_BYTES)
         except (EOFError, OSError):
             raise StudentCrashed(f"{label} ended the worker process ({self._exit_reason()})") from None
@@ -97,18 +107,19 @@ def _refuse(value: Any) -> Any:
 class SandboxedSubmission:
     """A submission graded through workers; the original folder is copied, never touched."""
 
-    def __init__(self, folder: Path, limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, folder: Path, limits: Limits = DEFAULT_LIMITS, hidden_paths: tuple[str, ...] = ()):
         self.folder = folder
         self.home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
         self.copy = self.home / "submission"
         shutil.copytree(folder, self.copy, ignore=shutil.ignore_patterns("__pycache__", ".git", "*.pyc"))
         self.scratch = self.home / "scratch"
         self.scratch.mkdir()
-        self.limits = _with_unprivileged_user(limits, self.home, self.scratch)
+        self.limits = _with_unprivileged_user(replace(limits, hidden_paths=hidden_paths), self.home, self.scratch)
         self.worker: Worker | None = None
         self.worker_module: str | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
+        start_warm_parent()
 
     def start_check(self, time_limit_s: float) -> None:
         self.deadline = time.monotonic() + time_limit_s
@@ -143,7 +154,8 @@ class SandboxedSubmission:
             worker = Worker(self.copy, self.scratch, self.limits)
             worker.owner = self
             try:
-                reply = worker.request({"op": "import", "module": module}, self.deadline, f"importing {module}.py")
+                import_deadline = time.monotonic() + IMPORT_LIMIT_S
+                reply = worker.request({"op": "import", "module": module}, import_deadline, f"importing {module}.py")
                 self._result(reply, {}, f"importing {module}.py")
             except (StudentCodeFailed, NotImplementedError) as failure:
                 worker.stop()
@@ -192,7 +204,7 @@ def _with_unprivileged_user(limits: Limits, home: Path, scratch: Path) -> Limits
     nobody = pwd.getpwnam("nobody").pw_uid
     os.chmod(home, 0o711)
     os.chown(scratch, nobody, -1)
-    return Limits(limits.memory_bytes, limits.file_bytes, drop_to_uid=nobody)
+    return replace(limits, drop_to_uid=nobody)
 
 
 class ModuleProxy:
