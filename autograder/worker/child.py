@@ -3,8 +3,8 @@
 It is forked from a warm parent that has imported numpy and torch and nothing of the
 submission (multiprocessing's forkserver, preloading this module), then closes itself
 in: its own session, memory and file-size limits, an empty environment, a scratch working
-directory, no stdin, output kept to a few kilobytes, and, when started as root, the
-`nobody` user. It answers requests from the grader until the pipe closes.
+directory, no stdin, output kept to a few kilobytes, and, when started as root, a mount
+namespace in which the course's secrets are covered, as the `nobody` user. It answers requests from the grader until the pipe closes.
 """
 
 import ctypes
@@ -26,6 +26,8 @@ from autograder.worker.codec import Tagged, decode_message, encode_message
 
 OUTPUT_CAP_CHARS = 64 * 1024
 CLONE_NEWNS, MS_RDONLY, MS_REC, MS_PRIVATE = 0x00020000, 1, 1 << 14, 1 << 18  # <sched.h>, <sys/mount.h>
+PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 8, 38  # <linux/prctl.h>
+CAP_DAC_READ_SEARCH, LINUX_CAPABILITY_VERSION_3 = 2, 0x20080522  # <linux/capability.h>
 BINARY_OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "mod"}
 
 
@@ -76,9 +78,7 @@ def enter_sandbox(conn: Connection, submission: str, scratch: str, limits: Limit
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
     torch.set_num_threads(1)
     if limits.drop_to_uid is not None and os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(limits.drop_to_uid)
-        os.setuid(limits.drop_to_uid)
+        _become_reader(limits.drop_to_uid)
     sys.path.insert(0, submission)
     sys.dont_write_bytecode = True
 
@@ -93,6 +93,23 @@ def _cover(paths: tuple[str, ...]) -> None:
     for path in paths:
         if os.path.isdir(path):
             libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY, b"size=4k")
+
+
+def _become_reader(uid: int) -> None:
+    """Switch to `uid`, keeping one capability: to read any file (CAP_DAC_READ_SEARCH), so
+    Python and its packages import wherever they are installed (a /root/.pyenv, say).
+    What must stay secret is already covered by `_cover`, which this user cannot undo;
+    writing stays limited to what `uid` owns, and no executable regains more (no_new_privs)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    read_any = 1 << CAP_DAC_READ_SEARCH
+    sets = (ctypes.c_uint32 * 6)(read_any, read_any, 0, 0, 0, 0)  # effective, permitted, inheritable
+    libc.capset(header, sets)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
 def _address_space_bytes() -> int:
