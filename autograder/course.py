@@ -12,6 +12,7 @@ ROOT_ENV = "AUTOGRADER_COURSE_ROOT"
 @dataclass(frozen=True)
 class CourseRoot:
     path: Path
+    hidden_override: Path | None = None  # hidden checks kept elsewhere (a private checkout)
 
     @property
     def solutions(self) -> Path:
@@ -27,16 +28,20 @@ class CourseRoot:
 
     @property
     def hidden_checks(self) -> Path:
-        return self.path / "checks" / "hidden"
+        return self.hidden_override or self.path / "checks" / "hidden"
 
 
-def find_course_root(given: str | None = None) -> CourseRoot:
+def find_course_root(given: str | None = None, hidden_checks: str | None = None) -> CourseRoot:
     """The course root: `given`, else $AUTOGRADER_COURSE_ROOT, else the checkout this
     package lives in, else the working directory; it must hold `checks/public`.
+    `hidden_checks` names a folder of hidden checks kept outside it.
     """
+    hidden = Path(hidden_checks).resolve() if hidden_checks else None
+    if hidden is not None and not hidden.is_dir():
+        raise UserError(f"{hidden_checks}: no such folder of hidden checks")
     candidates = [given] if given else [os.environ.get(ROOT_ENV), Path(__file__).resolve().parents[1], Path.cwd()]
     for candidate in candidates:
         if candidate and (Path(candidate) / "checks" / "public").is_dir():
-            return CourseRoot(Path(candidate).resolve())
+            return CourseRoot(Path(candidate).resolve(), hidden)
     where = given or "this checkout or the working directory"
     raise UserError(f"no course found in {where} (expected checks/public; pass --course-root DIR)")

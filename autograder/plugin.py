@@ -37,6 +37,7 @@ CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
 GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
 HIDE_HELP = "when grading as root: a folder the worker must not see (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
+HIDDEN_DIR_HELP = "the folder whose checks are hidden (default: any folder named `hidden`)"
 KEY_FD_HELP = "when grading: read the report's signing key from this inherited file descriptor"
 
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -58,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grading", action="store_true", help=GRADING_HELP)
     group.addoption("--hide", action="append", default=[], help=HIDE_HELP)
     group.addoption("--key-fd", type=int, help=KEY_FD_HELP)
+    group.addoption("--hidden-dir", help=HIDDEN_DIR_HELP)
     group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
     parser.addini("submission", SUBMISSION_HELP)
 
@@ -150,8 +152,11 @@ def check_id(item: pytest.Item) -> str:
 
 
 def visibility_of(item: pytest.Item) -> str:
-    """'hidden' for check files in a folder named `hidden`, else 'public'."""
-    return "hidden" if Path(item.path).parent.name == "hidden" else "public"
+    """'hidden' for check files in the --hidden-dir folder (or one named `hidden`), else 'public'."""
+    folder = Path(item.path).parent
+    hidden_dir = item.config.getoption("hidden_dir")
+    is_hidden = folder == Path(hidden_dir).resolve() if hidden_dir else folder.name == "hidden"
+    return "hidden" if is_hidden else "public"
 
 
 @pytest.fixture

@@ -21,12 +21,13 @@ from autograder.report.views import VIEWS
 @click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
 @click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
 @click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], time_scale: float, course_root: str | None) -> None:
+@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None) -> None:
     """Grade PATH, a student repository or a folder holding the exercise modules,
     and print the per-concept report."""
     from autograder.grading.run import grade_submission
 
-    course = find_course_root(course_root)
+    course = find_course_root(course_root, hidden_checks)
     from autograder.report.views import render
 
     if output_file is not None and not output_file.parent.is_dir():

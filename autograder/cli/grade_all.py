@@ -19,7 +19,8 @@ from autograder.registry import CONCEPTS
 @click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
 @click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
 @click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None) -> None:
+@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None) -> None:
     """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
 
     Reports are written to OUT/reports/ as each finishes; a rerun reuses every report whose
@@ -29,7 +30,7 @@ def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts
     from autograder.report.gradebook import render_gradebook
     from autograder.report.summary import write_summary
 
-    course = find_course_root(course_root)
+    course = find_course_root(course_root, hidden_checks)
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
     submissions, _ = find_submissions(folder)

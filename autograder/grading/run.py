@@ -52,7 +52,7 @@ def grade_submission(
             sys.executable, "-m", "pytest", "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider",
             "--noconftest", "--import-mode=importlib", "-c", str(scratch_dir / "pytest.ini"), "--rootdir", str(scratch_dir),
             "--submission", str(exercise_dir.resolve()), "--report-json", str(report_file),
-            "--student", student_id, "--grading", "--key-fd", str(key_read),
+            "--student", student_id, "--grading", "--key-fd", str(key_read), f"--hidden-dir={course.hidden_checks}",
             *[f"--hide={path}" for path in secret_paths(course, scratch_dir)],
             f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts],
             *[str(d) for d in check_dirs],

@@ -70,10 +70,11 @@ def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:
                 "mistake": result.mistake,
             }
         )
+    passed_points = sum(r.points for r in results if r.status == "passed")
     return {
         "id": concept.id,
         "title": concept.title,
-        "score": round(sum(c["points"] for c in checks), 6),
+        "score": round(concept.weight * passed_points / total_points, 6) if checks else 0.0,
         "max_score": concept.weight if checks else 0.0,
         "checks": checks,
     }

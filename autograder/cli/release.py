@@ -1,0 +1,33 @@
+"""`autograder release DEST` and `autograder gradescope DEST.zip`: what leaves the course repository."""
+
+from pathlib import Path
+
+import click
+
+from autograder import console
+from autograder.course import find_course_root
+
+
+@click.command(short_help="Make the student repository")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--course-root", help="The course repository (default: this checkout).")
+def release(*, dest: Path, course_root: str | None) -> None:
+    """Write the student repository into DEST (new or empty): the stubs, the public checks,
+    the engine they need, a README and the CI workflow; no reference code, no hidden check."""
+    from autograder.release import release_student_repo
+
+    release_student_repo(find_course_root(course_root), dest)
+    console.out(f"released the student repository into {dest}")
+
+
+@click.command(short_help="Make a Gradescope autograder bundle")
+@click.argument("zip_path", metavar="DEST.zip", type=click.Path(path_type=Path))
+@click.option("--course-root", help="The course repository (default: this checkout).")
+@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+def gradescope(*, zip_path: Path, course_root: str | None, hidden_checks: str | None) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder, the engine and every
+    check) that writes results/results.json with per-check visibility."""
+    from autograder.release import build_gradescope_bundle
+
+    build_gradescope_bundle(find_course_root(course_root, hidden_checks), zip_path)
+    console.out(f"wrote the Gradescope bundle {zip_path}")

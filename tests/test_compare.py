@@ -1,0 +1,63 @@
+"""The grader's comparisons: exact types first, overflow never right, expected values only in public."""
+
+import numpy as np
+import pytest
+
+from autograder.compare import REVEAL_EXPECTED, CheckFailed, expect_array, expect_close, expect_float, expect_int
+from autograder.feedback import Mistake
+
+
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+
+
+class AlwaysEqual(float):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize(
+    ("got", "expected"),
+    [
+        (np.arange(3.0).view(Agreeable), np.arange(3.0)),
+        (np.arange(3), np.arange(3.0)),
+        ([0.0, 1.0, 2.0], np.arange(3.0)),
+        (AlwaysEqual(2.0), 2.0),
+        (np.array(2.0), 2.0),
+        (float("inf"), 1000.0),
+        (float("nan"), 1.0),
+        (np.zeros(4), np.zeros(3)),
+    ],
+)
+def test_answers_of_the_wrong_type_shape_or_overflowing_fail(got, expected):
+    with pytest.raises(CheckFailed):
+        expect_close(got, expected, "f")
+
+
+def test_exact_types_pass():
+    assert expect_float(np.float64(1.5), "f") == 1.5
+    assert expect_int(np.int64(3), "f") == 3
+    assert expect_array(np.zeros(2), "f").shape == (2,)
+    expect_close(1.0 + 1e-9, 1.0, "f")
+    with pytest.raises(CheckFailed):
+        expect_int(True, "f")
+
+
+def test_a_recognised_mistake_is_named_and_recorded():
+    with pytest.raises(CheckFailed) as failed:
+        expect_close(6.0, 2.0, "f", mistakes=[Mistake("a sum, not a mean.", answer=6.0)])
+    assert str(failed.value).endswith("a sum, not a mean.") and failed.value.mistake == "a sum, not a mean."
+
+
+def test_expected_values_show_in_public_checks_only():
+    token = REVEAL_EXPECTED.set(False)
+    try:
+        with pytest.raises(CheckFailed) as hidden:
+            expect_close(1.0, 1234.5, "f")
+    finally:
+        REVEAL_EXPECTED.reset(token)
+    assert "1234.5" not in str(hidden.value)
+    with pytest.raises(CheckFailed) as public:
+        expect_close(1.0, 1234.5, "f")
+    assert "1234.5" in str(public.value)
