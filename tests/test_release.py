@@ -1,0 +1,161 @@
+"""The student repository: nothing hidden leaks; it installs fresh, runs offline, and its
+workflow's own steps grade it; the Gradescope bundle writes results.json (issue 7)."""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from autograder.course import find_course_root
+from autograder.generate.regions import SOLUTION
+from autograder.release import TORCH_VERSION, build_gradescope_bundle, release_student_repo
+
+COURSE = find_course_root()
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    return release_student_repo(COURSE, tmp_path_factory.mktemp("release") / "student-repo")
+
+
+def solution_lines():
+    """Every substantial line of every solution region of the reference code."""
+    lines = set()
+    for module in COURSE.solutions.glob("*.py"):
+        inside = False
+        for line in module.read_text().splitlines():
+            marker = line.strip()
+            if marker in (SOLUTION.begin, SOLUTION.end):
+                inside = marker == SOLUTION.begin
+            elif inside and len(marker) >= 16 and not marker.startswith("#"):
+                lines.add(marker)
+    return lines
+
+
+def hidden_check_names():
+    names = set()
+    for check_file in COURSE.hidden_checks.glob("test_*.py"):
+        tree = ast.parse(check_file.read_text())
+        names |= {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+    return names
+
+
+def released_text(root: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def test_no_reference_code_or_hidden_check_leaks(released):
+    text = released_text(released)
+    public_names = {n for f in COURSE.public_checks.glob("test_*.py") for n in re.findall(r"def (test_\w+)", f.read_text())}
+    leaked_code = [line for line in solution_lines() if line in text]
+    leaked_checks = [name for name in hidden_check_names() - public_names if re.search(rf"\b{name}\b", text)]
+    assert leaked_code == [] and leaked_checks == []
+    assert not (released / "solutions").exists() and not (released / "checks" / "hidden").exists()
+    assert sorted(p.name for p in (released / "exercises").iterdir()) == sorted(p.name for p in COURSE.exercises.glob("*.py"))
+
+
+def test_release_refuses_a_folder_in_use(tmp_path):
+    dest = tmp_path / "busy"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    done = subprocess.run([sys.executable, "-m", "autograder", "release", str(dest)], capture_output=True, text=True)
+    assert done.returncode == 2 and "not an empty folder" in done.stderr
+    assert [p.name for p in dest.iterdir()] == ["notes.txt"]
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory):
+    """A new virtual environment with CPU torch, as the student README's first command gives it."""
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, f"torch=={TORCH_VERSION}"], check=True)
+    return venv
+
+
+def offline(command: list[str]) -> list[str]:
+    """Run without a network where the machine allows it (a new network namespace as root)."""
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        return ["unshare", "--net", *command]
+    return command
+
+
+def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released, fresh_venv, tmp_path):
+    clone = tmp_path / "clone"
+    shutil.copytree(released, clone)
+    python = str(fresh_venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", str(clone)], check=True)
+    done = subprocess.run(offline([python, "-m", "pytest", "-q", "-p", "no:randomly"]), cwd=clone, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "per-concept results" in done.stdout and "skipped" in done.stdout and "failed" not in done.stdout
+
+
+def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0") -> tuple[list[subprocess.CompletedProcess], Path]:
+    """Run the `run:` steps of the workflow, in order, as GitHub would after checkout."""
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "grade.yml").read_text())
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, **workflow["env"], "FAIL_BELOW": fail_below, "GITHUB_STEP_SUMMARY": str(summary)}
+    env["TORCH_INDEX_URL"] = ""  # the CPU index is not reachable here; torch comes from the local cache
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env.pop("PYTHONPATH", None)
+    finished = []
+    for step in workflow["jobs"]["grade"]["steps"]:
+        if "run" in step:
+            finished.append(subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True))
+            if finished[-1].returncode != 0:
+                break
+    return finished, summary
+
+
+@pytest.mark.parametrize("filled", [False, True], ids=["stubs", "reference"])
+def test_the_workflow_steps_grade_the_repository(released, fresh_venv, tmp_path, filled):
+    repo = tmp_path / "repo"
+    shutil.copytree(released, repo)
+    if filled:
+        for module in COURSE.solutions.glob("*.py"):
+            shutil.copy(module, repo / "exercises" / module.name)
+    steps, summary = run_workflow(repo, fresh_venv, tmp_path)
+    assert all(step.returncode == 0 for step in steps), steps[-1].stderr[-2000:]
+    report = json.loads((repo / "report.json").read_text())
+    assert {c["visibility"] for concept in report["concepts"] for c in concept["checks"]} == {"public"}
+    assert (report["score"] == report["max_score"] > 0) if filled else report["score"] == 0
+    assert summary.read_text().startswith("## Per-concept results")
+    points = f"::notice title=Autograding complete::Points {report['score']:g}/{report['max_score']:g}"
+    assert any(points in step.stdout for step in steps)
+
+
+def test_the_threshold_step_fails_the_job_below_it(released, fresh_venv, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(released, repo)
+    steps, _ = run_workflow(repo, fresh_venv, tmp_path, fail_below="50")
+    assert steps[-1].returncode == 1 and "below 50%" in steps[-1].stderr
+
+
+def test_the_gradescope_bundle_writes_results_with_visibility(tmp_path):
+    bundle = build_gradescope_bundle(COURSE, tmp_path / "autograder.zip")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+        names = archive.namelist()
+    assert {"setup.sh", "run_autograder"} <= set(names) and not any(n.startswith("solutions/") for n in names)
+    run_autograder = root / "source" / "run_autograder"
+    run_autograder.chmod(0o755)
+    shutil.copytree(COURSE.path / "examples" / "sample-submission", root / "submission")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
+    done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
+    shutil.rmtree(root / "submission")
+    (root / "submission").mkdir()
+    subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)
+    assert json.loads((root / "results" / "results.json").read_text())["score"] == 0
