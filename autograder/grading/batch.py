@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from queue import Queue
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from autograder import __version__
 from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.files import write_atomically
-from autograder.grading.run import grade_submission
+from autograder.grading.run import GradingProcess
 from autograder.submission import find_exercise_dir
 
 SKIPPED_PARTS = ("__pycache__", ".git", ".venv", "node_modules")
@@ -91,25 +92,42 @@ def grade_folder(
             on_done(submission_id, "reused")
         else:
             pending[submission_id] = (path, stamp)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {
-            pool.submit(grade_submission, path, course, student=submission_id, **options): (submission_id, stamp)
-            for submission_id, (path, stamp) in pending.items()
-        }
-        for future in as_completed(futures):
-            submission_id, stamp = futures[future]
-            try:
-                report = future.result()
-            except Exception as problem:  # noqa: BLE001 - one submission never stops the batch
-                result.failed[submission_id] = f"{type(problem).__name__}: {problem}".splitlines()[0]
-                on_done(submission_id, "failed")
-                continue
-            report["fingerprint"] = stamp
-            write_atomically(reports_dir / f"{submission_id}.json", json.dumps(report, indent=2))
-            result.graded.append(submission_id)
-            result.reports[submission_id] = report
-            on_done(submission_id, "graded")
+    processes: Queue[GradingProcess] = Queue()
+    for _ in range(jobs):
+        processes.put(GradingProcess())
+
+    def grade_one(path: Path, submission_id: str) -> dict:
+        process = processes.get()  # one grading process per job, reused across submissions
+        try:
+            return process.grade(path, course, student=submission_id, **options)
+        finally:
+            processes.put(process)
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grade_one, path, sid): (sid, stamp) for sid, (path, stamp) in pending.items()}
+            for future in as_completed(futures):
+                submission_id, stamp = futures[future]
+                _collect(future, submission_id, stamp, reports_dir, result, on_done)
+    finally:
+        while not processes.empty():
+            processes.get().close()
     return result
+
+
+def _collect(future, submission_id: str, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:
+    """Write one finished grade as its report, or note why there is none."""
+    try:
+        report = future.result()
+    except Exception as problem:  # noqa: BLE001 - one submission never stops the batch
+        result.failed[submission_id] = f"{type(problem).__name__}: {problem}".splitlines()[0]
+        on_done(submission_id, "failed")
+        return
+    report["fingerprint"] = stamp
+    write_atomically(reports_dir / f"{submission_id}.json", json.dumps(report, indent=2))
+    result.graded.append(submission_id)
+    result.reports[submission_id] = report
+    on_done(submission_id, "graded")
 
 
 def _read_report(path: Path) -> dict | None:

@@ -1,13 +1,15 @@
-"""Grade one submission: a fresh pytest session runs the checks against it.
+"""Grade submissions: a pytest session per submission, in a grading process of the grader's.
 
-The session runs in its own process with a fixed configuration: no conftest.py, no
-plugin autoload, no cache, a scratch working directory, and no bytecode written into the
-submission. Its report comes back through a file in a private temporary folder.
+Each session has a fixed configuration: no conftest.py, no plugin autoload, no cache, a
+private working directory, and no bytecode written into the submission; it reaches the
+submission only through sandboxed workers. Its report comes back signed.
 """
 
 import json
 import os
 import secrets
+import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,55 +24,106 @@ from autograder.submission import find_exercise_dir
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 
 
-def grade_submission(
-    path: Path,
-    course: CourseRoot,
-    *,
-    student: str | None = None,
-    public_only: bool = False,
-    concepts: tuple[str, ...] = (),
-    time_scale: float = 1.0,
-) -> dict:
-    """The report of one submission. Raises UserError for a path that is no submission."""
-    exercise_dir = find_exercise_dir(path)
-    check_dirs = [course.public_checks]
-    if not public_only:
-        if not course.hidden_checks.is_dir():
+def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
+    """The report of one submission, from a grading process of its own.
+
+    Options: student (id, default from the folder's name), public_only, concepts,
+    time_scale. Raises UserError for a path that is no submission.
+    """
+    with GradingProcess() as process:
+        return process.grade(path, course, **options)
+
+
+class GradingProcess:
+    """A grading server process (`autograder.grading.server`) that grades submissions one
+    after another. Its reports are signed with a key only it was given, so a report that
+    student code forged is refused. A session that fails or hangs ends the process; the
+    next `grade` starts a new one."""
+
+    def __init__(self):
+        self.home = Path(tempfile.mkdtemp(prefix="autograder-"))
+        (self.home / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        self.process: subprocess.Popen | None = None
+        self.key = b""
+
+    def __enter__(self) -> "GradingProcess":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def grade(
+        self,
+        path: Path,
+        course: CourseRoot,
+        *,
+        student: str | None = None,
+        public_only: bool = False,
+        concepts: tuple[str, ...] = (),
+        time_scale: float = 1.0,
+    ) -> dict:
+        exercise_dir = find_exercise_dir(path)
+        if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
-        check_dirs.append(course.hidden_checks)
-    student_id = student or default_student_id(path)
-    started = time.perf_counter()
-    key = secrets.token_bytes(32)
-    with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
-        scratch_dir = Path(scratch)
-        key_read, key_write = os.pipe()
-        os.write(key_write, key)
-        os.close(key_write)
-        report_file = scratch_dir / "report.json"
-        (scratch_dir / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        command = [
-            sys.executable, "-m", "pytest", "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider",
-            "--noconftest", "--import-mode=importlib", "-c", str(scratch_dir / "pytest.ini"), "--rootdir", str(scratch_dir),
-            "--submission", str(exercise_dir.resolve()), "--report-json", str(report_file),
-            "--student", student_id, "--grading", "--key-fd", str(key_read), f"--hidden-dir={course.hidden_checks}",
-            *[f"--hide={path}" for path in secret_paths(course, scratch_dir)],
+        started = time.perf_counter()
+        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), public_only, concepts, time_scale)
+        report = self._ask(arguments)
+        report["submission"] = str(path)
+        report["duration_s"] = round(time.perf_counter() - started, 3)
+        return report
+
+    def _arguments(self, exercise_dir, course, student_id, public_only, concepts, time_scale) -> list[str]:
+        check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
+        return [
+            "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "--noconftest", "--import-mode=importlib",
+            "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
+            "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
+            f"--hidden-dir={course.hidden_checks}", *[f"--hide={p}" for p in secret_paths(course, self.home)],
             f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts],
             *[str(d) for d in check_dirs],
         ]  # fmt: skip
-        try:
-            finished = subprocess.run(
-                command, cwd=scratch_dir, env=session_environment(), capture_output=True, text=True,
-                timeout=SESSION_LIMIT_S, stdin=subprocess.DEVNULL, pass_fds=(key_read,),
-            )  # fmt: skip
-        finally:
-            os.close(key_read)
-        if not report_file.is_file():
-            tail = "\n".join((finished.stdout + finished.stderr).strip().splitlines()[-5:])
-            raise RuntimeError(f"the grading session ended without a report (exit {finished.returncode}):\n{tail}")
-        report = json.loads(verify(report_file.read_text(encoding="utf-8"), key))
-    report["submission"] = str(path)
-    report["duration_s"] = round(time.perf_counter() - started, 3)
-    return report
+
+    def _ask(self, arguments: list[str]) -> dict:
+        process = self._running()
+        process.stdin.write(json.dumps({"arguments": arguments}) + "\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], SESSION_LIMIT_S)
+        signature = process.stdout.readline() if ready else ""
+        body = process.stdout.readline() if signature else ""
+        if not body:
+            self.stop()
+            raise RuntimeError("the grading session ended without a report")
+        report = json.loads(verify(f"{signature.rstrip()}\n{body.rstrip()}", self.key))
+        if report is None:
+            raise RuntimeError("the grading session could not collect or run every check")
+        return report
+
+    def _running(self) -> subprocess.Popen:
+        if self.process is None or self.process.poll() is not None:
+            self.key = secrets.token_bytes(32)
+            key_read, key_write = os.pipe()
+            os.write(key_write, self.key)
+            os.close(key_write)
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.grading.server", str(key_read)], cwd=self.home,
+                    env=session_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL, text=True, pass_fds=(key_read,),
+                )  # fmt: skip
+            finally:
+                os.close(key_read)
+        return self.process
+
+    def stop(self) -> None:
+        """End the grading process; the next `grade` starts a new one."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def secret_paths(course: CourseRoot, session_dir: Path) -> list[str]:
