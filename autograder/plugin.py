@@ -12,7 +12,6 @@ worker instead, so no student code runs in this process.
 """
 
 import json
-import os
 import shutil
 import time
 import zlib
@@ -38,12 +37,10 @@ GRADING_HELP = "grade: reach the submission through the sandboxed worker, never 
 HIDE_HELP = "when grading as root: a folder the worker must not see (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
 HIDDEN_DIR_HELP = "the folder whose checks are hidden (default: any folder named `hidden`)"
-KEY_FD_HELP = "when grading: read the report's signing key from this inherited file descriptor"
 
 DEFAULT_TIME_LIMIT_S = 10.0
 
 RESULTS = pytest.StashKey[dict]()
-SIGNING_KEY = pytest.StashKey[bytes]()
 SUBMISSION = pytest.StashKey[object]()
 STARTED = pytest.StashKey[float]()
 
@@ -58,7 +55,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--concept", action="append", default=[], dest="only_concepts", help=CONCEPTS_HELP)
     group.addoption("--grading", action="store_true", help=GRADING_HELP)
     group.addoption("--hide", action="append", default=[], help=HIDE_HELP)
-    group.addoption("--key-fd", type=int, help=KEY_FD_HELP)
     group.addoption("--hidden-dir", help=HIDDEN_DIR_HELP)
     group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
     parser.addini("submission", SUBMISSION_HELP)
@@ -71,7 +67,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", TIME_LIMIT_HELP)
     config.stash[RESULTS] = {}
     config.stash[STARTED] = time.perf_counter()
-    config.stash[SIGNING_KEY] = _read_signing_key(config.getoption("key_fd"))
     config.stash[SUBMISSION] = _make_submission(config)
 
 
@@ -84,14 +79,6 @@ def _make_submission(config: pytest.Config):
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)
-
-
-def _read_signing_key(fd: int | None) -> bytes:
-    """The key that signs this session's report, read once before any worker exists."""
-    if fd is None:
-        return b""
-    with os.fdopen(fd, "rb") as source:
-        return source.read(64)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -308,7 +295,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A session that could not collect or run every check leaves no report: a missing
     # report is a grader error, never a silently short grade.
     if target and complete:
-        from autograder.report.signing import sign
-
-        body = json.dumps(session_report(session.config), indent=2)
-        Path(target).write_text(sign(body, session.config.stash[SIGNING_KEY]), encoding="utf-8")
+        Path(target).write_text(json.dumps(session_report(session.config), indent=2), encoding="utf-8")
