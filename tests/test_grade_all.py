@@ -13,52 +13,70 @@ import pytest
 from autograder.course import find_course_root
 
 COURSE = find_course_root()
-STUDENTS = ("ada", "bob", "cyd", "dan", "eve")
+CLASS_SIZE = 30
+HOSTILE = {
+    "syntax": "def mean_squared_error(y_true, y_pred)\n    return 0\n",
+    "exits": "import sys\nsys.exit(0)\n",
+    "loops": "\ndef hinge_loss(y_true, scores):\n    while True:\n        pass\n",
+}
 
 
 @pytest.fixture
 def classroom(tmp_path):
-    """A frozen course copy and a class folder: three good, one sample, one broken, one not a submission."""
+    """A frozen course copy and a class of 30: good repositories, samples, stubs, broken and
+    hostile submissions, and one folder that is not a submission."""
     course = tmp_path / "course"
     for part in ("solutions", "checks"):
         shutil.copytree(COURSE.path / part, course / part)
     folder = tmp_path / "class"
-    for student in ("ada", "bob", "dan"):
-        shutil.copytree(COURSE.solutions, folder / student / "exercises")  # cloned repositories
-    shutil.copytree(COURSE.path / "examples" / "sample-submission", folder / "cyd")
-    (folder / "eve").mkdir()
-    (folder / "eve" / "losses.py").write_text("def mean_squared_error(y_true, y_pred)\n    return 0\n")
+    kinds = ["repository", "sample", "stubs", *HOSTILE]
+    for index in range(CLASS_SIZE):
+        kind = kinds[index % len(kinds)]
+        target = folder / f"s{index:02d}-{kind}"
+        if kind == "repository":
+            shutil.copytree(COURSE.solutions, target / "exercises")
+        elif kind == "sample":
+            shutil.copytree(COURSE.path / "examples" / "sample-submission", target)
+        elif kind == "stubs":
+            shutil.copytree(COURSE.exercises, target)
+        else:
+            target.mkdir(parents=True)
+            (target / "losses.py").write_text((COURSE.solutions / "losses.py").read_text() + "\n" + HOSTILE[kind])
     (folder / "notes").mkdir()
     return course, folder, tmp_path / "grades"
 
 
 def grade_all(course, folder, out, *extra):
-    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--out", str(out), "--course-root", str(course), "--concept", "losses", *extra]
+    command = [
+        sys.executable, "-m", "autograder", "grade-all", str(folder), "--out", str(out), "--course-root", str(course),
+        "--concept", "losses", "--time-scale", "0.2", *extra,
+    ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
     course, folder, out = classroom
-    first = grade_all(course, folder, out, "-j", "1")
-    deadline = time.monotonic() + 240
-    while not list((out / "reports").glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    first = grade_all(course, folder, out)
+    deadline = time.monotonic() + 300
+    while len(list((out / "reports").glob("*.json"))) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     finished = {p.name: p.read_bytes() for p in (out / "reports").glob("*.json")}
-    assert 1 <= len(finished) < len(STUDENTS)
+    assert 4 <= len(finished) < CLASS_SIZE
     second = grade_all(course, folder, out)
-    stdout, stderr = second.communicate(timeout=600)
+    stdout, stderr = second.communicate(timeout=900)
     assert second.returncode == 0, stderr
-    assert f"{len(STUDENTS) - len(finished)} graded, {len(finished)} unchanged and reused, 0 failed" in stdout
+    assert f"{CLASS_SIZE - len(finished)} graded, {len(finished)} unchanged and reused, 0 failed" in stdout
     assert "notes: no exercise modules, skipped" in stderr
     for name, content in finished.items():
         assert (out / "reports" / name).read_bytes() == content
     with open(out / "gradebook.csv") as gradebook:
         rows = {row["student"]: row for row in csv.DictReader(gradebook)}
-    assert sorted(rows) == sorted(STUDENTS)
-    assert rows["ada"]["losses"] == "10" and rows["eve"]["losses"] == "0"
-    assert 0 < float(rows["cyd"]["losses"]) < 10
+    assert len(rows) == CLASS_SIZE
+    scores = {name.split("-", 1)[1]: float(row["losses"]) for name, row in rows.items()}
+    assert scores["repository"] == 10 and scores["stubs"] == 0 and scores["syntax"] == 0 and scores["exits"] == 0
+    assert 0 < scores["sample"] < 10 and 0 < scores["loops"] < 10
     for plot in ("scores_per_concept.png", "failed_checks.png", "named_mistakes.png", "summary.md"):
         assert (out / "summary" / plot).stat().st_size > 0
 
@@ -66,10 +84,10 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
 def test_a_changed_submission_is_graded_again(classroom):
     course, folder, out = classroom
     assert grade_all(course, folder, out).wait(timeout=600) == 0
-    (folder / "eve" / "losses.py").write_text((COURSE.solutions / "losses.py").read_text())
+    (folder / "s03-syntax" / "losses.py").write_text((COURSE.solutions / "losses.py").read_text())
     again = grade_all(course, folder, out)
     stdout, _ = again.communicate(timeout=600)
-    assert "1 graded, 4 unchanged and reused" in stdout
+    assert f"1 graded, {CLASS_SIZE - 1} unchanged and reused" in stdout
 
 
 def refused(course, folder, out):
