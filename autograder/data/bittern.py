@@ -69,34 +69,38 @@ def _tone(rng, start_hz, end_hz, seconds, amplitude):
     return signal
 
 
-def _amplitude(rng, snr_db):
+def _amplitude(snr_db):
     """The amplitude of a tone whose peak bin lies `snr_db` above the noise floor."""
     return np.sqrt(_NOISE_FLOOR * 10 ** (snr_db / 10)) / _PEAK_GAIN
 
 
-def _background(rng):
-    """White noise at a random level, within 3 dB of the floor."""
-    return rng.uniform(0.7, 1.4) * rng.standard_normal(N_SAMPLES)
+def background(rng):
+    """A clip without a coo: white noise within 3 dB of the floor, and up to three other
+    birds (tones outside the call's band) and two blips inside it (too short for a coo).
 
-
-def _other_birds(rng):
-    """Tones outside the call's band, and short blips inside it: sounds that are no coo."""
-    audio = np.zeros(N_SAMPLES)
+    Returns:
+    - audio: float64 array of shape (N_SAMPLES,)
+    """
+    audio = rng.uniform(0.7, 1.4) * rng.standard_normal(N_SAMPLES)
     for _ in range(int(rng.integers(0, 4))):
         start, end = rng.uniform(*OTHER_BIRDS_HZ, size=2)
-        audio += _tone(rng, start, end, rng.uniform(0.1, 0.7), _amplitude(rng, rng.uniform(*SNR_DB)))
+        audio += _tone(rng, start, end, rng.uniform(0.1, 0.7), _amplitude(rng.uniform(*SNR_DB)))
     for _ in range(int(rng.integers(0, 3))):
         start, end = rng.uniform(*CALL_BAND_HZ, size=2)
-        audio += _tone(rng, start, end, rng.uniform(*BLIP_SECONDS), _amplitude(rng, rng.uniform(*SNR_DB)))
+        audio += _tone(rng, start, end, rng.uniform(*BLIP_SECONDS), _amplitude(rng.uniform(*SNR_DB)))
     return audio
 
 
 def least_bittern_coo(rng):
-    """One coo: about 0.5 s, gliding down through 500-600 Hz, at a random place and loudness."""
+    """One coo: about 0.5 s, gliding down through 500-600 Hz, at a random place and loudness.
+
+    Returns:
+    - audio: float64 array of shape (N_SAMPLES,), silent outside the coo
+    """
     start_hz = rng.uniform(565.0, 595.0)
     end_hz = rng.uniform(505.0, 535.0)
     snr_db = rng.uniform(*SNR_DB)
-    return _tone(rng, start_hz, end_hz, rng.uniform(*CALL_SECONDS), _amplitude(rng, snr_db))
+    return _tone(rng, start_hz, end_hz, rng.uniform(*CALL_SECONDS), _amplitude(snr_db))
 
 
 def make_clips(n_clips, seed, call_fraction=0.5):
@@ -115,7 +119,7 @@ def make_clips(n_clips, seed, call_fraction=0.5):
     y = (rng.random(n_clips) < call_fraction).astype(np.int64)
     X = np.empty((n_clips, 1, N_BINS, N_FRAMES), dtype=np.float32)
     for i in range(n_clips):
-        audio = _background(rng) + _other_birds(rng)
+        audio = background(rng)
         if y[i]:
             audio += least_bittern_coo(rng)
         X[i, 0] = spectrogram(audio)

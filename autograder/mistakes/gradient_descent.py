@@ -16,3 +16,4 @@ UNSHUFFLED = "the batches are not shuffled: cut np.random.default_rng(seed).perm
 SPLIT_GROUP = "a group appears in two sets: keep all samples of a group (a recording) in one set, or the test set leaks into training."
 SPLIT_OVERLAP = "a sample appears in two sets: training, validation and test sets must be disjoint."
 SPLIT_MISSES = "some samples are in no set: together the three sets must hold every sample once."
+RUNS_AWAY = "the steps run away from the solution: subtract the gradient (do not add it), and average it over the batch (a sum makes it N times too large)."

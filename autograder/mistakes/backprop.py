@@ -1,0 +1,13 @@
+"""Known mistakes in gradient checking, dense layers, backprop by hand and a scalar autodiff engine."""
+
+NO_FLOOR = "where a and b are both 0 the denominator is 0: keep it at least 1e-8 (np.maximum(1e-8, |a| + |b|))."
+MEAN_ERROR = "that averages the errors; the relative error is the largest one (np.max)."
+ABSOLUTE_ERROR = "that is the absolute error |a - b|; divide it by |a| + |b|."
+ONE_SIDED = "that is a one-sided difference (f(x + h) - f(x)) / h, accurate only to order h; use the centred (f(x + h) - f(x - h)) / (2 * h)."
+NOT_RESTORED = "x is not put back after each nudge, so later elements are differentiated at a shifted point: restore each element before nudging the next."
+WEIGHTS_NOT_TRANSPOSED = "torch's dense layer multiplies by W transposed: out = x @ W.T + b, with W of shape (M, D)."
+DW_TRANSPOSED = "dW must have the shape of W, (M, D): dW = dout.T @ x."
+DB_MEAN = "db sums dout over the samples (each sample used b once); it is not a mean."
+GRADIENTS_TIMES_N = "the gradients are N times too large: the loss is a mean, so dL/dz = (sigmoid(z) - y) / N."
+LOSS_SUM = "that is the sum over the samples; the binary cross-entropy is a mean."
+OVERWRITTEN = "a node used twice (a + a, a * a) must get the gradient of both uses: accumulate with +=, do not overwrite with =."
