@@ -76,6 +76,23 @@ def expect_array(got: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
     return got
 
 
+def expect_tensor(got: Any, shape: tuple[int, ...], name: str, *, dtype: str = "float32", shape_mistakes: Sequence[Mistake] = ()) -> Any:
+    """`got` detached, if it is exactly a torch.Tensor of `dtype` and `shape` with finite
+    values; else fail, naming a mistake its shape shows (a test on the shape tuple)."""
+    __tracebackhide__ = True
+    import torch
+
+    if type(got) is not torch.Tensor:
+        raise CheckFailed(f"{name} should return a torch.Tensor; it returned {describe(got)}.")
+    if got.dtype != getattr(torch, dtype):
+        raise CheckFailed(f"{name} should return {dtype} values, as torch's layers do; it returned {got.dtype}.")
+    if tuple(got.shape) != shape:
+        _fail_naming(tuple(got.shape), shape_mistakes, f"{name} returned shape {tuple(got.shape)}", shape)
+    if not bool(torch.isfinite(got).all()):
+        raise CheckFailed(f"{name} returned nan or inf values.")
+    return got.detach()
+
+
 def expect_close(
     got: Any,
     expected: Any,

@@ -6,9 +6,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from autograder.compare import CheckFailed, describe, expect_unchanged
+from autograder.compare import CheckFailed, describe, expect_tensor, expect_unchanged
 from autograder.data import bittern
-from autograder.feedback import Mistake, recognise
+from autograder.feedback import Mistake
 from autograder.mistakes.architectures import (
     AXES_SWAPPED,
     CHANCE,
@@ -42,23 +42,6 @@ def sizes(rng):
     return [(bittern.N_BINS, bittern.N_FRAMES), (16, odd[0]), (odd[1], 16), (odd[2], odd[2] + 2 * int(rng.integers(1, 20)))]
 
 
-def expect_scores(out, shape, name, wrong_shapes=()):
-    """`out` detached, if it is a finite float32 torch tensor of `shape`; else fail, naming a
-    mistake its shape shows."""
-    if type(out) is not torch.Tensor:
-        raise CheckFailed(f"{name} should return a torch.Tensor; it returned {describe(out)}.")
-    if out.dtype != torch.float32:
-        raise CheckFailed(f"{name} should return float32 scores, as torch's layers do; it returned {out.dtype}.")
-    got = tuple(out.shape)
-    if got != shape:
-        mistake = recognise(got, wrong_shapes)
-        reason = mistake.explanation if mistake else "a shape other than the exercise promises."
-        raise CheckFailed(f"{name} returned the wrong shape: {reason}")
-    if not bool(torch.isfinite(out).all()):
-        raise CheckFailed(f"{name} returned nan or inf scores.")
-    return out.detach()
-
-
 def scores_at_every_size(student, factory, rng, expected_shape, wrong_shapes):
     """Build one network and check its output on every size; a failure past the first size
     is a layer sized for one input."""
@@ -74,7 +57,7 @@ def scores_at_every_size(student, factory, rng, expected_shape, wrong_shapes):
             if i == 0:
                 raise
             raise CheckFailed(f"{factory}'s network failed on some input sizes: {FIXED_SIZE}") from error
-        expect_scores(out, expected_shape(n, n_classes, f, t), factory, wrong_shapes(n, n_classes, f, t))
+        expect_tensor(out, expected_shape(n, n_classes, f, t), factory, shape_mistakes=wrong_shapes(n, n_classes, f, t))
 
 
 @pytest.mark.points(2)
@@ -121,13 +104,13 @@ def test_clip_classifier_pools_over_the_whole_spectrogram(student, rng):
     net = student.clip_classifier(n_classes)
     net.eval()
     x = spectrograms(rng, n, f, t)
-    before = expect_scores(net(x), (n, n_classes), "clip_classifier")
+    before = expect_tensor(net(x), (n, n_classes), "clip_classifier")
     for region in (np.s_[..., t - 8 :], np.s_[..., f - 8 :, :]):
         changed = False
         for scale in (3.0, 10.0, 30.0):
             y = x.clone()
             y[region] = spectrograms(rng, n, f, t, scale)[region]
-            after = expect_scores(net(y), (n, n_classes), "clip_classifier")
+            after = expect_tensor(net(y), (n, n_classes), "clip_classifier")
             changed = changed or not torch.allclose(before, after, rtol=0.0, atol=SCORE_ATOL)
         if not changed:
             raise CheckFailed(f"clip_classifier's scores ignore part of the spectrogram: {CROPPED}")
@@ -174,11 +157,11 @@ def test_train_detector_generalises_to_held_out_clips(student, rng, one_core):
     (X, y), (X_test, y_test) = splits["train"], splits["test"]
     model = student.train_detector(X, y, int(rng.integers(1000)))
     model.eval()
-    scores = expect_scores(
+    scores = expect_tensor(
         model(torch.from_numpy(X_test)),
         (len(y_test),),
         "train_detector's model",
-        [Mistake(NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (len(y_test), 1))],
+        shape_mistakes=[Mistake(NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (len(y_test), 1))],
     )
     auc = roc_auc_score(y_test, scores.numpy())
     if auc < MIN_AUC:
@@ -204,6 +187,6 @@ def test_train_detector_is_reproducible(student, rng, one_core):
     first, second = student.train_detector(X.copy(), y.copy(), seed), student.train_detector(X.copy(), y.copy(), seed)
     first.eval()
     second.eval()
-    scores = [expect_scores(model(x), (len(y),), "train_detector's model") for model in (first, second)]
+    scores = [expect_tensor(model(x), (len(y),), "train_detector's model") for model in (first, second)]
     if not torch.allclose(*scores, rtol=1e-5, atol=1e-5):
         raise CheckFailed(f"train_detector: {NOT_REPRODUCIBLE}")

@@ -9,9 +9,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from autograder.compare import CheckFailed, describe
+from autograder.compare import CheckFailed, expect_tensor
 from autograder.data import bittern
-from autograder.feedback import Mistake, recognise
+from autograder.feedback import Mistake
 from autograder.mistakes import architectures as mistakes
 
 pytestmark = pytest.mark.concept("architectures")
@@ -25,33 +25,18 @@ def spectrograms():
     return torch.from_numpy(np.random.default_rng(0).normal(size=(N, 1, F, T)).astype(np.float32))
 
 
-def expect_scores(out, shape, name, wrong_shapes=()):
-    """Fail unless `out` is a float32 torch tensor of `shape`; name a mistake its shape shows."""
-    if type(out) is not torch.Tensor:
-        raise CheckFailed(f"{name} should return a torch.Tensor; it returned {describe(out)}.")
-    if out.dtype != torch.float32:
-        raise CheckFailed(f"{name} should return float32 scores, as torch's layers do; it returned {out.dtype}.")
-    got = tuple(out.shape)
-    if got != shape:
-        mistake = recognise(got, wrong_shapes)
-        reason = mistake.explanation if mistake else f"expected {shape}."
-        raise CheckFailed(f"{name} returned shape {got}: {reason}")
-    if not bool(torch.isfinite(out).all()):
-        raise CheckFailed(f"{name} returned nan or inf scores.")
-
-
 def test_clip_classifier_output_shape(student):
     """(1) Classify a spectrogram: (N, 1, F, T) gives one score per class, (N, n_classes)."""
-    expect_scores(student.clip_classifier(3)(spectrograms()), (N, 3), "clip_classifier")
+    expect_tensor(student.clip_classifier(3)(spectrograms()), (N, 3), "clip_classifier")
 
 
 def test_frame_classifier_output_shape(student):
     """(2) Classify each column: (N, 1, F, T) gives a score per class and frame, (N, n_classes, T)."""
-    expect_scores(
+    expect_tensor(
         student.frame_classifier(3)(spectrograms()),
         (N, 3, T),
         "frame_classifier",
-        wrong_shapes=[
+        shape_mistakes=[
             Mistake(mistakes.TIME_POOLED, test=lambda shape: shape[:2] == (N, 3) and len(shape) == 3 and shape[2] < T),
             Mistake(mistakes.AXES_SWAPPED, test=lambda shape: shape == (N, T, 3)),
         ],
@@ -60,11 +45,11 @@ def test_frame_classifier_output_shape(student):
 
 def test_pixel_classifier_output_shape(student):
     """(3) Classify each pixel: (N, 1, F, T) gives a score per class, bin and frame, (N, n_classes, F, T)."""
-    expect_scores(
+    expect_tensor(
         student.pixel_classifier(3)(spectrograms()),
         (N, 3, F, T),
         "pixel_classifier",
-        wrong_shapes=[Mistake(mistakes.ODD_SIZE_LOST, test=lambda shape: shape == (N, 3, F, T - 1))],
+        shape_mistakes=[Mistake(mistakes.ODD_SIZE_LOST, test=lambda shape: shape == (N, 3, F, T - 1))],
     )
 
 
@@ -80,11 +65,11 @@ def test_train_detector_learns_the_least_bittern(student):
     model = student.train_detector(X, y, 0)
     model.eval()
     scores = model(torch.from_numpy(X_test))
-    expect_scores(
+    expect_tensor(
         scores,
         (len(y_test),),
         "train_detector's model",
-        wrong_shapes=[Mistake(mistakes.NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (len(y_test), 1))],
+        shape_mistakes=[Mistake(mistakes.NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (len(y_test), 1))],
     )
     auc = roc_auc_score(y_test, scores.detach().numpy())
     if auc < MIN_AUC:
