@@ -1,13 +1,23 @@
 """Planted mistakes: a copy of the reference code with one function redefined, graded."""
 
+import atexit
 import shutil
 import textwrap
+from functools import cache
 from pathlib import Path
 
 from autograder.course import find_course_root
-from autograder.grading.run import grade_submission
+from autograder.grading.run import GradingProcess
 
 COURSE = find_course_root()
+
+
+@cache
+def grading_process() -> GradingProcess:
+    """One grading process for every mutant of this test run: its imports are paid once."""
+    process = GradingProcess()
+    atexit.register(process.close)
+    return process
 
 
 def make_mutant(folder: Path, module: str, replacement: str) -> Path:
@@ -22,7 +32,7 @@ def make_mutant(folder: Path, module: str, replacement: str) -> Path:
 def grade_mutant(folder: Path, concept: str, module: str, replacement: str) -> dict:
     """The report of the reference with one planted mistake, for one concept."""
     submission = make_mutant(folder, module, replacement)
-    return grade_submission(submission, COURSE, student="mutant", concepts=(concept,))
+    return grading_process().grade(submission, COURSE, student="mutant", concepts=(concept,))
 
 
 def checks_by_id(report: dict, concept: str) -> dict[str, dict]:
