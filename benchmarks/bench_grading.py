@@ -3,7 +3,8 @@
 Prints, for this machine now:
 - the floor: a bare `python -c "import torch"`, the least any fresh grading process costs;
 - seconds per submission, graded sequentially, for the full hidden suite of every concept
-  but `architectures` (its training check is timed apart), and the ratio to the floor;
+  but `architectures` (its training check is timed apart): cold (a new grading process)
+  and warm (the grading process grade-all reuses), and their ratios to the floor;
 - the training check (`architectures`) alone;
 - the throughput of `grade-all` on 30 generated submissions (some broken, some hostile)
   with one job per core, in submissions per minute.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from autograder.course import find_course_root
 from autograder.grading.batch import grade_folder
-from autograder.grading.run import grade_submission
+from autograder.grading.run import GradingProcess, grade_submission
 from autograder.registry import CONCEPTS
 
 COURSE = find_course_root()
@@ -65,8 +66,12 @@ def main() -> None:
     cores = os.cpu_count() or 1
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'            {floor:6.2f} s")
-    per_submission = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
-    print(f"one submission, all hidden checks but training {per_submission:6.2f} s  ({per_submission / floor:.1f} x the floor)")
+    cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
+    print(f"one submission, cold process, no training    {cold:6.2f} s  ({cold / floor:.1f} x the floor)")
+    with GradingProcess() as process:
+        process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING)  # warm it up
+        per_submission = seconds(lambda: process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
+    print(f"one submission, warm process, no training    {per_submission:6.2f} s  ({per_submission / floor:.1f} x the floor)")
     training = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=("architectures",)), repeat=1)
     print(f"architectures (with the training check)     {training:6.2f} s  ({training / floor:.1f} x the floor)")
     with tempfile.TemporaryDirectory() as scratch:
@@ -78,7 +83,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     rate = 60 * len(result.graded) / elapsed
     print(f"grade-all, 30 submissions, {cores} jobs          {elapsed:6.2f} s  ({rate:.1f} submissions a minute; {len(result.failed)} failed)")
-    print(f"ratios: submission/floor {per_submission / floor:.2f}, batch per submission/floor {elapsed / 30 / floor:.2f}")
+    print(f"ratios to the floor: cold {cold / floor:.2f}, warm {per_submission / floor:.2f}, batch per submission {elapsed / 30 / floor:.2f}")
 
 
 if __name__ == "__main__":
