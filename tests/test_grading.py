@@ -73,3 +73,17 @@ def test_a_student_repository_is_graded_from_its_exercises_folder(tmp_path):
 def test_public_only_runs_no_hidden_check():
     report = grade_submission(COURSE.solutions, COURSE, public_only=True, concepts=("losses",))
     assert {c["visibility"] for c in all_checks(report)} == {"public"}
+
+
+def test_a_syntax_error_in_one_module_costs_only_its_concept(tmp_path):
+    import shutil
+
+    submission = tmp_path / "submission"
+    shutil.copytree(COURSE.solutions, submission)
+    (submission / "pooling.py").write_text("def max_pool2d(x, kernel_size, stride=None)\n    return x\n")
+    report = grade_submission(submission, COURSE, concepts=("losses", "pooling"))
+    by_concept = {c["id"]: c for c in report["concepts"]}
+    assert by_concept["losses"]["score"] == by_concept["losses"]["max_score"] > 0
+    pooling = by_concept["pooling"]["checks"]
+    assert pooling and {c["status"] for c in pooling} == {"error"}
+    assert all("SyntaxError" in c["feedback"] for c in pooling)
