@@ -66,6 +66,21 @@ def expect_int(got: Any, name: str) -> int:
     return int(got)
 
 
+def expect_count(got: Any, expected: int, name: str, *, mistakes: Sequence[Mistake] = ()) -> None:
+    """Fail unless `got` is exactly an int equal to `expected` (a size, a count of
+    parameters); a wrong answer of any type is first compared with `mistakes`."""
+    __tracebackhide__ = True
+    is_int = type(got) in (int, np.int64, np.int32)
+    if is_int and int(got) == expected:
+        return
+    mistake = recognise(got, mistakes)
+    if mistake is not None:
+        raise CheckFailed(f"{name} gave a wrong answer: {mistake.explanation}", mistake=mistake.explanation)
+    expect_int(got, name)
+    shown = f"; expected {expected}" if REVEAL_EXPECTED.get() else ""
+    raise CheckFailed(f"{name} differs from the lecture's formula{shown}.")
+
+
 def expect_array(got: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
     """`got` as an ndarray; fails unless it is exactly numpy.ndarray of `dtype`."""
     __tracebackhide__ = True

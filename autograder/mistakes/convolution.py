@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from autograder.compare import REVEAL_EXPECTED, CheckFailed, expect_int
-from autograder.feedback import Mistake, recognise
+from autograder.compare import expect_count
+from autograder.feedback import Mistake
 
 MISSING_PLUS_ONE = "it is one short: the +1 counts the kernel's first position, (i + 2p - k) // s + 1."
 MISSING_FLOOR = "it is not a whole number: a kernel only moves whole strides, so floor the division with //."
@@ -21,7 +21,7 @@ MISSING_BIAS = "the bias b is missing: add b[f] to every output of filter f."
 PADS_EVERY_AXIS = "it pads the batch and channel axes too; only H and W get zeros."
 PAD_SLICE_AT_ZERO = "an axis came back empty: with padding 0, x[padding:-padding] is x[0:0]; slice up to padding + H instead."
 GRADIENT_NOT_SUMMED_OVER_BATCH = "it is the gradient of one sample; the weights are shared by every sample and every position, so sum over them all."
-GRADIENT_WITHOUT_STRIDE = "the gradient ignores the stride: output (r, s) saw the input window starting at (r * stride, s * stride)."
+NOT_EQUIVARIANT = "shifting the input did not shift the feature map: the same kernel at every position makes a convolution equivariant to shifts."
 
 
 def is_float(got) -> bool:
@@ -30,15 +30,6 @@ def is_float(got) -> bool:
 
 
 def expect_size(got, expected: int, name: str, mistakes=()) -> None:
-    """Fail unless `got` is the int `expected`, naming a known mistake when it matches one.
-
-    A local stand-in for an `expect_int` with expected value and mistakes in autograder.compare.
-    """
-    if type(got) in (int, np.int64) and got == expected:
-        return
-    mistake = recognise(got, [Mistake(MISSING_FLOOR, test=is_float), *mistakes])
-    if mistake is not None:
-        raise CheckFailed(f"{name} returned a wrong size: {mistake.explanation}")
-    expect_int(got, name)
-    shown = f"; expected {expected}" if REVEAL_EXPECTED.get() else ""
-    raise CheckFailed(f"{name} differs from the lecture's formula{shown}.")
+    """`expect_count` for an output size, where a float answer names the missing floor."""
+    __tracebackhide__ = True
+    expect_count(got, expected, name, mistakes=[Mistake(MISSING_FLOOR, test=is_float), *mistakes])
