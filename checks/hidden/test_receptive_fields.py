@@ -1,0 +1,226 @@
+"""Hidden checks for receptive fields: fields measured with torch autograd, STFTs in torch.
+
+The oracle of a field is empirical: build the layers as 1-D convolutions with all-ones
+kernels (no nonlinearity, so nothing cancels), back-propagate from one output and read
+which inputs got a gradient. The networks are drawn so that a naive sum of the kernel
+sizes, or a sum that ignores the strides, gets them wrong.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.compare import CheckFailed, expect_close, expect_count, expect_float
+from autograder.feedback import Mistake
+from autograder.mistakes.receptive_fields import (
+    BIN_CENTRES,
+    HALF_BIN,
+    HOPS_ONLY,
+    JUMP_INCLUDES_OWN_STRIDE,
+    KERNEL_SUM,
+    NO_DILATION,
+    NO_JUMP,
+    PADDING_GROWS,
+    START_IGNORES_PADDING,
+    START_PADDING_UNSCALED,
+    SUM_OF_STRIDES,
+    SWAPPED,
+    WINDOW_NOT_HOP,
+    WINDOWS_ONLY,
+)
+
+pytestmark = pytest.mark.concept("receptive_fields")
+
+SAMPLE_RATES = (16_000, 22_050, 32_000, 44_100, 48_000)
+
+
+def ones_network(layers, x):
+    """The layers as 1-D convolutions with all-ones kernels, applied to x of shape (1, 1, L)."""
+    for kernel_size, stride, padding, dilation in layers:
+        ones = torch.ones((1, 1, kernel_size), dtype=torch.float64)
+        x = F.conv1d(x, ones, stride=stride, padding=padding, dilation=dilation)
+    return x
+
+
+def support(layers, length, output_index):
+    """First and last input index whose value reaches output `output_index`."""
+    x = torch.zeros((1, 1, length), dtype=torch.float64, requires_grad=True)
+    ones_network(layers, x)[0, 0, output_index].backward()
+    reached = torch.nonzero(x.grad[0, 0]).flatten()
+    return int(reached.min()), int(reached.max())
+
+
+def measured_field(layers):
+    """(size, jump, start) read off the gradients of two neighbouring outputs in the middle."""
+    length = 1000
+    middle = ones_network(layers, torch.zeros((1, 1, length), dtype=torch.float64)).shape[-1] // 2
+    first, last = support(layers, length, middle)
+    next_first, _ = support(layers, length, middle + 1)
+    jump = next_first - first
+    return last - first + 1, jump, first - middle * jump
+
+
+def closed_form_size(layers, dilated=True, padding_grows=False, own_stride=False, use_jump=True):
+    """The size formula, or a mistaken version of it."""
+    size, jump = 1, 1
+    for kernel_size, stride, padding, dilation in layers:
+        span = dilation * (kernel_size - 1) if dilated else kernel_size - 1
+        if own_stride:
+            jump *= stride
+        size += (span + 2 * padding * padding_grows) * (jump if use_jump else 1)
+        if not own_stride:
+            jump *= stride
+    return size
+
+
+def random_network(rng):
+    """3 to 5 layers (kernel, stride, padding, dilation), with a stride 2 before a wide kernel,
+    a dilation and a padding after a stride, on which every known mistake gives another size."""
+    while True:
+        n = int(rng.integers(3, 6))
+        layers = [
+            (int(rng.integers(1, 6)), int(rng.choice([1, 2])), int(rng.integers(0, 3)), int(rng.choice([1, 1, 2])))
+            for _ in range(n)
+        ]
+        true_size = closed_form_size(layers)
+        wrong_sizes = [
+            sum(k for k, _, _, _ in layers),
+            closed_form_size(layers, use_jump=False),
+            closed_form_size(layers, own_stride=True),
+            closed_form_size(layers, padding_grows=True),
+            closed_form_size(layers, dilated=False),
+        ]
+        padded_after_stride = any(p > 0 for _, _, p, _ in layers[1:]) and layers[0][1] == 2
+        if true_size not in wrong_sizes and len(set(wrong_sizes)) == 5 and padded_after_stride:
+            return layers
+
+
+def field_of(student, layers):
+    """The student's (size, jump, start), after checking it is a triple."""
+    got = student.receptive_field([tuple(layer) for layer in layers])
+    if type(got) not in (tuple, list) or len(got) != 3:
+        raise CheckFailed("receptive_field should return a tuple (size, jump, start) of ints.")
+    return got
+
+
+@pytest.mark.points(2)
+def test_receptive_field_size_matches_autograd(student, rng):
+    """receptive_field's size equals the span of inputs that reach one output, measured with autograd."""
+    layers = random_network(rng)
+    size, _, _ = measured_field(layers)
+    mistakes = [
+        Mistake(KERNEL_SUM, answer=sum(k for k, _, _, _ in layers)),
+        Mistake(NO_JUMP, answer=closed_form_size(layers, use_jump=False)),
+        Mistake(JUMP_INCLUDES_OWN_STRIDE, answer=closed_form_size(layers, own_stride=True)),
+        Mistake(PADDING_GROWS, answer=closed_form_size(layers, padding_grows=True)),
+        Mistake(NO_DILATION, answer=closed_form_size(layers, dilated=False)),
+    ]
+    expect_count(field_of(student, layers)[0], size, "receptive_field's size", mistakes=mistakes)
+
+
+def test_receptive_field_jump_matches_autograd(student, rng):
+    """receptive_field's jump equals the distance between the fields of neighbouring outputs."""
+    layers = random_network(rng)
+    _, jump, _ = measured_field(layers)
+    mistakes = [Mistake(SUM_OF_STRIDES, answer=sum(s for _, s, _, _ in layers))]
+    expect_count(field_of(student, layers)[1], jump, "receptive_field's jump", mistakes=mistakes)
+
+
+def test_receptive_field_start_matches_autograd(student, rng):
+    """receptive_field's start is where output 0's field begins, in the padding when negative."""
+    layers = random_network(rng)
+    _, _, start = measured_field(layers)
+    mistakes = [
+        Mistake(START_IGNORES_PADDING, answer=0),
+        Mistake(START_PADDING_UNSCALED, answer=-sum(p for _, _, p, _ in layers)),
+    ]
+    expect_count(field_of(student, layers)[2], start, "receptive_field's start", mistakes=mistakes)
+
+
+def as_pair(got, name):
+    if type(got) not in (tuple, list) or len(got) != 2:
+        raise CheckFailed(f"{name} should return a tuple of two floats.")
+    return np.array([expect_float(value, name) for value in got])
+
+
+def random_stft(rng):
+    """(sample_rate, n_fft, hop_length) with the hop shorter than the frame."""
+    n_fft = int(rng.choice([256, 400, 512, 1024, 2048]))
+    return int(rng.choice(SAMPLE_RATES)), n_fft, int(rng.integers(n_fft // 8, n_fft))
+
+
+def test_spectrogram_resolution_matches_torch(student, rng):
+    """hz_per_bin equals the spacing of torch.fft.rfftfreq; frames_per_second is sample_rate / hop_length."""
+    sample_rate, n_fft, hop = random_stft(rng)
+    hz_per_bin = float(torch.fft.rfftfreq(n_fft, d=1.0 / sample_rate, dtype=torch.float64)[1])
+    frames_per_second = sample_rate / hop
+    expect_close(
+        as_pair(student.spectrogram_resolution(sample_rate, n_fft, hop), "spectrogram_resolution"),
+        np.array([hz_per_bin, frames_per_second]),
+        "spectrogram_resolution",
+        mistakes=[
+            Mistake(HALF_BIN, answer=np.array([hz_per_bin / 2, frames_per_second])),
+            Mistake(WINDOW_NOT_HOP, answer=np.array([hz_per_bin, sample_rate / n_fft])),
+            Mistake(SWAPPED, answer=np.array([frames_per_second, hz_per_bin])),
+        ],
+    )
+
+
+def samples_reached(n_frames, n_fft, hop):
+    """How many samples reach the first n_frames frames of torch.stft (rectangular window)."""
+    x = torch.tensor(np.random.default_rng(0).normal(size=(n_frames + 1) * hop + n_fft), requires_grad=True)
+    frames = torch.stft(x, n_fft, hop, window=torch.ones(n_fft, dtype=torch.float64), center=False, return_complex=True)
+    frames[:, :n_frames].abs().pow(2).sum().backward()
+    reached = torch.nonzero(x.grad).flatten()
+    return int(reached.max() - reached.min()) + 1
+
+
+@pytest.mark.points(2)
+def test_receptive_field_extent_matches_torch_stft(student, rng):
+    """seconds is the span of samples that reach r frames of torch.stft; hz is r_bins bin widths."""
+    sample_rate, n_fft, hop = random_stft(rng)
+    rf_frames, rf_bins = (int(n) for n in rng.integers(2, 60, size=2))
+    seconds = samples_reached(rf_frames, n_fft, hop) / sample_rate
+    hz = rf_bins * float(torch.fft.rfftfreq(n_fft, d=1.0 / sample_rate, dtype=torch.float64)[1])
+    extent = student.receptive_field_extent(rf_frames, rf_bins, sample_rate, n_fft, hop)
+    expect_close(
+        as_pair(extent, "receptive_field_extent"),
+        np.array([seconds, hz]),
+        "receptive_field_extent",
+        mistakes=[
+            Mistake(HOPS_ONLY, answer=np.array([rf_frames * hop / sample_rate, hz])),
+            Mistake(WINDOWS_ONLY, answer=np.array([rf_frames * n_fft / sample_rate, hz])),
+            Mistake(BIN_CENTRES, answer=np.array([seconds, hz * (rf_bins - 1) / rf_bins])),
+            Mistake(HALF_BIN, answer=np.array([seconds, hz / 2])),
+        ],
+    )
+
+
+def stages_for(duration_s, sample_rate, n_fft, hop, frames_of_stages=lambda n: 5 * 2**n - 2, windows_only=False):
+    """The fewest stages n whose field of frames_of_stages(n) frames lasts duration_s, or the
+    answer of one who counts r * n_fft samples for r frames (windows_only)."""
+    n = 0
+    while True:
+        frames = frames_of_stages(n)
+        samples = frames * n_fft if windows_only else (frames - 1) * hop + n_fft
+        if samples / sample_rate >= duration_s:
+            return n
+        n += 1
+
+
+def test_pooling_stages_needed_matches_the_closed_form(student, rng):
+    """pooling_stages_needed is the fewest stages whose field of 5 * 2 ** n - 2 frames lasts the call."""
+    while True:
+        sample_rate, n_fft, hop = random_stft(rng)
+        call = (float(rng.uniform(0.2, 3.0)), sample_rate, n_fft, hop)
+        expected = stages_for(*call)
+        wrong = {
+            NO_JUMP: stages_for(*call, frames_of_stages=lambda n: 3 + 3 * n),
+            KERNEL_SUM: stages_for(*call, frames_of_stages=lambda n: 3 + 5 * n),
+            WINDOWS_ONLY: stages_for(*call, windows_only=True),
+        }
+        if len({expected, *wrong.values()}) == 4:
+            break
+    mistakes = [Mistake(why, answer=n) for why, n in wrong.items()]
+    expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)

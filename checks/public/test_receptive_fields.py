@@ -1,0 +1,115 @@
+"""Public checks for receptive fields: the lecture's network and the least bittern.
+
+The least bittern's breeding call is 0.5 s long at 500-600 Hz; it is recorded at 44.1 kHz
+and turned into a spectrogram with frames of 1024 samples and a hop of 512. A layer is a
+tuple (kernel_size, stride[, padding[, dilation]]); 3x3 conv -> 2x2 max-pool -> 3x3 conv is
+[(3, 1), (2, 2), (3, 1)] along each axis.
+"""
+
+import numpy as np
+import pytest
+
+from autograder.compare import CheckFailed, expect_close, expect_count, expect_float, expect_int
+from autograder.feedback import Mistake
+from autograder.mistakes import receptive_fields as mistakes
+
+pytestmark = pytest.mark.concept("receptive_fields")
+
+SAMPLE_RATE, N_FFT, HOP = 44_100, 1024, 512
+LECTURE_NETWORK = [(3, 1), (2, 2), (3, 1)]
+
+
+def as_vector(got, name, length, expect):
+    """A tuple of `length` numbers, each checked by `expect`, as a float64 vector."""
+    if type(got) not in (tuple, list) or len(got) != length:
+        raise CheckFailed(f"{name} should return a tuple of {length} numbers.")
+    return np.array([expect(value, name) for value in got], dtype=np.float64)
+
+
+def expect_field(got, expected, mistaken):
+    """receptive_field's (size, jump, start), exactly; `mistaken` maps explanations to triples."""
+    expect_close(
+        as_vector(got, "receptive_field", 3, expect_int),
+        np.array(expected, dtype=np.float64),
+        "receptive_field (size, jump, start)",
+        rtol=0.0,
+        atol=0.0,
+        mistakes=[Mistake(why, answer=np.array(triple)) for why, triple in mistaken.items()],
+    )
+
+
+def test_receptive_field_of_the_lecture_network(student):
+    """3x3 conv -> 2x2 max-pool -> 3x3 conv: 1 + 2 * 1 + 1 * 1 + 2 * (1 * 2) = 8 inputs, jump 2."""
+    expect_field(
+        student.receptive_field(LECTURE_NETWORK),
+        (8, 2, 0),
+        {mistakes.NO_JUMP: (6, 2, 0), mistakes.JUMP_INCLUDES_OWN_STRIDE: (9, 2, 0)},
+    )
+
+
+def test_receptive_field_of_a_deeper_network(student):
+    """conv3 -> pool2 -> conv3 -> pool2 -> conv3 sees 18 inputs (the kernel sizes add up to only 13)."""
+    expect_field(
+        student.receptive_field([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]),
+        (18, 4, 0),
+        {mistakes.KERNEL_SUM: (13, 4, 0), mistakes.NO_JUMP: (9, 4, 0), mistakes.JUMP_INCLUDES_OWN_STRIDE: (21, 4, 0)},
+    )
+
+
+def test_receptive_field_padding_moves_but_does_not_grow(student):
+    """With padding 1 in both convs the field is still 8 wide, but output 0 starts 1 + 2 * 1 = 3 inputs into the padding."""
+    expect_field(
+        student.receptive_field([(3, 1, 1), (2, 2), (3, 1, 1)]),
+        (8, 2, -3),
+        {
+            mistakes.NO_JUMP: (6, 2, -3),
+            mistakes.JUMP_INCLUDES_OWN_STRIDE: (9, 2, -3),
+            mistakes.PADDING_GROWS: (14, 2, -3),
+            mistakes.START_IGNORES_PADDING: (8, 2, 0),
+            mistakes.START_PADDING_UNSCALED: (8, 2, -2),
+        },
+    )
+
+
+def test_spectrogram_resolution_of_the_least_bittern(student):
+    """44,100 / 1024 = 43.07 Hz per bin and 44,100 / 512 = 86.13 frames per second."""
+    expect_close(
+        as_vector(student.spectrogram_resolution(SAMPLE_RATE, N_FFT, HOP), "spectrogram_resolution", 2, expect_float),
+        np.array([SAMPLE_RATE / N_FFT, SAMPLE_RATE / HOP]),
+        "spectrogram_resolution (hz_per_bin, frames_per_second)",
+        mistakes=[
+            Mistake(mistakes.HALF_BIN, answer=np.array([SAMPLE_RATE / (2 * N_FFT), SAMPLE_RATE / HOP])),
+            Mistake(mistakes.WINDOW_NOT_HOP, answer=np.array([SAMPLE_RATE / N_FFT, SAMPLE_RATE / N_FFT])),
+            Mistake(mistakes.SWAPPED, answer=np.array([SAMPLE_RATE / HOP, SAMPLE_RATE / N_FFT])),
+        ],
+    )
+
+
+def test_receptive_field_extent_of_the_least_bittern(student):
+    """8 frames and 8 bins: (7 * 512 + 1024) / 44,100 = 104.5 ms and 8 * 43.07 = 344.5 Hz."""
+    extent = student.receptive_field_extent(8, 8, SAMPLE_RATE, N_FFT, HOP)
+    expect_close(
+        as_vector(extent, "receptive_field_extent", 2, expect_float),
+        np.array([4608 / SAMPLE_RATE, 8 * SAMPLE_RATE / N_FFT]),
+        "receptive_field_extent (seconds, hz)",
+        mistakes=[
+            Mistake(mistakes.HOPS_ONLY, answer=np.array([8 * HOP / SAMPLE_RATE, 8 * SAMPLE_RATE / N_FFT])),
+            Mistake(mistakes.WINDOWS_ONLY, answer=np.array([8 * N_FFT / SAMPLE_RATE, 8 * SAMPLE_RATE / N_FFT])),
+            Mistake(mistakes.BIN_CENTRES, answer=np.array([4608 / SAMPLE_RATE, 7 * SAMPLE_RATE / N_FFT])),
+            Mistake(mistakes.HALF_BIN, answer=np.array([4608 / SAMPLE_RATE, 4 * SAMPLE_RATE / N_FFT])),
+        ],
+    )
+
+
+def test_pooling_stages_needed_for_the_least_bittern(student):
+    """Fields of 8, 18, 38 and 78 frames for 1 to 4 stages: a 0.5 s call (43 frames) needs 4."""
+    expect_count(
+        student.pooling_stages_needed(0.5, SAMPLE_RATE, N_FFT, HOP),
+        4,
+        "pooling_stages_needed",
+        mistakes=[
+            Mistake(mistakes.NO_JUMP, answer=14),
+            Mistake(mistakes.KERNEL_SUM, answer=8),
+            Mistake(mistakes.WINDOWS_ONLY, answer=3),
+        ],
+    )
