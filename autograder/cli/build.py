@@ -3,6 +3,7 @@
 import click
 
 from autograder import console
+from autograder.cli.options import COURSE_ROOT
 from autograder.course import find_course_root
 from autograder.errors import UserError
 from autograder.generate.notebooks import drifted_notebooks, write_notebooks
@@ -10,7 +11,7 @@ from autograder.generate.stubs import drifted_stubs, write_stubs
 
 
 @click.command(short_help="Regenerate exercises/ and the course notebooks from solutions/")
-@click.option("--course-root", help="The course repository (default: this checkout).")
+@COURSE_ROOT
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 when a generated file has drifted.")
 def build(*, course_root: str | None, check: bool) -> None:
     """Turn each solutions/<module>.py into exercises/<module>.py: every solution region

@@ -8,28 +8,22 @@ from autograder import console
 from autograder.course import find_course_root
 from autograder.errors import UserError
 from autograder.files import write_atomically
-from autograder.registry import CONCEPTS
-from autograder.report.views import VIEWS
+from autograder.cli.options import grading_options
+from autograder.report.views import VIEWS, render
 
 
 @click.command(short_help="Grade one submission")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(list(VIEWS)), default="table", show_default=True, help="How to show the report (points: the GitHub Classroom line).")
 @click.option("--output", "-o", "output_file", type=click.Path(path_type=Path), help="Write the report here instead of stdout.")
-@click.option("--public-only", is_flag=True, help="Run only the checks students can see.")
 @click.option("--student", help="Student id (default: the submission's folder name); personalises hidden inputs.")
-@click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
-@click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
-@click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+@grading_options
 def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None) -> None:
     """Grade PATH, a student repository or a folder holding the exercise modules,
     and print the per-concept report."""
     from autograder.grading.run import grade_submission
 
     course = find_course_root(course_root, hidden_checks)
-    from autograder.report.views import render
-
     if output_file is not None and not output_file.parent.is_dir():
         raise UserError(f"{output_file.parent}: no such folder for --output")
     report = grade_submission(path, course, student=student, public_only=public_only, concepts=concepts, time_scale=time_scale)

@@ -8,18 +8,14 @@ import click
 from autograder import console
 from autograder.course import find_course_root
 from autograder.errors import UserError
-from autograder.registry import CONCEPTS
+from autograder.cli.options import grading_options
 
 
 @click.command(name="grade-all", short_help="Grade every submission in a folder")
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("grades"), show_default=True, help="Where the reports, gradebook.csv and summary go.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
-@click.option("--public-only", is_flag=True, help="Run only the checks students can see.")
-@click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable).")
-@click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
-@click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
-@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+@grading_options
 def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None) -> None:
     """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
 

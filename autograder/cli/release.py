@@ -5,12 +5,13 @@ from pathlib import Path
 import click
 
 from autograder import console
+from autograder.cli.options import COURSE_ROOT, HIDDEN_CHECKS
 from autograder.course import find_course_root
 
 
 @click.command(short_help="Make the student repository")
 @click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--course-root", help="The course repository (default: this checkout).")
+@COURSE_ROOT
 def release(*, dest: Path, course_root: str | None) -> None:
     """Write the student repository into DEST (new or empty): the stubs, the public checks,
     the engine they need, a README and the CI workflow; no reference code, no hidden check."""
@@ -22,8 +23,8 @@ def release(*, dest: Path, course_root: str | None) -> None:
 
 @click.command(short_help="Make a Gradescope autograder bundle")
 @click.argument("zip_path", metavar="DEST.zip", type=click.Path(path_type=Path))
-@click.option("--course-root", help="The course repository (default: this checkout).")
-@click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+@COURSE_ROOT
+@HIDDEN_CHECKS
 def gradescope(*, zip_path: Path, course_root: str | None, hidden_checks: str | None) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder, the engine and every
     check) that writes results/results.json with per-check visibility."""

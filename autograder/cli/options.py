@@ -1,0 +1,23 @@
+"""Options that several verbs share, declared once with their help."""
+
+import click
+
+from autograder.registry import CONCEPTS
+
+COURSE_ROOT = click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
+HIDDEN_CHECKS = click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+
+GRADING = (
+    click.option("--public-only", is_flag=True, help="Run only the checks students can see."),
+    click.option("--concept", "concepts", multiple=True, type=click.Choice([c.id for c in CONCEPTS]), help="Grade only this concept (repeatable)."),
+    click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1)."),
+    COURSE_ROOT,
+    HIDDEN_CHECKS,
+)
+
+
+def grading_options(command):
+    """Add the options of every grading verb: public-only, concept, time-scale, course."""
+    for option in reversed(GRADING):
+        command = option(command)
+    return command
