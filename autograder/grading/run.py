@@ -22,6 +22,9 @@ from autograder.report.signing import verify
 from autograder.submission import find_exercise_dir
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
+# Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
+# again in every worker it forks.
+SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
 
 
 def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
@@ -75,7 +78,9 @@ class GradingProcess:
     def _arguments(self, exercise_dir, course, student_id, public_only, concepts, time_scale) -> list[str]:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
         return [
-            "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "--noconftest", "--import-mode=importlib",
+            # no:unraisableexception: its gc.collect() at every session end costs more than the checks
+            "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+            "--noconftest", "--import-mode=importlib",
             "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
             "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
             f"--hidden-dir={course.hidden_checks}", *[f"--hide={p}" for p in secret_paths(course, self.home)],
@@ -106,7 +111,7 @@ class GradingProcess:
             os.close(key_write)
             try:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", "autograder.grading.server", str(key_read)], cwd=self.home,
+                    [sys.executable, "-c", SERVER_MAIN, str(key_read)], cwd=self.home,
                     env=session_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL, text=True, pass_fds=(key_read,),
                 )  # fmt: skip

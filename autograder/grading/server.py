@@ -50,6 +50,3 @@ def serve(key_fd: int) -> None:
         replies.write(sign(body, key) + "\n")
         replies.flush()
 
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]))
