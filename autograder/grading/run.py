@@ -80,7 +80,7 @@ class GradingProcess:
         return [
             # no:unraisableexception: its gc.collect() at every session end costs more than the checks
             "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
-            "--noconftest", "--import-mode=importlib",
+            "--noconftest", "--import-mode=importlib", "--tb=no",
             "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
             "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
             f"--hidden-dir={course.hidden_checks}", *[f"--hide={p}" for p in secret_paths(course, self.home)],
