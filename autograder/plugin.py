@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.compare import REVEAL_EXPECTED, CheckFailed
-from autograder.registry import COURSE_SALT, get_concept
+from autograder.registry import CONCEPTS, COURSE_SALT, get_concept
 from autograder.worker.errors import StudentCodeFailed
 from autograder.report.model import CheckResult, build_report
 
@@ -267,13 +267,15 @@ def _first_line(doc: str | None) -> str:
 
 
 def session_report(config: pytest.Config) -> dict:
-    """The report of every check this session ran."""
+    """The report of every check this session ran: every concept, or those asked for."""
     submission = config.stash[SUBMISSION]
+    only = config.getoption("only_concepts")
     return build_report(
         config.stash[RESULTS].values(),
         submission=str(getattr(submission, "folder", submission)),
         student=config.getoption("student"),
         duration_s=time.perf_counter() - config.stash[STARTED],
+        concepts=[c for c in CONCEPTS if not only or c.id in only],
     )
 
 
