@@ -87,3 +87,22 @@ def test_a_syntax_error_in_one_module_costs_only_its_concept(tmp_path):
     pooling = by_concept["pooling"]["checks"]
     assert pooling and {c["status"] for c in pooling} == {"error"}
     assert all("SyntaxError" in c["feedback"] for c in pooling)
+
+
+def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_report, stub_report):
+    from xml.etree import ElementTree
+
+    from autograder.report.views import VIEWS, render
+
+    for report, full in ((reference_report, True), (stub_report, False)):
+        total = report["max_score"]
+        expected_score = total if full else 0
+        assert f"Points {expected_score:g}/{total:g}" in render(report, "points")
+        assert json.loads(render(report, "gradescope"))["score"] == pytest.approx(expected_score)
+        assert json.loads(render(report, "json"))["score"] == pytest.approx(expected_score)
+        junit = ElementTree.fromstring(render(report, "junit"))
+        outcomes = {child.tag for case in junit.iter("testcase") for child in case if child.tag != "properties"}
+        assert outcomes == (set() if full else {"skipped"})
+        assert f"## Per-concept results: {expected_score:g} / {total:g}" in render(report, "markdown")
+        assert f"{expected_score:g} / {total:g}" in render(report, "table", color=False)
+        assert set(VIEWS) == {"table", "json", "markdown", "junit", "gradescope", "points"}
