@@ -56,7 +56,7 @@ def scores_at_every_size(student, factory, rng, expected_shape, wrong_shapes):
         except (RuntimeError, StudentRaised) as error:
             if i == 0:
                 raise
-            raise CheckFailed(f"{factory}'s network failed on some input sizes: {FIXED_SIZE}") from error
+            raise CheckFailed(f"{factory}'s network failed on some input sizes: {FIXED_SIZE}", mistake=FIXED_SIZE) from error
         expect_tensor(out, expected_shape(n, n_classes, f, t), factory, shape_mistakes=wrong_shapes(n, n_classes, f, t))
 
 
@@ -113,7 +113,7 @@ def test_clip_classifier_pools_over_the_whole_spectrogram(student, rng):
             after = expect_tensor(net(y), (n, n_classes), "clip_classifier")
             changed = changed or not torch.allclose(before, after, rtol=0.0, atol=SCORE_ATOL)
         if not changed:
-            raise CheckFailed(f"clip_classifier's scores ignore part of the spectrogram: {CROPPED}")
+            raise CheckFailed(f"clip_classifier's scores ignore part of the spectrogram: {CROPPED}", mistake=CROPPED)
 
 
 def test_frame_classifier_scores_each_frame_from_its_neighbourhood(student, rng):
@@ -133,7 +133,7 @@ def test_frame_classifier_scores_each_frame_from_its_neighbourhood(student, rng)
     if torch.allclose(before[..., : frames // 8], after[..., : frames // 8], rtol=0.0, atol=SCORE_ATOL):
         raise CheckFailed("frame_classifier's scores do not change where the input changes; each frame's score must come from its input.")
     if not torch.allclose(before[..., -frames // 4 :], after[..., -frames // 4 :], rtol=0.0, atol=SCORE_ATOL):
-        raise CheckFailed(f"frame_classifier: {GLOBAL_IN_TIME}")
+        raise CheckFailed(f"frame_classifier: {GLOBAL_IN_TIME}", mistake=GLOBAL_IN_TIME)
 
 
 @pytest.fixture
@@ -189,4 +189,4 @@ def test_train_detector_is_reproducible(student, rng, one_core):
     second.eval()
     scores = [expect_tensor(model(x), (len(y),), "train_detector's model") for model in (first, second)]
     if not torch.allclose(*scores, rtol=1e-5, atol=1e-5):
-        raise CheckFailed(f"train_detector: {NOT_REPRODUCIBLE}")
+        raise CheckFailed(f"train_detector: {NOT_REPRODUCIBLE}", mistake=NOT_REPRODUCIBLE)

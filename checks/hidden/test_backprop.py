@@ -110,7 +110,7 @@ def test_numerical_gradient_leaves_x_as_it_found_it(student, rng):
     given = x.copy()
     student.numerical_gradient(catalogue.sine_sum(w=w), given)
     if not np.array_equal(x, given):
-        raise CheckFailed(f"numerical_gradient changed x: {NOT_RESTORED}")
+        raise CheckFailed(f"numerical_gradient changed x: {NOT_RESTORED}", mistake=NOT_RESTORED)
 
 
 def dense_problem(rng):

@@ -180,11 +180,11 @@ def test_minibatch_indices_cover_every_sample_once_per_epoch(student, rng):
     batches = student.minibatch_indices(n, batch_size, int(rng.integers(1000)))
     sizes = [len(expect_array(batch, "each batch of minibatch_indices", dtype=np.int64)) for batch in batches]
     if sizes == [batch_size] * (n // batch_size):
-        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}")
+        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}", mistake=mistakes.DROPS_LAST_BATCH)
     if sizes != [batch_size] * (n // batch_size) + [n % batch_size]:
         raise CheckFailed("minibatch_indices should give batches of batch_size, and one shorter batch with the rest last.")
     if sorted(np.concatenate(batches).tolist()) != list(range(n)):
-        raise CheckFailed(f"minibatch_indices: {mistakes.WITH_REPLACEMENT}")
+        raise CheckFailed(f"minibatch_indices: {mistakes.WITH_REPLACEMENT}", mistake=mistakes.WITH_REPLACEMENT)
 
 
 def test_minibatch_indices_shuffle_with_the_seed(student, rng):
@@ -194,9 +194,9 @@ def test_minibatch_indices_shuffle_with_the_seed(student, rng):
         n += 1
     got = np.concatenate(student.minibatch_indices(n, batch_size, seed))
     if len(got) == n - n % batch_size:
-        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}")
+        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}", mistake=mistakes.DROPS_LAST_BATCH)
     if np.array_equal(got, np.arange(n)):
-        raise CheckFailed(f"minibatch_indices: {mistakes.UNSHUFFLED}")
+        raise CheckFailed(f"minibatch_indices: {mistakes.UNSHUFFLED}", mistake=mistakes.UNSHUFFLED)
     if not np.array_equal(got, np.random.default_rng(seed).permutation(n)):
         raise CheckFailed("minibatch_indices should shuffle with np.random.default_rng(seed).permutation(n_samples).")
 
@@ -236,9 +236,9 @@ def check_split(parts, n, name):
     """The three index arrays are int64, disjoint, and hold 0, ..., n - 1 together."""
     joined = np.concatenate([expect_array(part, name, dtype=np.int64) for part in parts])
     if len(np.unique(joined)) < len(joined):
-        raise CheckFailed(f"{name}: {mistakes.SPLIT_OVERLAP}")
+        raise CheckFailed(f"{name}: {mistakes.SPLIT_OVERLAP}", mistake=mistakes.SPLIT_OVERLAP)
     if sorted(joined.tolist()) != list(range(n)):
-        raise CheckFailed(f"{name}: {mistakes.SPLIT_MISSES}")
+        raise CheckFailed(f"{name}: {mistakes.SPLIT_MISSES}", mistake=mistakes.SPLIT_MISSES)
 
 
 def fractions_away_from_whole_numbers(rng, units):
@@ -271,7 +271,7 @@ def test_train_val_test_split_never_splits_a_group(student, rng):
     check_split(parts, len(groups), "train_val_test_split")
     group_sets = [set(groups[part].tolist()) for part in parts]
     if any(group_sets[i] & group_sets[j] for i, j in ((0, 1), (0, 2), (1, 2))):
-        raise CheckFailed(f"train_val_test_split: {mistakes.SPLIT_GROUP}")
+        raise CheckFailed(f"train_val_test_split: {mistakes.SPLIT_GROUP}", mistake=mistakes.SPLIT_GROUP)
     n_test, n_val = math.ceil(test_fraction * n_groups), math.ceil(val_fraction * n_groups)
     if [len(s) for s in group_sets] != [n_groups - n_test - n_val, n_val, n_test]:
         raise CheckFailed("train_val_test_split with groups should give ceil(test_fraction * G) groups to the test set and ceil(val_fraction * G) to validation.")

@@ -75,7 +75,7 @@ def expect_activation(got, expected, name, mistakes=(), rtol=1e-7):
     """expect_close that refuses nan and inf first (compare.answers_agree accepts inf)."""
     if not_finite(got):
         mistake = recognise(got, [Mistake(OVERFLOW, test=not_finite), *mistakes])
-        raise CheckFailed(f"{name} returned nan or inf where the answer is finite: {mistake.explanation}")
+        raise CheckFailed(f"{name} returned nan or inf where the answer is finite: {mistake.explanation}", mistake=mistake.explanation)
     expect_close(got, expected, name, rtol=rtol, mistakes=mistakes)
 
 

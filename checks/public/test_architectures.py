@@ -74,4 +74,4 @@ def test_train_detector_learns_the_least_bittern(student):
     auc = roc_auc_score(y_test, scores.detach().numpy())
     if auc < MIN_AUC:
         mistake = mistakes.INVERTED if auc < 1 - MIN_AUC else mistakes.CHANCE
-        raise CheckFailed(f"train_detector's model has a ROC AUC of {auc:.3f} on new clips, below {MIN_AUC}: {mistake}")
+        raise CheckFailed(f"train_detector's model has a ROC AUC of {auc:.3f} on new clips, below {MIN_AUC}: {mistake}", mistake=mistake)

@@ -67,7 +67,7 @@ def test_gradient_descent_stops_where_the_gradient_is_zero(student):
     expect_close(theta, np.array([1.0, 0.5]), "gradient_descent")
     steps = expect_int(steps, "gradient_descent's steps")
     if steps == 1:
-        raise CheckFailed(f"gradient_descent made 1 step from a minimum: {mistakes.COUNTS_EVALUATIONS}")
+        raise CheckFailed(f"gradient_descent made 1 step from a minimum: {mistakes.COUNTS_EVALUATIONS}", mistake=mistakes.COUNTS_EVALUATIONS)
     if steps != 0:
         raise CheckFailed(f"gradient_descent made {steps} steps from a minimum; where the gradient is zero it should stop at once (step 3).")
 
@@ -76,7 +76,7 @@ def test_gradient_descent_reaches_the_minimum(student):
     """From theta = 0 with alpha = 0.5, descent ends at the minimum A^-1 b = (1, 0.5)."""
     theta, _ = student.gradient_descent(catalogue.quadratic_gradient(A=A, b=B), np.zeros(2), 0.5)
     if not_finite(theta):
-        raise CheckFailed(f"gradient_descent ran off to inf or nan: {mistakes.UPHILL}")
+        raise CheckFailed(f"gradient_descent ran off to inf or nan: {mistakes.UPHILL}", mistake=mistakes.UPHILL)
     expect_close(theta, np.array([1.0, 0.5]), "gradient_descent", rtol=1e-6, mistakes=[Mistake(mistakes.UPHILL, test=not_finite)])
 
 
@@ -85,11 +85,11 @@ def test_minibatch_indices_cover_every_sample_once(student):
     batches = student.minibatch_indices(10, 4, seed=0)
     sizes = [len(expect_array(batch, "each batch of minibatch_indices", dtype=np.int64)) for batch in batches]
     if sizes == [4, 4]:
-        raise CheckFailed(f"minibatch_indices(10, 4, seed=0): {mistakes.DROPS_LAST_BATCH}")
+        raise CheckFailed(f"minibatch_indices(10, 4, seed=0): {mistakes.DROPS_LAST_BATCH}", mistake=mistakes.DROPS_LAST_BATCH)
     if sizes != [4, 4, 2]:
         raise CheckFailed(f"minibatch_indices(10, 4, seed=0) gave batches of sizes {sizes}; expected [4, 4, 2].")
     if sorted(np.concatenate(batches).tolist()) != list(range(10)):
-        raise CheckFailed(f"minibatch_indices(10, 4, seed=0) should hold 0, ..., 9 once each: {mistakes.WITH_REPLACEMENT}")
+        raise CheckFailed(f"minibatch_indices(10, 4, seed=0) should hold 0, ..., 9 once each: {mistakes.WITH_REPLACEMENT}", mistake=mistakes.WITH_REPLACEMENT)
 
 
 def test_train_val_test_split_of_ten_samples(student):
@@ -99,4 +99,4 @@ def test_train_val_test_split_of_ten_samples(student):
     if sizes != [6, 2, 2]:
         raise CheckFailed(f"train_val_test_split(10, 0.2, 0.2) gave sets of sizes {sizes}; expected [6, 2, 2].")
     if sorted(np.concatenate([train, val, test]).tolist()) != list(range(10)):
-        raise CheckFailed(f"train_val_test_split: {mistakes.SPLIT_OVERLAP}")
+        raise CheckFailed(f"train_val_test_split: {mistakes.SPLIT_OVERLAP}", mistake=mistakes.SPLIT_OVERLAP)

@@ -34,7 +34,7 @@ def test_sigmoid_and_softplus_at_plus_minus_1000(student):
     for name, expected in (("sigmoid", np.array([0.0, 1.0])), ("softplus", np.array([0.0, 1000.0]))):
         got = getattr(student, name)(x)
         if not_finite(got):
-            raise CheckFailed(f"{name} returned nan or inf at x = +-1000: {mistakes.OVERFLOW}")
+            raise CheckFailed(f"{name} returned nan or inf at x = +-1000: {mistakes.OVERFLOW}", mistake=mistakes.OVERFLOW)
         expect_close(got, expected, name)
 
 
