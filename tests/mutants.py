@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograder.course import find_course_root
 from autograder.grading.run import GradingProcess
+from autograder.registry import get_concept
 
 COURSE = find_course_root()
 
@@ -27,6 +28,14 @@ def make_mutant(folder: Path, module: str, replacement: str) -> Path:
     target = submission / f"{module}.py"
     target.write_text(target.read_text() + "\n\n" + textwrap.dedent(replacement), encoding="utf-8")
     return submission
+
+
+def assert_mistake_caught(folder: Path, concept: str, mistake: tuple[str, set[str], str]) -> None:
+    """Plant `mistake` (replacement code, the checks it breaks, the words that name it) in
+    the reference module of `concept`; it must fail exactly those checks, naming it."""
+    replacement, broken, named = mistake
+    report = grade_mutant(folder, concept, get_concept(concept).module, replacement)
+    assert_loses_exactly(report, concept, broken, named)
 
 
 def grade_mutant(folder: Path, concept: str, module: str, replacement: str) -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mutants import assert_loses_exactly, grade_mutant
+from mutants import assert_mistake_caught
 
 MISTAKES = {
     "mse_sum_instead_of_mean": (
@@ -90,6 +90,4 @@ MISTAKES = {
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_a_planted_mistake_loses_exactly_its_checks(tmp_path, name):
-    replacement, broken, named = MISTAKES[name]
-    report = grade_mutant(tmp_path, "losses", "losses", replacement)
-    assert_loses_exactly(report, "losses", broken, named)
+    assert_mistake_caught(tmp_path, "losses", MISTAKES[name])
