@@ -34,7 +34,9 @@ STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
 SALT_HELP = "course salt for the hidden inputs' seeds"
 CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
 GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
-HIDE_HELP = "when grading as root: a folder the worker must not see (repeatable)"
+SANDBOX_HELP = "when grading: the sandbox student code runs in (bwrap, uid or none)"
+BWRAP_HELP = "when grading in the bwrap sandbox: the bwrap executable"
+SECRET_HELP = "when grading: a file or folder the sandbox must not be able to read (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
 HIDDEN_DIR_HELP = "the folder whose checks are hidden (default: any folder named `hidden`)"
 
@@ -54,7 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--course-salt", help=SALT_HELP)
     group.addoption("--concept", action="append", default=[], dest="only_concepts", help=CONCEPTS_HELP)
     group.addoption("--grading", action="store_true", help=GRADING_HELP)
-    group.addoption("--hide", action="append", default=[], help=HIDE_HELP)
+    group.addoption("--sandbox", choices=("bwrap", "uid", "none"), default="bwrap", help=SANDBOX_HELP)
+    group.addoption("--bwrap", help=BWRAP_HELP)
+    group.addoption("--secret", action="append", default=[], help=SECRET_HELP)
     group.addoption("--hidden-dir", help=HIDDEN_DIR_HELP)
     group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
     parser.addini("submission", SUBMISSION_HELP)
@@ -73,9 +77,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _make_submission(config: pytest.Config):
     folder = (config.rootpath / (config.getoption("submission") or config.getini("submission") or "exercises")).resolve()
     if config.getoption("grading"):
+        from autograder.worker.isolation import Isolation
         from autograder.worker.sandbox import SandboxedSubmission
 
-        return SandboxedSubmission(folder, hidden_paths=tuple(config.getoption("hide")))
+        isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
+        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")))
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)
@@ -276,6 +282,7 @@ def session_report(config: pytest.Config) -> dict:
         student=config.getoption("student"),
         duration_s=time.perf_counter() - config.stash[STARTED],
         concepts=[c for c in CONCEPTS if not only or c.id in only],
+        sandbox=config.getoption("sandbox") if config.getoption("grading") else "none",
     )
 
 

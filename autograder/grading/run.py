@@ -5,6 +5,7 @@ private working directory, and no bytecode written into the submission; it reach
 submission only through sandboxed workers. Its report comes back signed.
 """
 
+import functools
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.report.signing import verify
 from autograder.submission import find_exercise_dir
+from autograder.worker.isolation import Isolation, choose_isolation
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 # Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
@@ -31,7 +33,9 @@ def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
     """The report of one submission, from a grading process of its own.
 
     Options: student (id, default from the folder's name), public_only, concepts,
-    time_scale. Raises UserError for a path that is no submission.
+    time_scale, sandbox (auto, bwrap, uid or none), secrets (more paths the sandbox must
+    not read: a class folder, an output folder). Raises UserError for a path that is no
+    submission, or a sandbox that cannot be built.
     """
     with GradingProcess() as process:
         return process.grade(path, course, **options)
@@ -64,28 +68,32 @@ class GradingProcess:
         public_only: bool = False,
         concepts: tuple[str, ...] = (),
         time_scale: float = 1.0,
+        sandbox: str = "auto",
+        secrets: tuple[str, ...] = (),
     ) -> dict:
         exercise_dir = find_exercise_dir(path)
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
+        hidden = secret_paths(course, *secrets)
+        isolation = checked_isolation(sandbox, hidden)
         started = time.perf_counter()
-        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), public_only, concepts, time_scale)
+        options = [f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts]]
+        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), isolation, hidden, options, public_only)
         report = self._ask(arguments)
         report["submission"] = str(path)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return report
 
-    def _arguments(self, exercise_dir, course, student_id, public_only, concepts, time_scale) -> list[str]:
+    def _arguments(self, exercise_dir, course, student_id, isolation, hidden, options, public_only) -> list[str]:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
+        sandbox = [f"--sandbox={isolation.mode}", *([f"--bwrap={isolation.bwrap}"] if isolation.bwrap else []), *[f"--secret={p}" for p in hidden]]
         return [
             # no:unraisableexception: its gc.collect() at every session end costs more than the checks
             "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
             "--noconftest", "--import-mode=importlib", "--tb=no",
             "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
             "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
-            f"--hidden-dir={course.hidden_checks}", *[f"--hide={p}" for p in secret_paths(course, self.home)],
-            f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts],
-            *[str(d) for d in check_dirs],
+            f"--hidden-dir={course.hidden_checks}", *sandbox, *options, *[str(d) for d in check_dirs],
         ]  # fmt: skip
 
     def _ask(self, arguments: list[str]) -> dict:
@@ -131,11 +139,37 @@ class GradingProcess:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def secret_paths(course: CourseRoot, session_dir: Path) -> list[str]:
+def secret_paths(course: CourseRoot, *more: str) -> tuple[str, ...]:
     """What student code must not read: the reference, the hidden checks, the course's
-    notebooks and history, and the session's own folder."""
-    parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", session_dir]
-    return [str(path) for path in parts if path.is_dir()]
+    notebooks, tests and history, and `more` (a class folder, an output folder)."""
+    parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", *map(Path, more)]
+    return tuple(str(path.resolve()) for path in parts if path.exists())
+
+
+@functools.cache
+def checked_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
+    """The sandbox to grade in (`requested`: auto, bwrap, uid or none), once shown to start
+    and to see none of `secrets`; raises UserError, naming why, otherwise."""
+    from autograder.worker.sandbox import SandboxedSubmission
+    from autograder.worker.warm_parent import SandboxBroken, SecretsVisible
+
+    isolation = choose_isolation(requested)
+    if isolation.mode == "none":
+        return isolation
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
+        trial = SandboxedSubmission(Path(empty), isolation, probe=secrets)
+        try:
+            trial.parent()
+        except SecretsVisible as visible:
+            raise UserError(
+                f"the {isolation.mode} sandbox can read {visible}, which students must not see "
+                f"(make it readable by its owner only: chmod -R go-rwx PATH)"
+            ) from None
+        except SandboxBroken as problem:
+            raise UserError(f"the {isolation.mode} sandbox did not start ({problem})") from None
+        finally:
+            trial.close()
+    return isolation
 
 
 def default_student_id(path: Path) -> str:

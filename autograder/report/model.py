@@ -36,8 +36,10 @@ def build_report(
     student: str | None,
     duration_s: float,
     concepts: Iterable[Concept] = CONCEPTS,
+    sandbox: str = "none",
 ) -> dict:
-    """The report dict: every concept, every check, scores scaled to concept weights."""
+    """The report dict: every concept, every check, scores scaled to concept weights.
+    `sandbox` names the isolation student code ran in (bwrap, uid, or none)."""
     by_concept: dict[str, list[CheckResult]] = {}
     for result in results:
         by_concept.setdefault(result.concept, []).append(result)
@@ -49,6 +51,7 @@ def build_report(
         "score": round(sum(c["score"] for c in concept_entries), 6),
         "max_score": round(sum(c["max_score"] for c in concept_entries), 6),
         "duration_s": round(duration_s, 3),
+        "sandbox": sandbox,
         "concepts": concept_entries,
     }
 

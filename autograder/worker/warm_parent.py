@@ -1,0 +1,147 @@
+"""The grader's handle on one submission's sandbox: its warm parent and all below it.
+
+`WarmParent` starts `autograder.worker.parent` in the chosen isolation, asks it for
+workers and for a reset, adds up the memory of the sandbox's processes, and kills the
+whole sandbox. Everything the warm parent says is read against a deadline and checked for
+shape: student code runs beside it as the same user, so it is trusted with nothing.
+"""
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict
+
+from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command
+from autograder.worker.limits import Limits, descendants, processes_of_user, resident_bytes
+
+START_LIMIT_S = 60.0  # Python and numpy starting on a loaded machine
+CONTROL_LIMIT_S = 10.0  # a spawn or a reset
+REPLY_BYTES = 4096
+
+
+class SandboxBroken(Exception):
+    """The sandbox did not start, or its warm parent stopped answering as it should."""
+
+
+class SecretsVisible(Exception):
+    """The sandbox can read files the course keeps secret (`paths`)."""
+
+    def __init__(self, paths: list[str]):
+        super().__init__(", ".join(paths))
+        self.paths = paths
+
+
+class WarmParent:
+    """One running sandbox. Raises SandboxBroken when it cannot start, SecretsVisible
+    when one of `probe` (paths the course keeps secret) can be read from inside."""
+
+    def __init__(self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = ()):
+        self.isolation, self.layout, self.limits = isolation, layout, limits
+        self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        settings = {
+            "control_fd": inside.fileno(),
+            "uid": layout.uid if isolation.mode == "bwrap" else None,
+            "limits": asdict(limits),
+            "kill_scope": "groups" if isolation.mode == "none" else "sandbox",
+            "probe": list(probe),
+        }
+        try:
+            self.process = subprocess.Popen(
+                parent_command(isolation, layout, settings), pass_fds=(inside.fileno(),), cwd=layout.workdir,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, **self._identity(),
+            )  # fmt: skip
+        finally:
+            inside.close()
+        try:
+            hello = self._receive(time.monotonic() + START_LIMIT_S)[0]
+        except SandboxBroken:
+            self.kill()
+            raise
+        readable = hello.get("readable")
+        if hello.get("ready") is not True or not isinstance(readable, list):
+            self.kill()
+            raise SandboxBroken("the sandbox's first answer was not a greeting")
+        if readable:
+            self.kill()
+            raise SecretsVisible([str(path)[:300] for path in readable[:10]])
+
+    def _identity(self) -> dict:
+        """Popen's arguments for who the warm parent runs as, and its environment."""
+        environment = {**ENVIRONMENT, "HOME": str(self.layout.workdir), "TMPDIR": str(self.layout.workdir)}
+        if self.isolation.mode == "uid":
+            uid = self.layout.uid
+            return {"user": uid, "group": uid, "extra_groups": [], "env": environment}
+        return {"env": environment}
+
+    def spawn(self) -> tuple[socket.socket, int]:
+        """A new worker: the grader's end of its socket, and its pid inside the sandbox."""
+        self._send({"op": "spawn"})
+        reply, fds = self._receive(time.monotonic() + CONTROL_LIMIT_S, with_fd=True)
+        if len(fds) != 1 or type(reply.get("worker")) is not int:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxBroken("the sandbox did not hand over a worker")
+        return socket.socket(fileno=fds[0]), reply["worker"]
+
+    def reset(self) -> None:
+        """Kill every process of the sandbox but the warm parent."""
+        self._send({"op": "reset"})
+        if self._receive(time.monotonic() + CONTROL_LIMIT_S)[0].get("ok") is not True:
+            raise SandboxBroken("the sandbox did not reset")
+
+    def _send(self, request: dict) -> None:
+        try:
+            self.control.send(json.dumps(request).encode())
+        except OSError:
+            raise SandboxBroken("the sandbox has ended") from None
+
+    def _receive(self, deadline: float, *, with_fd: bool = False) -> tuple[dict, list[int]]:
+        """One reply from the warm parent (a whole datagram), before the deadline."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+            raise SandboxBroken("the sandbox did not answer in time")
+        try:
+            if with_fd:
+                data, fds, _, _ = socket.recv_fds(self.control, REPLY_BYTES, 1)
+            else:
+                data, fds = self.control.recv(REPLY_BYTES), []
+            reply = json.loads(data)
+        except (OSError, ValueError):
+            raise SandboxBroken("the sandbox's answer could not be read") from None
+        if not isinstance(reply, dict):
+            raise SandboxBroken("the sandbox's answer could not be read")
+        return reply, fds
+
+    def processes(self) -> list[int]:
+        """Host pids of every process of the sandbox still alive."""
+        pids = descendants(self.process.pid) if self.process.poll() is None else []
+        if self.isolation.mode == "uid":
+            pids += [pid for pid in processes_of_user(self.layout.uid) if pid not in pids]
+        return pids
+
+    def memory_bytes(self) -> int:
+        """Resident memory of all the sandbox's processes together."""
+        return resident_bytes(self.processes())
+
+    def kill(self) -> None:
+        """End the sandbox and everything in it, however it was started."""
+        for _ in range(100):  # a fork bomb refills what a sweep empties, for a few rounds
+            alive = [pid for pid in self.processes() if pid != os.getpid()]
+            if not alive:
+                break
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        self.control.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
