@@ -282,7 +282,7 @@ def session_report(config: pytest.Config) -> dict:
         student=config.getoption("student"),
         duration_s=time.perf_counter() - config.stash[STARTED],
         concepts=[c for c in CONCEPTS if not only or c.id in only],
-        sandbox=config.getoption("sandbox") if config.getoption("grading") else "none",
+        sandbox=config.getoption("sandbox") if config.getoption("grading") else None,
     )
 
 

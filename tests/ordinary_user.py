@@ -38,8 +38,10 @@ class OrdinaryUser:
         home.mkdir(parents=True)
         source = find_course_root().path
         for part in COURSE_PARTS:
-            copy = shutil.copytree if (source / part).is_dir() else shutil.copy2
-            copy(source / part, course / part)
+            if (source / part).is_dir():
+                shutil.copytree(source / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source / part, course / part)
         if os.geteuid() != 0:
             return cls(pwd.getpwuid(os.getuid()).pw_name, sys.executable, course, home)
         _ensure_user(USER)
@@ -50,7 +52,7 @@ class OrdinaryUser:
 
     def run(self, *arguments: str, timeout: float = 900) -> subprocess.CompletedProcess:
         """`python -m autograder ARGUMENTS` as this user, in its home folder."""
-        environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(self.course), "HOME": str(self.home), "LANG": "C.UTF-8"}
+        environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(self.course), "HOME": str(self.home), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
         identity = {}
         if os.geteuid() == 0:
             account = pwd.getpwnam(self.name)

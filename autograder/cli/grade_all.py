@@ -8,7 +8,7 @@ import click
 from autograder import console
 from autograder.course import find_course_root
 from autograder.errors import UserError
-from autograder.cli.options import grading_options
+from autograder.cli.options import grading_options, sandbox_mode
 
 
 @click.command(name="grade-all", short_help="Grade every submission in a folder")
@@ -16,7 +16,7 @@ from autograder.cli.options import grading_options
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("grades"), show_default=True, help="Where the reports, gradebook.csv and summary go.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
 @grading_options
-def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None) -> None:
+def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None, sandbox: str, no_sandbox: bool) -> None:
     """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
 
     Reports are written to OUT/reports/ as each finishes; a rerun reuses every report whose
@@ -30,7 +30,9 @@ def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
     submissions, _ = find_submissions(folder)
-    options = {"public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale}
+    # Student code must see neither the class's other submissions nor the grades.
+    secrets = (str(folder.resolve()), str(out.resolve()))
+    options = {"public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale, "sandbox": sandbox_mode(sandbox, no_sandbox), "secrets": secrets}
     with console.progress(len(submissions), "grading") as advance:
         result = grade_folder(folder, out, course, jobs=jobs, options=options, on_done=lambda sid, outcome: advance(f"{sid}: {outcome}"))
     write_atomically(out / "gradebook.csv", render_gradebook(result.reports))

@@ -6,6 +6,11 @@ from autograder.registry import CONCEPTS
 
 COURSE_ROOT = click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
 HIDDEN_CHECKS = click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+SANDBOX = click.option(
+    "--sandbox", type=click.Choice(["auto", "bwrap", "uid", "none"]), default="auto", show_default=True,
+    help="Where student code runs: bwrap (bubblewrap), uid (as root: a user of its own), none (trusted code only); auto: the strongest that works here.",
+)  # fmt: skip
+NO_SANDBOX = click.option("--no-sandbox", is_flag=True, help="Run student code without a sandbox (trusted code on your own machine only): --sandbox none.")
 
 GRADING = (
     click.option("--public-only", is_flag=True, help="Run only the checks students can see."),
@@ -13,11 +18,20 @@ GRADING = (
     click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1)."),
     COURSE_ROOT,
     HIDDEN_CHECKS,
+    SANDBOX,
+    NO_SANDBOX,
 )
 
 
 def grading_options(command):
-    """Add the options of every grading verb: public-only, concept, time-scale, course."""
+    """Add the options of every grading verb: public-only, concept, time-scale, course, sandbox."""
     for option in reversed(GRADING):
         command = option(command)
     return command
+
+
+def sandbox_mode(sandbox: str, no_sandbox: bool) -> str:
+    """The sandbox asked for by --sandbox and --no-sandbox together."""
+    if no_sandbox and sandbox not in ("auto", "none"):
+        raise click.UsageError(f"--no-sandbox contradicts --sandbox {sandbox}")
+    return "none" if no_sandbox else sandbox

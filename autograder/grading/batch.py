@@ -53,7 +53,8 @@ def find_submissions(folder: Path) -> tuple[dict[str, Path], list[str]]:
 
 def fingerprint(submission: Path, course: CourseRoot, options: dict) -> str:
     """A digest of the submission's files, the checks and the grading options."""
-    digest = hashlib.sha256(json.dumps({"version": __version__, **options}, sort_keys=True).encode())
+    graded_with = {key: value for key, value in options.items() if key != "secrets"}  # where the folders are is no part of a grade
+    digest = hashlib.sha256(json.dumps({"version": __version__, **graded_with}, sort_keys=True).encode())
     for root in (find_exercise_dir(submission), course.public_checks, course.hidden_checks):
         for path in _files(root):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")

@@ -36,24 +36,27 @@ def build_report(
     student: str | None,
     duration_s: float,
     concepts: Iterable[Concept] = CONCEPTS,
-    sandbox: str = "none",
+    sandbox: str | None = None,
 ) -> dict:
     """The report dict: every concept, every check, scores scaled to concept weights.
-    `sandbox` names the isolation student code ran in (bwrap, uid, or none)."""
+    `sandbox` names the isolation a grade was made in (bwrap, uid or none); a student's
+    own run, which is no grade, has none."""
     by_concept: dict[str, list[CheckResult]] = {}
     for result in results:
         by_concept.setdefault(result.concept, []).append(result)
     concept_entries = [_concept_entry(concept, by_concept.get(concept.id, [])) for concept in concepts]
-    return {
+    report = {
         "schema": SCHEMA_VERSION,
         "submission": submission,
         "student": student,
         "score": round(sum(c["score"] for c in concept_entries), 6),
         "max_score": round(sum(c["max_score"] for c in concept_entries), 6),
         "duration_s": round(duration_s, 3),
-        "sandbox": sandbox,
         "concepts": concept_entries,
     }
+    if sandbox is not None:
+        report["sandbox"] = sandbox
+    return report
 
 
 def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:

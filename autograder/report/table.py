@@ -31,7 +31,7 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
 
 
 def _concept_table(report: dict) -> Table:
-    table = Table(title=f"Per-concept results: {_short_path(report['submission'])}", title_justify="left")
+    table = Table(title=f"Per-concept results: {_short_path(report['submission'])}", title_justify="left", caption=_isolation(report), caption_justify="left")
     table.add_column("Concept")
     table.add_column("Passed", justify="right")
     table.add_column("Failed", justify="right")
@@ -74,6 +74,14 @@ def _short_path(submission: str) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return submission
+
+
+def _isolation(report: dict) -> str | None:
+    """A line naming the sandbox a grade was made in (a student's own run has none)."""
+    sandbox = report.get("sandbox")
+    if sandbox is None:
+        return None
+    return "graded without a sandbox" if sandbox == "none" else f"graded in the {sandbox} sandbox"
 
 
 def _next_steps(report: dict, per_concept: int = 3) -> list[tuple[str, str, str]]:

@@ -10,9 +10,9 @@ KIB = 1024
 class Limits:
     """The limits of one submission's sandbox.
 
-    - memory_bytes: resident anonymous memory of all its processes together; the grader
-      adds it up while it waits for an answer and ends the sandbox when the sum passes
-      it. Each process is also held to it on its own (RLIMIT_AS), so a single
+    - memory_bytes: memory claimed by all its processes together (`claimed_bytes`); the
+      grader adds it up while it waits for an answer and ends the sandbox when the sum
+      passes it. Each process is also held to it on its own (RLIMIT_AS), so a single
       allocation that is too big fails at once with MemoryError.
     - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
       bomb's forks fail, then the grader ends the sandbox.
@@ -28,12 +28,14 @@ class Limits:
     output_chars: int = 64 * 1024
 
 
-def resident_bytes(pids: list[int]) -> int:
-    """Resident anonymous memory of these processes together (their RssAnon), in bytes.
+def claimed_bytes(pids: list[int]) -> int:
+    """Memory these processes have claimed, together (their VmData), in bytes.
 
-    Anonymous memory is what a process allocates; the shared libraries it maps are not
-    counted, so a sandbox of several workers is not charged numpy's code several times."""
-    return sum(_status_number(pid, "RssAnon:") or 0 for pid in pids) * KIB
+    VmData counts a process's heap and private mappings as soon as they are made, touched
+    or not, and leaves out the shared libraries it maps; a forked child counts what it
+    inherited again. So an allocation counts the moment it is asked for, and forked
+    children cannot multiply memory unseen."""
+    return sum(_status_number(pid, "VmData:") or 0 for pid in pids) * KIB
 
 
 def descendants(pid: int) -> list[int]:

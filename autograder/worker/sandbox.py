@@ -92,7 +92,7 @@ class SandboxedSubmission:
         self.folder = folder
         self.isolation = isolation
         self.limits = limits
-        self.probe = probe
+        self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
         uid = sandbox_uid() if isolation.mode != "none" else None
         self.home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
         copy_submission(folder, self.home / "submission")

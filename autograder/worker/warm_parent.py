@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict
 
 from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command
-from autograder.worker.limits import Limits, descendants, processes_of_user, resident_bytes
+from autograder.worker.limits import Limits, claimed_bytes, descendants, processes_of_user
 
 START_LIMIT_S = 60.0  # Python and numpy starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset
@@ -27,7 +27,7 @@ class SandboxBroken(Exception):
     """The sandbox did not start, or its warm parent stopped answering as it should."""
 
 
-class SecretsVisible(Exception):
+class SecretsVisible(SandboxBroken):
     """The sandbox can read files the course keeps secret (`paths`)."""
 
     def __init__(self, paths: list[str]):
@@ -55,6 +55,9 @@ class WarmParent:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, **self._identity(),
             )  # fmt: skip
+        except OSError as problem:  # the interpreter, or the user to run as, is not there
+            self.control.close()
+            raise SandboxBroken(f"{type(problem).__name__}: {problem.strerror or problem}") from None
         finally:
             inside.close()
         try:
@@ -125,8 +128,8 @@ class WarmParent:
         return pids
 
     def memory_bytes(self) -> int:
-        """Resident memory of all the sandbox's processes together."""
-        return resident_bytes(self.processes())
+        """Memory claimed by all the sandbox's processes together."""
+        return claimed_bytes(self.processes())
 
     def kill(self) -> None:
         """End the sandbox and everything in it, however it was started."""
