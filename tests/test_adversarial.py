@@ -2,8 +2,9 @@
 grader, the course and every classmate come through unharmed (laws 4 and 5, issue 10).
 
 One class holds every attack of `attacks.py` (cheating the checks) and `sandbox_attacks.py`
-(attacking the sandbox) beside two honest classmates. It is graded with `grade-all` as
-root and as an ordinary user (in CI, which runs as root, the test makes that user).
+(attacking the sandbox) beside two honest classmates. It is graded with `grade-all` in the
+bwrap sandbox as root and as an ordinary user (in CI, which runs as root, the test makes
+that user), and in the uid sandbox as root, as in a container without user namespaces.
 """
 
 import hashlib
@@ -20,13 +21,13 @@ import pytest
 from attacks import ALL, ATTACKS, PLANTED_CONFTEST
 from autograder.course import CourseRoot, find_course_root
 from autograder.grading.batch import grade_folder
-from ordinary_user import OrdinaryUser
+from grader_accounts import GraderAccount
 from sandbox_attacks import SANDBOX_ATTACKS, file_handle, write_attack
 
 COURSE = find_course_root()
 TIME_SCALE = 0.3  # 3 s instead of 10 s per check: the loops and bombs cost less to wait out
 CLASSMATES = ("honest_classmate_1", "honest_classmate_2")
-MODES = ["root", "ordinary user"] if os.geteuid() == 0 else ["ordinary user"]
+MODES = ["bwrap as root", "bwrap as an ordinary user", "uid as root"] if os.geteuid() == 0 else ["bwrap as an ordinary user"]
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -79,31 +80,35 @@ def grade_as_root(root: Path, listener: Listener) -> dict:
     options = {"public_only": False, "concepts": ("losses",), "time_scale": TIME_SCALE, "secrets": (str(class_folder), str(root / "grades"))}
     result = grade_folder(class_folder, root / "grades", course, jobs=2, options=options)
     assert result.failed == {}
-    return {"reports": result.reports, "before": before, "course": course.path, "class": class_folder}
+    return {"reports": result.reports, "before": before, "course": course.path, "class": class_folder, "sandbox": "bwrap"}
 
 
-def grade_as_ordinary_user(listener: Listener) -> dict:
-    user = OrdinaryUser.create(Path(tempfile.mkdtemp(prefix="autograder-ordinary-")))
-    class_folder = user.home / "class"
-    write_class(class_folder, user.course, listener)
-    before = {"course": digest(user.course), "class": digest(class_folder)}
-    done = user.run("grade-all", str(class_folder), "--out", str(user.home / "grades"), "--course-root", str(user.course), "--concept", "losses", "--time-scale", str(TIME_SCALE), "-j", "2")
+def grade_in_an_account(account: GraderAccount, sandbox: str, listener: Listener) -> dict:
+    class_folder = account.home / "class"
+    write_class(class_folder, account.course, listener)
+    before = {"course": digest(account.course), "class": digest(class_folder)}
+    arguments = ["--course-root", str(account.course), "--concept", "losses", "--time-scale", str(TIME_SCALE), "-j", "2", "--sandbox", sandbox]
+    done = account.run("grade-all", str(class_folder), "--out", str(account.home / "grades"), *arguments)
     assert done.returncode == 0, done.stderr[-3000:]
-    reports = {path.stem: json.loads(path.read_text()) for path in (user.home / "grades" / "reports").glob("*.json")}
-    return {"reports": reports, "before": before, "course": user.course, "class": class_folder}
+    reports = {path.stem: json.loads(path.read_text()) for path in (account.home / "grades" / "reports").glob("*.json")}
+    return {"reports": reports, "before": before, "course": account.course, "class": class_folder, "sandbox": sandbox}
 
 
 @pytest.fixture(scope="module", params=MODES)
 def graded(request, tmp_path_factory):
     """The class graded in one mode, with the listener that student code may try to reach."""
     listener = Listener()
-    if request.param == "root":
+    folder = Path(tempfile.mkdtemp(prefix="autograder-accounts-"))
+    if request.param == "bwrap as root":
         outcome = grade_as_root(tmp_path_factory.mktemp("adversarial"), listener)
+    elif request.param == "bwrap as an ordinary user":
+        outcome = grade_in_an_account(GraderAccount.ordinary(folder), "bwrap", listener)
     else:
-        outcome = grade_as_ordinary_user(listener)
+        outcome = grade_in_an_account(GraderAccount.root_with_a_readable_interpreter(folder), "uid", listener)
     outcome["listener"] = listener
     yield outcome
     listener.server.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def losses_checks(report: dict) -> dict[str, dict]:
@@ -116,7 +121,7 @@ def expected_failures(name: str) -> set[str] | str:
 
 def test_every_member_of_the_class_has_a_report_graded_in_the_sandbox(graded):
     assert sorted(graded["reports"]) == sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES])
-    assert {report["sandbox"] for report in graded["reports"].values()} == {"bwrap"}
+    assert {report["sandbox"] for report in graded["reports"].values()} == {graded["sandbox"]}
 
 
 @pytest.mark.parametrize("name", sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES]))
@@ -157,8 +162,12 @@ def test_the_course_cannot_be_read_by_path_link_or_handle(graded, name):
     assert "def test_" not in feedback and "BEGIN SOLUTION" not in feedback
 
 
-def test_hidden_inputs_never_reach_the_host_network(graded):
-    assert graded["listener"].received == []
+def test_hidden_inputs_never_reach_the_host_network_in_bwrap(graded):
+    """bwrap gives the sandbox a network of its own; the uid sandbox cannot (the README says so)."""
+    if graded["sandbox"] == "bwrap":
+        assert graded["listener"].received == []
+    else:
+        assert graded["listener"].received != []
 
 
 def test_nothing_a_submission_started_outlives_its_grading(graded):

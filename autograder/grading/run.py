@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -146,10 +147,19 @@ def secret_paths(course: CourseRoot, *more: str) -> tuple[str, ...]:
     return tuple(str(path.resolve()) for path in parts if path.exists())
 
 
-@functools.cache
 def checked_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
     """The sandbox to grade in (`requested`: auto, bwrap, uid or none), once shown to start
-    and to see none of `secrets`; raises UserError, naming why, otherwise."""
+    and to see none of `secrets`; raises UserError, naming why, otherwise. One trial at a
+    time: a process's sandboxes share its sandbox user, so two at once would collide."""
+    with _TRIAL:
+        return _tried_isolation(requested, secrets)
+
+
+_TRIAL = threading.Lock()
+
+
+@functools.cache
+def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
     from autograder.worker.sandbox import SandboxedSubmission
     from autograder.worker.warm_parent import SandboxBroken, SecretsVisible
 

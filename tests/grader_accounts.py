@@ -1,0 +1,99 @@
+"""Run the grader the way lecturers without our CI's set-up do: as an ordinary user, or as
+root with an interpreter every user can read (the uid sandbox's case: a Docker container).
+
+The tests run as root in CI, whose interpreter lives under /root (mode 0700), which no
+other user can reach. So `GraderAccount` builds a virtual environment of /usr/bin/python3
+that every user can read: the packages of the test run's own environment are hard-linked
+into it (same Python minor version, so the same wheels), and the engine comes from a copy
+of the course. Run as an ordinary user already, `ordinary` uses the current user as it is.
+"""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import find_course_root
+
+USER = "autograder-tester"
+COURSE_PARTS = ("autograder", "checks", "solutions", "exercises", "pyproject.toml")
+SECRET_PARTS = ("solutions", "checks/hidden")  # what the uid sandbox must not read
+
+
+@dataclass(frozen=True)
+class GraderAccount:
+    user: str | None  # the account the grader runs as; None: this process's own
+    python: str  # an interpreter this account can run, with the test run's packages
+    course: Path  # a copy of the course
+    home: Path  # a folder this account owns, for class folders and grades
+
+    @classmethod
+    def ordinary(cls, folder: Path) -> "GraderAccount":
+        """An ordinary user with an environment, a course and a home under `folder`, a new
+        folder in /tmp (not under pytest's own, which other users may not enter)."""
+        course, home = _course_and_home(folder)
+        if os.geteuid() != 0:
+            return cls(None, sys.executable, course, home)
+        _ensure_user(USER)
+        python = _readable_environment(folder / "env")
+        subprocess.run(["chown", "-R", f"{USER}:{USER}", str(course), str(home)], check=True)
+        return cls(USER, python, course, home)
+
+    @classmethod
+    def root_with_a_readable_interpreter(cls, folder: Path) -> "GraderAccount":
+        """Root, as in a container, with the course's secrets readable by root only."""
+        course, home = _course_and_home(folder)
+        python = _readable_environment(folder / "env")
+        for part in SECRET_PARTS:
+            os.chmod(course / part, 0o700)
+        os.chmod(home, 0o700)
+        return cls(None, python, course, home)
+
+    def run(self, *arguments: str, environment: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+        """`python -m autograder ARGUMENTS` as this account, in its home folder."""
+        variables = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(self.course), "HOME": str(self.home), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+        identity = {}
+        if self.user is not None:
+            account = pwd.getpwnam(self.user)
+            identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        return subprocess.run(
+            [self.python, "-m", "autograder", *arguments], cwd=self.home, env={**variables, **(environment or {})},
+            capture_output=True, text=True, timeout=timeout, **identity,
+        )  # fmt: skip
+
+
+def _course_and_home(folder: Path) -> tuple[Path, Path]:
+    course, home = folder / "course", folder / "home"
+    home.mkdir(parents=True)
+    os.chmod(folder, 0o755)
+    source = find_course_root().path
+    for part in COURSE_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, course / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source / part, course / part)
+    return course, home
+
+
+def _ensure_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+
+
+def _readable_environment(folder: Path) -> str:
+    """A venv of /usr/bin/python3 whose packages are this run's, hard-linked (or copied)."""
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(folder)], check=True)
+    packages = folder / "packages"
+    source = sysconfig.get_paths()["purelib"]
+    linked = subprocess.run(["cp", "-al", source, str(packages)], capture_output=True)
+    if linked.returncode != 0:
+        shutil.copytree(source, packages, symlinks=True)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (folder / "lib" / version / "site-packages" / "packages.pth").write_text(f"{packages}\n", encoding="utf-8")
+    return str(folder / "bin" / "python3")
