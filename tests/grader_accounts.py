@@ -53,15 +53,16 @@ class GraderAccount:
         os.chmod(home, 0o700)
         return cls(None, python, course, home)
 
-    def run(self, *arguments: str, environment: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
-        """`python -m autograder ARGUMENTS` as this account, in its home folder."""
+    def run(self, *arguments: str, environment: dict | None = None, wrapper: list[str] = (), timeout: float = 900) -> subprocess.CompletedProcess:
+        """`python -m autograder ARGUMENTS` as this account, in its home folder (inside
+        `wrapper`, a command that runs the one after it, if given)."""
         variables = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(self.course), "HOME": str(self.home), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
         identity = {}
         if self.user is not None:
             account = pwd.getpwnam(self.user)
             identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
         return subprocess.run(
-            [self.python, "-m", "autograder", *arguments], cwd=self.home, env={**variables, **(environment or {})},
+            [*wrapper, self.python, "-m", "autograder", *arguments], cwd=self.home, env={**variables, **(environment or {})},
             capture_output=True, text=True, timeout=timeout, **identity,
         )  # fmt: skip
 

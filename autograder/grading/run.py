@@ -167,8 +167,9 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
     if isolation.mode == "none":
         return isolation
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
-        trial = SandboxedSubmission(Path(empty), isolation, probe=secrets)
+        trial = None
         try:
+            trial = SandboxedSubmission(Path(empty), isolation, probe=secrets)
             trial.parent()
         except SecretsVisible as visible:
             raise UserError(
@@ -178,7 +179,8 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
         except SandboxBroken as problem:
             raise UserError(f"the {isolation.mode} sandbox did not start ({problem})") from None
         finally:
-            trial.close()
+            if trial is not None:
+                trial.close()
     return isolation
 
 

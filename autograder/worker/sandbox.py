@@ -99,8 +99,12 @@ class SandboxedSubmission:
         workdir = self.home / "work"
         workdir.mkdir()
         if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
-            os.chown(self.home, uid, uid)
-            os.chown(workdir, uid, uid)
+            try:
+                os.chown(self.home, uid, uid)
+                os.chown(workdir, uid, uid)
+            except OSError as problem:
+                shutil.rmtree(self.home, ignore_errors=True)
+                raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
         self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes)
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
