@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import yaml
 from autograder.course import find_course_root
 from autograder.generate.regions import SOLUTION
 from autograder.release import TORCH_VERSION, build_gradescope_bundle, release_student_repo
+from grader_accounts import GraderAccount
 
 COURSE = find_course_root()
 
@@ -142,23 +144,37 @@ def test_the_threshold_step_fails_the_job_below_it(released, fresh_venv, tmp_pat
     assert steps[-1].returncode == 1 and "below 50%" in steps[-1].stderr
 
 
-def test_the_gradescope_bundle_writes_results_with_visibility(tmp_path):
+@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope grades as root, in the uid sandbox (CI runs as root)")
+def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_path):
+    """The bundle unpacked as Gradescope does, run as root with an interpreter every user
+    can read (as in Gradescope's image), its engine from the bundle."""
     bundle = build_gradescope_bundle(COURSE, tmp_path / "autograder.zip")
-    root = tmp_path / "autograder"
+    image = Path(tempfile.mkdtemp(prefix="gradescope-"))
+    image.chmod(0o755)
+    root = image / "autograder"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root / "source")
         names = archive.namelist()
     assert {"setup.sh", "run_autograder"} <= set(names) and not any(n.startswith("solutions/") for n in names)
+    python = GraderAccount.root_with_a_readable_interpreter(image / "image").python
+    shims = image / "bin"
+    shims.mkdir()
+    (shims / "autograder").write_text(f'#!/bin/sh\nexec {python} -m autograder "$@"\n')
+    (shims / "autograder").chmod(0o755)
     run_autograder = root / "source" / "run_autograder"
     run_autograder.chmod(0o755)
     shutil.copytree(COURSE.path / "examples" / "sample-submission", root / "submission")
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
-    done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
-    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
-    shutil.rmtree(root / "submission")
-    (root / "submission").mkdir()
-    subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)
-    assert json.loads((root / "results" / "results.json").read_text())["score"] == 0
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYTHONPATH": str(root / "source"), "AUTOGRADER_ROOT": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
+        assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
+        assert oct((root / "source" / "checks" / "hidden").stat().st_mode)[-3:] == "700"
+        shutil.rmtree(root / "submission")
+        (root / "submission").mkdir()
+        subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)
+        assert json.loads((root / "results" / "results.json").read_text())["score"] == 0
+    finally:
+        shutil.rmtree(image, ignore_errors=True)
