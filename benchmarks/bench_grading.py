@@ -7,7 +7,10 @@ Prints, for this machine now:
   and warm (the grading process grade-all reuses), and their ratios to the floor;
 - the training check (`architectures`) alone;
 - the throughput of `grade-all` on 30 generated submissions (some broken, some hostile)
-  with one job per core, in submissions per minute.
+  with one job per core, in submissions per minute;
+- the sandbox's cost: a warm submission and the `grade-all` class in the bwrap sandbox
+  against the same without a sandbox (`--no-sandbox`), as the added floors per
+  submission (goal: at most 1) and the batch's ratio (goal: at most 1.5).
 
 Run: `python benchmarks/bench_grading.py` (takes a few minutes).
 """
@@ -62,28 +65,40 @@ def make_class(folder: Path, size: int) -> None:
             losses.write_text(losses.read_text() + "\n" + BROKEN[kind])
 
 
+def warm_seconds(sandbox: str) -> float:
+    """Seconds per submission on a warm grading process, every concept but the training."""
+    with GradingProcess() as process:
+        process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING, sandbox=sandbox)  # warm it up
+        return seconds(lambda: process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING, sandbox=sandbox), repeat=3)
+
+
+def class_seconds(sandbox: str, jobs: int) -> tuple[float, int, int]:
+    """(seconds, graded, failed) for grade-all on the generated class of 30."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "class"
+        make_class(folder, 30)
+        options = {"public_only": False, "concepts": WITHOUT_TRAINING, "time_scale": 1.0, "sandbox": sandbox}
+        started = time.perf_counter()
+        result = grade_folder(folder, Path(scratch) / "grades", COURSE, jobs=jobs, options=options)
+        return time.perf_counter() - started, len(result.graded), len(result.failed)
+
+
 def main() -> None:
     cores = os.cpu_count() or 1
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'            {floor:6.2f} s")
     cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
     print(f"one submission, cold process, no training    {cold:6.2f} s  ({cold / floor:.1f} x the floor)")
-    with GradingProcess() as process:
-        process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING)  # warm it up
-        per_submission = seconds(lambda: process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
-    print(f"one submission, warm process, no training    {per_submission:6.2f} s  ({per_submission / floor:.1f} x the floor)")
+    warm = {sandbox: warm_seconds(sandbox) for sandbox in ("bwrap", "none")}
+    print(f"one submission, warm process, no training    {warm['bwrap']:6.2f} s  ({warm['bwrap'] / floor:.1f} x the floor)")
+    print(f"  the same without a sandbox                 {warm['none']:6.2f} s  (the sandbox adds {(warm['bwrap'] - warm['none']) / floor:.2f} floors; goal <= 1)")
     training = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=("architectures",)), repeat=1)
     print(f"architectures (with the training check)     {training:6.2f} s  ({training / floor:.1f} x the floor)")
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "class"
-        make_class(folder, 30)
-        options = {"public_only": False, "concepts": WITHOUT_TRAINING, "time_scale": 1.0}
-        started = time.perf_counter()
-        result = grade_folder(folder, Path(scratch) / "grades", COURSE, jobs=cores, options=options)
-        elapsed = time.perf_counter() - started
-    rate = 60 * len(result.graded) / elapsed
-    print(f"grade-all, 30 submissions, {cores} jobs          {elapsed:6.2f} s  ({rate:.1f} submissions a minute; {len(result.failed)} failed)")
-    print(f"ratios to the floor: cold {cold / floor:.2f}, warm {per_submission / floor:.2f}, batch per submission {elapsed / 30 / floor:.2f}")
+    batch = {sandbox: class_seconds(sandbox, cores) for sandbox in ("bwrap", "none")}
+    elapsed, graded, failed = batch["bwrap"]
+    print(f"grade-all, 30 submissions, {cores} jobs          {elapsed:6.2f} s  ({60 * graded / elapsed:.1f} submissions a minute; {failed} failed)")
+    print(f"  the same without a sandbox                 {batch['none'][0]:6.2f} s  (the sandbox's ratio {elapsed / batch['none'][0]:.2f}; goal <= 1.5)")
+    print(f"ratios to the floor: cold {cold / floor:.2f}, warm {warm['bwrap'] / floor:.2f}, batch per submission {elapsed / 30 / floor:.2f}")
 
 
 if __name__ == "__main__":
