@@ -2,10 +2,13 @@
 
 import click
 
+from autograder import console
 from autograder.registry import CONCEPTS
+from autograder.salt import PUBLIC_SALT_WARNING, SALT_HELP, CourseSalt
 
 COURSE_ROOT = click.option("--course-root", help="The course repository holding checks/ (default: this checkout).")
 HIDDEN_CHECKS = click.option("--hidden-checks", help="A folder of hidden checks kept outside the course repository.")
+COURSE_SALT = click.option("--course-salt", help=SALT_HELP)
 
 GRADING = (
     click.option("--public-only", is_flag=True, help="Run only the checks students can see."),
@@ -13,11 +16,18 @@ GRADING = (
     click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1)."),
     COURSE_ROOT,
     HIDDEN_CHECKS,
+    COURSE_SALT,
 )
 
 
 def grading_options(command):
-    """Add the options of every grading verb: public-only, concept, time-scale, course."""
+    """Add the options of every grading verb: public-only, concept, time-scale, course, salt."""
     for option in reversed(GRADING):
         command = option(command)
     return command
+
+
+def warn_if_public(salt: CourseSalt, public_only: bool) -> None:
+    """Say so when hidden checks draw their inputs with the public default salt."""
+    if not salt.secret and not public_only:
+        console.warn(PUBLIC_SALT_WARNING)

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
+from autograder.salt import SALT_FILE, resolve_course_salt
 from autograder.submission import find_exercise_dir
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
@@ -31,7 +33,8 @@ def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
     """The report of one submission, from a grading process of its own.
 
     Options: student (id, default from the folder's name), public_only, concepts,
-    time_scale. Raises UserError for a path that is no submission.
+    time_scale, course_salt (default: from the environment or the course, see
+    `autograder.salt`). Raises UserError for a path that is no submission.
     """
     with GradingProcess() as process:
         return process.grade(path, course, **options)
@@ -64,18 +67,20 @@ class GradingProcess:
         public_only: bool = False,
         concepts: tuple[str, ...] = (),
         time_scale: float = 1.0,
+        course_salt: str | None = None,
     ) -> dict:
         exercise_dir = find_exercise_dir(path)
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
+        salt = resolve_course_salt(course_salt, course.path).value
         started = time.perf_counter()
-        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), public_only, concepts, time_scale)
+        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), public_only, concepts, time_scale, salt)
         report = self._ask(arguments)
         report["submission"] = str(path)
         report["duration_s"] = round(time.perf_counter() - started, 3)
-        return report
+        return sanitise_report(report)  # the submission's path may hold a student's folder name
 
-    def _arguments(self, exercise_dir, course, student_id, public_only, concepts, time_scale) -> list[str]:
+    def _arguments(self, exercise_dir, course, student_id, public_only, concepts, time_scale, salt) -> list[str]:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
         return [
             # no:unraisableexception: its gc.collect() at every session end costs more than the checks
@@ -85,6 +90,7 @@ class GradingProcess:
             "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
             f"--hidden-dir={course.hidden_checks}", *[f"--hide={p}" for p in secret_paths(course, self.home)],
             f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts],
+            f"--course-salt={salt}",  # sent on the session's stdin, never on a command line
             *[str(d) for d in check_dirs],
         ]  # fmt: skip
 
@@ -133,8 +139,8 @@ class GradingProcess:
 
 def secret_paths(course: CourseRoot, session_dir: Path) -> list[str]:
     """What student code must not read: the reference, the hidden checks, the course's
-    notebooks and history, and the session's own folder."""
-    parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", session_dir]
+    notebooks, history and salt, and the session's own folder."""
+    parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", course.path / SALT_FILE.parent, session_dir]
     return [str(path) for path in parts if path.is_dir()]
 
 

@@ -2,13 +2,15 @@
 
 A check's points are relative within its concept; the report scales them so a concept's
 checks add up to its registry weight. Every concept of the registry is listed, those
-with no checks yet with a max_score of 0.
+with no checks yet with a max_score of 0. Its strings are made plain and capped here
+(`autograder.report.sanitise`), so no view ever gets a student's control characters.
 """
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from autograder.registry import CONCEPTS, Concept
+from autograder.report.sanitise import sanitise_report
 
 SCHEMA_VERSION = 1
 STATUSES = ("passed", "failed", "error", "not_attempted", "timeout", "crashed")
@@ -37,12 +39,13 @@ def build_report(
     duration_s: float,
     concepts: Iterable[Concept] = CONCEPTS,
 ) -> dict:
-    """The report dict: every concept, every check, scores scaled to concept weights."""
+    """The report dict: every concept, every check, scores scaled to concept weights,
+    every string plain and capped."""
     by_concept: dict[str, list[CheckResult]] = {}
     for result in results:
         by_concept.setdefault(result.concept, []).append(result)
     concept_entries = [_concept_entry(concept, by_concept.get(concept.id, [])) for concept in concepts]
-    return {
+    report = {
         "schema": SCHEMA_VERSION,
         "submission": submission,
         "student": student,
@@ -51,6 +54,7 @@ def build_report(
         "duration_s": round(duration_s, 3),
         "concepts": concept_entries,
     }
+    return sanitise_report(report)
 
 
 def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:
