@@ -25,7 +25,6 @@ PUBLIC_SALT_WARNING = (
 @dataclass(frozen=True)
 class CourseSalt:
     value: str
-    source: str  # where it came from, for messages
 
     @property
     def secret(self) -> bool:
@@ -41,7 +40,7 @@ def resolve_course_salt(given: str | None, course_root: Path | None) -> CourseSa
         return _checked(os.environ[SALT_ENV], f"${SALT_ENV}")
     path = course_root / SALT_FILE if course_root is not None else None
     if path is None or not path.exists():
-        return CourseSalt(PUBLIC_SALT, "the public default")
+        return CourseSalt(PUBLIC_SALT)
     try:
         return _checked(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError) as problem:
@@ -53,4 +52,4 @@ def _checked(value: str, source: str) -> CourseSalt:
     """The salt without surrounding whitespace (a file's final newline), the same from every source."""
     if not value.strip():
         raise UserError(f"the course salt from {source} is empty (give a long random string)")
-    return CourseSalt(value.strip(), source)
+    return CourseSalt(value.strip())
