@@ -3,6 +3,7 @@ the course's `.autograder/salt`, changes every hidden input, never leaves in the
 repository, and without it grading says the hidden inputs are not secret (issue 10 item 5)."""
 
 import json
+import re
 import shutil
 import stat
 import zipfile
@@ -17,6 +18,7 @@ from autograder.release import build_gradescope_bundle, release_student_repo
 from autograder.salt import PUBLIC_SALT, PUBLIC_SALT_WARNING, SALT_ENV, SALT_FILE, resolve_course_salt
 
 COURSE = find_course_root()
+pytest_plugins = ["pytester"]
 SECRET = "salt-only-the-instructor-knows-4f9c2a"
 
 # A submission that answers every call with an error naming a digest of its inputs, so the
@@ -57,6 +59,36 @@ def test_an_empty_salt_is_refused_naming_where_it_came_from(tmp_path, monkeypatc
         monkeypatch.setenv(SALT_ENV, "")
     with pytest.raises(UserError, match=f"the course salt from {'--course-salt' if source == 'option' else '.*'} is empty"):
         resolve_course_salt("" if source == "option" else None, course.path)
+
+
+DRAWS = """
+import pytest
+
+pytestmark = pytest.mark.concept("losses")
+
+
+def test_draw(rng):
+    print("draw", rng.integers(1 << 62))
+"""
+
+
+def draw(pytester, *args) -> str:
+    """The number a check's `rng` draws in a plain pytest run with `args`."""
+    result = pytester.runpytest_subprocess("-s", "--student", "ada", *args)
+    return re.search(r"draw (\d+)", result.stdout.str()).group(1)
+
+
+def test_the_pytest_option_the_environment_and_the_course_file_seed_rng(pytester, monkeypatch):
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    pytester.makepyfile(test_draws=DRAWS)
+    public, secret = draw(pytester), draw(pytester, f"--course-salt={SECRET}")
+    assert public == draw(pytester, f"--course-salt={PUBLIC_SALT}") and secret != public
+    monkeypatch.setenv(SALT_ENV, SECRET)
+    assert draw(pytester) == secret
+    monkeypatch.delenv(SALT_ENV)
+    (pytester.path / SALT_FILE).parent.mkdir()
+    (pytester.path / SALT_FILE).write_text(SECRET + "\n")
+    assert draw(pytester) == secret
 
 
 def grade(submission, *extra, env=None) -> tuple[dict, str]:

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from autograder.cli import main
 from autograder.course import find_course_root
 from autograder.grading.run import grade_submission
+from autograder.report.gradebook import render_gradebook
 from autograder.report.model import CheckResult, build_report
 from autograder.report.views import VIEWS, render
 
@@ -127,6 +128,12 @@ def test_junit_is_well_formed_even_for_characters_xml_forbids():
     ]
     root = ElementTree.fromstring(render(report, "junit"))
     assert root.find(".//failure").get("message") == "nul\ufffd esc\ufffd sur\ufffd non\ufffd"
+
+
+def test_the_gradebook_shows_a_student_id_as_text_never_as_a_formula():
+    report = build_report([], submission="sub", student=None, duration_s=1.0)
+    rows = render_gradebook({'=HYPERLINK("http://evil.example")': report, "ada\x1b[2J": report}).splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == ['"\'=HYPERLINK(""http://evil.example"")"', "ada"]
 
 
 # One hostile report, rendered by every view; the golden files show exactly what each view
