@@ -1,4 +1,8 @@
-"""The one console wrapper of the command line: errors, warnings and plain output."""
+"""The one console wrapper of the command line: errors, warnings and plain output.
+
+Errors, warnings and progress labels may name a student's folder or file, so they reach the
+terminal without control characters and without rich markup.
+"""
 
 import sys
 from collections.abc import Callable, Iterator
@@ -6,14 +10,16 @@ from contextlib import contextmanager
 
 import click
 
+from autograder.report.sanitise import strip_controls
+
 
 def error(message: str) -> None:
     """One line on stderr: `autograder: error: <what> (<what to do>)`."""
-    click.echo(f"autograder: error: {message}", err=True)
+    click.echo(f"autograder: error: {strip_controls(message)}", err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(f"autograder: warning: {message}", err=True)
+    click.echo(f"autograder: warning: {strip_controls(message)}", err=True)
 
 
 def out(text: str) -> None:
@@ -31,7 +37,7 @@ def progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn(f"{what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    columns = (TextColumn(what, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}", markup=False))
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task("", total=total)
-        yield lambda label: bar.update(task, advance=1, description=label)
+        yield lambda label: bar.update(task, advance=1, description=strip_controls(label))

@@ -3,7 +3,8 @@
 A check is a pytest test that carries `@pytest.mark.concept(id)` (usually as the module's
 `pytestmark`) and optionally `@pytest.mark.points(n)`, and reaches the code under test only
 through the `student` fixture; its seeded inputs come from the `rng` fixture. A check is
-hidden when its file sits in a folder named `hidden`.
+hidden when its file lies anywhere under the hidden-checks folder (`--hidden-dir`, or a
+folder named `hidden`), sub-folders included.
 
 In a student's `pytest`, `student` is the imported exercise module (print and pdb work);
 a stub's NotImplementedError shows as *not attempted*, and the run ends with the
@@ -21,7 +22,9 @@ import numpy as np
 import pytest
 
 from autograder.compare import REVEAL_EXPECTED, CheckFailed
-from autograder.registry import CONCEPTS, COURSE_SALT, get_concept
+from autograder.errors import UserError
+from autograder.registry import CONCEPTS, get_concept
+from autograder.salt import SALT_HELP, CourseSalt, resolve_course_salt
 from autograder.worker.errors import StudentCodeFailed
 from autograder.report.model import CheckResult, build_report
 
@@ -31,19 +34,19 @@ TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit when grading (de
 SUBMISSION_HELP = "folder holding the exercise modules to check (default: exercises/ under the rootdir)"
 REPORT_HELP = "write the JSON report (schema 1) of the checks run to this file"
 STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
-SALT_HELP = "course salt for the hidden inputs' seeds"
 CONCEPTS_HELP = "run only the checks of this concept (repeatable)"
 GRADING_HELP = "grade: reach the submission through the sandboxed worker, never in this process"
 SANDBOX_HELP = "when grading: the sandbox student code runs in (bwrap, uid or none)"
 BWRAP_HELP = "when grading in the bwrap sandbox: the bwrap executable"
 SECRET_HELP = "when grading: a file or folder the sandbox must not be able to read (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
-HIDDEN_DIR_HELP = "the folder whose checks are hidden (default: any folder named `hidden`)"
+HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (default: any folder named `hidden`)"
 
 DEFAULT_TIME_LIMIT_S = 10.0
 
 RESULTS = pytest.StashKey[dict]()
 SUBMISSION = pytest.StashKey[object]()
+SALT = pytest.StashKey[CourseSalt]()
 STARTED = pytest.StashKey[float]()
 
 
@@ -71,6 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", TIME_LIMIT_HELP)
     config.stash[RESULTS] = {}
     config.stash[STARTED] = time.perf_counter()
+    try:
+        config.stash[SALT] = resolve_course_salt(config.getoption("course_salt"), config.rootpath)
+    except UserError as problem:
+        raise pytest.UsageError(str(problem)) from None
     config.stash[SUBMISSION] = _make_submission(config)
 
 
@@ -145,11 +152,15 @@ def check_id(item: pytest.Item) -> str:
 
 
 def visibility_of(item: pytest.Item) -> str:
-    """'hidden' for check files in the --hidden-dir folder (or one named `hidden`), else 'public'."""
-    folder = Path(item.path).parent
+    """'hidden' for a check file anywhere under the --hidden-dir folder (without it: under
+    a folder named `hidden`, below the rootdir), sub-folders included; else 'public'."""
+    path = Path(item.path).resolve()
     hidden_dir = item.config.getoption("hidden_dir")
-    is_hidden = folder == Path(hidden_dir).resolve() if hidden_dir else folder.name == "hidden"
-    return "hidden" if is_hidden else "public"
+    if hidden_dir:
+        return "hidden" if path.is_relative_to(Path(hidden_dir).resolve()) else "public"
+    root = item.config.rootpath.resolve()
+    folders = path.parent.relative_to(root).parts if path.is_relative_to(root) else path.parent.parts
+    return "hidden" if "hidden" in folders else "public"
 
 
 @pytest.fixture
@@ -165,8 +176,7 @@ def student(request: pytest.FixtureRequest):
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by course salt, student and check (law 7): same run, same inputs."""
     config = request.config
-    salt = config.getoption("course_salt") or COURSE_SALT
-    seed = hidden_seed(salt, config.getoption("student") or "", concept_of(request.node), check_id(request.node))
+    seed = hidden_seed(config.stash[SALT].value, config.getoption("student") or "", concept_of(request.node), check_id(request.node))
     return np.random.default_rng(seed)
 
 
@@ -273,10 +283,11 @@ def _first_line(doc: str | None) -> str:
 
 
 def session_report(config: pytest.Config) -> dict:
-    """The report of every check this session ran: every concept, or those asked for."""
+    """The report of every check this session ran: every concept, or those asked for; it
+    says whether the hidden inputs were drawn with a secret course salt."""
     submission = config.stash[SUBMISSION]
     only = config.getoption("only_concepts")
-    return build_report(
+    report = build_report(
         config.stash[RESULTS].values(),
         submission=str(getattr(submission, "folder", submission)),
         student=config.getoption("student"),
@@ -284,6 +295,8 @@ def session_report(config: pytest.Config) -> dict:
         concepts=[c for c in CONCEPTS if not only or c.id in only],
         sandbox=config.getoption("sandbox") if config.getoption("grading") else None,
     )
+    report["course_salt"] = "secret" if config.stash[SALT].secret else "public default"
+    return report
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

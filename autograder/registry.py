@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 from autograder.errors import UserError
 
-COURSE_SALT = "cnns-and-key-concepts/2026"
-
 
 @dataclass(frozen=True)
 class Concept:

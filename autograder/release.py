@@ -2,8 +2,9 @@
 
 The student repository holds the stubs, the public checks, the engine (the plugin, the
 comparisons and the report views its CI step uses), a pyproject, a README and the CI
-workflow: nothing of `solutions/`, no hidden check. The Gradescope bundle holds the engine
-and every check, public and hidden, with `setup.sh` and `run_autograder`: still no
+workflow: nothing of `solutions/`, no hidden check, no course salt. The Gradescope bundle,
+which only the instructor uploads, holds the engine and every check, public and hidden,
+the course salt (readable by its owner only), `setup.sh` and `run_autograder`: still no
 reference code. Both are built in a staging folder and moved into place whole, so a failure
 leaves nothing half-made.
 """
@@ -18,9 +19,10 @@ from autograder import __version__
 from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.generate.stubs import drifted_stubs
+from autograder.salt import SALT_FILE, CourseSalt
 
 TORCH_VERSION = "2.13.0"
-ENGINE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+ENGINE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", SALT_FILE.parent.name)  # no salt in any copied tree
 
 
 def release_student_repo(course: CourseRoot, dest: Path) -> Path:
@@ -43,8 +45,9 @@ def release_student_repo(course: CourseRoot, dest: Path) -> Path:
     return dest
 
 
-def build_gradescope_bundle(course: CourseRoot, zip_path: Path) -> Path:
-    """Write a Gradescope autograder zip: setup.sh, run_autograder, engine and all checks."""
+def build_gradescope_bundle(course: CourseRoot, zip_path: Path, salt: CourseSalt) -> Path:
+    """Write a Gradescope autograder zip: setup.sh, run_autograder, engine, all checks and,
+    when it is secret, the course salt as `.autograder/salt` (mode 0600)."""
     if zip_path.suffix != ".zip":
         raise UserError(f"{zip_path}: the bundle's name must end in .zip")
     if zip_path.exists():
@@ -62,6 +65,8 @@ def build_gradescope_bundle(course: CourseRoot, zip_path: Path) -> Path:
         _write_template("student/pyproject.toml", staging / "pyproject.toml")
         _write_template("gradescope/setup.sh", staging / "setup.sh", executable=True)
         _write_template("gradescope/run_autograder", staging / "run_autograder", executable=True)
+        if salt.secret:
+            _write_private(staging / SALT_FILE, salt.value)
         partial_zip = zip_path.with_name(f".{zip_path.name}.tmp")
         with zipfile.ZipFile(partial_zip, "w", zipfile.ZIP_DEFLATED) as bundle:
             for path in sorted(staging.rglob("*")):
@@ -105,6 +110,13 @@ def _write_template(name: str, target: Path, executable: bool = False) -> None:
     target.write_text(text, encoding="utf-8")
     if executable:
         target.chmod(0o755)
+
+
+def _write_private(target: Path, text: str) -> None:
+    """Write `text` to `target`, readable by its owner only (the zip keeps the mode)."""
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.write_text(text + "\n", encoding="utf-8")
 
 
 def _move_into_place(staging: Path, dest: Path) -> None:

@@ -13,6 +13,15 @@ from autograder.grading.run import grade_submission  # noqa: E402
 COURSE = find_course_root()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_config_home(tmp_path_factory):
+    """A config folder of the tests' own, so `grade-all` makes its report key there, not
+    in the home of whoever runs the tests (subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def reference_report() -> dict:
     """The report of solutions/ with every public and hidden check."""

@@ -18,6 +18,7 @@ import yaml
 from autograder.course import find_course_root
 from autograder.generate.regions import SOLUTION
 from autograder.release import TORCH_VERSION, build_gradescope_bundle, release_student_repo
+from autograder.salt import resolve_course_salt
 from grader_accounts import GraderAccount
 
 COURSE = find_course_root()
@@ -44,7 +45,7 @@ def solution_lines():
 
 def hidden_check_names():
     names = set()
-    for check_file in COURSE.hidden_checks.glob("test_*.py"):
+    for check_file in COURSE.hidden_checks.rglob("test_*.py"):
         tree = ast.parse(check_file.read_text())
         names |= {node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
     return names
@@ -148,7 +149,7 @@ def test_the_threshold_step_fails_the_job_below_it(released, fresh_venv, tmp_pat
 def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_path):
     """The bundle unpacked as Gradescope does, run as root with an interpreter every user
     can read (as in Gradescope's image), its engine from the bundle."""
-    bundle = build_gradescope_bundle(COURSE, tmp_path / "autograder.zip")
+    bundle = build_gradescope_bundle(COURSE, tmp_path / "autograder.zip", resolve_course_salt("a-bundled-salt", None))
     image = Path(tempfile.mkdtemp(prefix="gradescope-"))
     image.chmod(0o755)
     root = image / "autograder"
@@ -168,10 +169,12 @@ def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_pat
     try:
         done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+        assert "public default salt" not in done.stderr  # it graded with the bundled salt
         results = json.loads((root / "results" / "results.json").read_text())
         assert 0 < results["score"] < sum(t["max_score"] for t in results["tests"])
         assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
         assert oct((root / "source" / "checks" / "hidden").stat().st_mode)[-3:] == "700"
+        assert oct((root / "source" / ".autograder").stat().st_mode)[-3:] == "700"
         shutil.rmtree(root / "submission")
         (root / "submission").mkdir()
         subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)

@@ -8,7 +8,8 @@ import click
 from autograder import console
 from autograder.course import find_course_root
 from autograder.errors import UserError
-from autograder.cli.options import grading_options, sandbox_mode
+from autograder.salt import resolve_course_salt
+from autograder.cli.options import grading_options, sandbox_mode, warn_if_public
 
 
 @click.command(name="grade-all", short_help="Grade every submission in a folder")
@@ -16,29 +17,40 @@ from autograder.cli.options import grading_options, sandbox_mode
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("grades"), show_default=True, help="Where the reports, gradebook.csv and summary go.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
 @grading_options
-def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None, sandbox: str, no_sandbox: bool) -> None:
+def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None, sandbox: str, no_sandbox: bool, course_salt: str | None) -> None:
     """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
 
-    Reports are written to OUT/reports/ as each finishes; a rerun reuses every report whose
-    submission and checks are unchanged, so an interrupted batch resumes where it stopped."""
+    Reports are written to OUT/reports/ as each finishes, signed with a key kept in your
+    user config folder; a rerun reuses every report whose signature holds and whose
+    submission, checks and options are unchanged, so an interrupted batch resumes where it
+    stopped."""
     from autograder.files import write_atomically
     from autograder.grading.batch import find_submissions, grade_folder
     from autograder.report.gradebook import render_gradebook
+    from autograder.report.signing import instructor_key
     from autograder.report.summary import write_summary
 
     course = find_course_root(course_root, hidden_checks)
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
     submissions, _ = find_submissions(folder)
+    instructor_key()  # made or checked now, before any grading
+    salt = resolve_course_salt(course_salt, course.path)
+    warn_if_public(salt, public_only)
     # Student code must see neither the class's other submissions nor the grades.
     secrets = (str(folder.resolve()), str(out.resolve()))
-    options = {"public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale, "sandbox": sandbox_mode(sandbox, no_sandbox), "secrets": secrets}
+    options = {
+        "public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale,
+        "sandbox": sandbox_mode(sandbox, no_sandbox), "secrets": secrets, "course_salt": salt.value,
+    }  # fmt: skip
     with console.progress(len(submissions), "grading") as advance:
         result = grade_folder(folder, out, course, jobs=jobs, options=options, on_done=lambda sid, outcome: advance(f"{sid}: {outcome}"))
     write_atomically(out / "gradebook.csv", render_gradebook(result.reports))
     write_summary(result.reports, out / "summary")
     for name in result.not_submissions:
         console.warn(f"{folder / name}: no exercise modules, skipped")
+    for submission_id in result.altered:
+        console.warn(f"{submission_id}: its saved report was changed or not signed on this machine; graded again")
     for submission_id, why in result.failed.items():
         console.warn(f"{submission_id}: could not be graded ({why}); rerun to retry")
     console.out(

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from autograder import console
-from autograder.cli.options import COURSE_ROOT, HIDDEN_CHECKS
+from autograder.cli.options import COURSE_ROOT, COURSE_SALT, HIDDEN_CHECKS, warn_if_public
 from autograder.course import find_course_root
 
 
@@ -25,10 +25,16 @@ def release(*, dest: Path, course_root: str | None) -> None:
 @click.argument("zip_path", metavar="DEST.zip", type=click.Path(path_type=Path))
 @COURSE_ROOT
 @HIDDEN_CHECKS
-def gradescope(*, zip_path: Path, course_root: str | None, hidden_checks: str | None) -> None:
-    """Write a Gradescope autograder zip (setup.sh, run_autograder, the engine and every
-    check) that writes results/results.json with per-check visibility."""
+@COURSE_SALT
+def gradescope(*, zip_path: Path, course_root: str | None, hidden_checks: str | None, course_salt: str | None) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder, the engine, every check
+    and the course salt) that writes results/results.json with per-check visibility.
+    Upload it yourself; never hand it to students."""
     from autograder.release import build_gradescope_bundle
+    from autograder.salt import resolve_course_salt
 
-    build_gradescope_bundle(find_course_root(course_root, hidden_checks), zip_path)
+    course = find_course_root(course_root, hidden_checks)
+    salt = resolve_course_salt(course_salt, course.path)
+    build_gradescope_bundle(course, zip_path, salt)
+    warn_if_public(salt, public_only=False)
     console.out(f"wrote the Gradescope bundle {zip_path}")

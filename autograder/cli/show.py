@@ -17,6 +17,7 @@ from autograder.report.views import VIEWS
 def show(*, report_file: Path, output_format: str, fail_below: float | None) -> None:
     """Render REPORT (written by `autograder grade --format json`) as a table, Markdown,
     JUnit XML, Gradescope results or the GitHub Classroom points line."""
+    from autograder.report.sanitise import sanitise_report
     from autograder.report.views import render
 
     try:
@@ -27,6 +28,7 @@ def show(*, report_file: Path, output_format: str, fail_below: float | None) -> 
         raise UserError(f"{report_file}: not a JSON report") from None
     if not isinstance(report, dict) or report.get("schema") != 1:
         raise UserError(f"{report_file}: not a report of schema version 1")
+    report = sanitise_report(report)  # a report file may come from anywhere, a student's CI included
     console.out(render(report, output_format, color=console.is_terminal()))
     if fail_below is not None and report["max_score"] and 100 * report["score"] / report["max_score"] < fail_below:
         console.error(f"the score {report['score']:g}/{report['max_score']:g} is below {fail_below:g}% (the threshold set for this course)")

@@ -2,9 +2,11 @@
 resumable after a kill, and one gradebook.
 
 A report carries a fingerprint of everything its grade depends on (the submission's
-files, the checks, the options). Rerunning reuses each report whose fingerprint still
-matches, so an interrupted batch loses nothing and grades nothing twice. A submission whose
-grading fails outright is listed and retried next time; it never stops the batch.
+files, the checks, the options) and is signed with the instructor's key. Rerunning reuses
+each report whose signature holds and whose fingerprint still matches, so an interrupted
+batch loses nothing and grades nothing twice, and a report changed on disk is graded
+again. A submission whose grading fails outright is listed and retried next time; it
+never stops the batch.
 """
 
 import hashlib
@@ -20,6 +22,7 @@ from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.files import write_atomically
 from autograder.grading.run import GradingProcess
+from autograder.report.signing import instructor_key, sign_report, verify_report
 from autograder.submission import find_exercise_dir
 
 SKIPPED_PARTS = ("__pycache__", ".git", ".venv", "node_modules")
@@ -30,6 +33,7 @@ class BatchResult:
     graded: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # submission id -> why
+    altered: list[str] = field(default_factory=list)  # saved reports whose signature did not hold
     not_submissions: list[str] = field(default_factory=list)
     reports: dict[str, dict] = field(default_factory=dict)
 
@@ -86,7 +90,7 @@ def grade_folder(
     pending = {}
     for submission_id, path in submissions.items():
         stamp = fingerprint(path, course, options)
-        previous = _read_report(reports_dir / f"{submission_id}.json")
+        previous = _read_report(reports_dir / f"{submission_id}.json", result)
         if previous is not None and previous.get("fingerprint") == stamp:
             result.reused.append(submission_id)
             result.reports[submission_id] = previous
@@ -117,22 +121,31 @@ def grade_folder(
 
 
 def _collect(future, submission_id: str, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:
-    """Write one finished grade as its report, or note why there is none."""
+    """Write one finished grade as its signed report, or note why there is none."""
     try:
         report = future.result()
     except Exception as problem:  # noqa: BLE001 - one submission never stops the batch
         result.failed[submission_id] = f"{type(problem).__name__}: {problem}".splitlines()[0]
         on_done(submission_id, "failed")
         return
-    report["fingerprint"] = stamp
+    report = sign_report({**report, "fingerprint": stamp}, instructor_key(), name=submission_id)
     write_atomically(reports_dir / f"{submission_id}.json", json.dumps(report, indent=2))
     result.graded.append(submission_id)
     result.reports[submission_id] = report
     on_done(submission_id, "graded")
 
 
-def _read_report(path: Path) -> dict | None:
+def _read_report(path: Path, result: BatchResult) -> dict | None:
+    """The saved report of submission `path.stem` when it is exactly what the grader wrote
+    for it (signed for it with the instructor's key); None when there is none, and a note
+    in `result.altered` when there is one that was changed, copied or not signed here."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError):
+        report = None
+    if verify_report(report, instructor_key(), name=path.stem):
+        return report
+    result.altered.append(path.stem)
+    return None

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
+from autograder.salt import SALT_FILE, resolve_course_salt
 from autograder.submission import find_exercise_dir
 from autograder.worker.isolation import Isolation, choose_isolation
 
@@ -35,8 +37,9 @@ def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
 
     Options: student (id, default from the folder's name), public_only, concepts,
     time_scale, sandbox (auto, bwrap, uid or none), secrets (more paths the sandbox must
-    not read: a class folder, an output folder). Raises UserError for a path that is no
-    submission, or a sandbox that cannot be built.
+    not read: a class folder, an output folder), course_salt (default: from the
+    environment or the course, see `autograder.salt`). Raises UserError for a path that
+    is no submission, or a sandbox that cannot be built.
     """
     with GradingProcess() as process:
         return process.grade(path, course, **options)
@@ -71,19 +74,22 @@ class GradingProcess:
         time_scale: float = 1.0,
         sandbox: str = "auto",
         secrets: tuple[str, ...] = (),
+        course_salt: str | None = None,
     ) -> dict:
         exercise_dir = find_exercise_dir(path)
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
+        salt = resolve_course_salt(course_salt, course.path).value
         hidden = secret_paths(course, *secrets)
         isolation = checked_isolation(sandbox, hidden)
         started = time.perf_counter()
         options = [f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts]]
+        options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
         arguments = self._arguments(exercise_dir, course, student or default_student_id(path), isolation, hidden, options, public_only)
         report = self._ask(arguments)
         report["submission"] = str(path)
         report["duration_s"] = round(time.perf_counter() - started, 3)
-        return report
+        return sanitise_report(report)  # the submission's path may hold a student's folder name
 
     def _arguments(self, exercise_dir, course, student_id, isolation, hidden, options, public_only) -> list[str]:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
@@ -142,8 +148,9 @@ class GradingProcess:
 
 def secret_paths(course: CourseRoot, *more: str) -> tuple[str, ...]:
     """What student code must not read: the reference, the hidden checks, the course's
-    notebooks, tests and history, and `more` (a class folder, an output folder)."""
-    parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", *map(Path, more)]
+    notebooks, tests, history and salt, and `more` (a class folder, an output folder)."""
+    course_files = [course.solutions, course.hidden_checks, *[course.path / part for part in ("course", "tests", ".git", SALT_FILE.parent)]]
+    parts = [*course_files, *map(Path, more)]
     return tuple(str(path.resolve()) for path in parts if path.exists())
 
 

@@ -1,8 +1,12 @@
-"""The GitHub Classroom view: the one points line its autograding reporter reads."""
+"""The GitHub Classroom view: the one points line its autograding reporter reads.
+
+It holds two numbers and nothing else of the report, so no text can make it a different
+workflow command.
+"""
 
 
 def points_line(report: dict) -> str:
-    return f"Points {report['score']:g}/{report['max_score']:g}"
+    return f"Points {float(report['score']):g}/{float(report['max_score']):g}"
 
 
 def render_classroom(report: dict) -> str:

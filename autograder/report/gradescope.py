@@ -1,7 +1,9 @@
 """The Gradescope view: `results.json` of the Gradescope autograder specification.
 
 Public checks are visible at once; hidden checks show after the grades are published
-(their feedback never holds expected values or code, so it may be shown then).
+(their feedback never holds expected values or code, so it may be shown then). Every text
+field is declared plain text, so Gradescope renders none of a student's message as HTML or
+Markdown; `json.dumps` keeps the file valid JSON whatever the text holds.
 """
 
 import json
@@ -30,6 +32,9 @@ def render_gradescope(report: dict) -> str:
         "score": report["score"],
         "execution_time": report["duration_s"],
         "output": points_line(report),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

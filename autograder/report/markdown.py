@@ -1,5 +1,15 @@
-"""The Markdown view of a report: for a CI job summary or a feedback page."""
+"""The Markdown view of a report: for a CI job summary or a feedback page.
 
+A student's text is one line with every ASCII punctuation character backslash-escaped
+(CommonMark makes each a literal), so it cannot start a heading or a block, close a table
+cell, or make a link, an image, an autolink, an entity or HTML. Inside the raw HTML of a
+`<summary>` line, where Markdown does not apply, text is HTML-escaped instead.
+"""
+
+import html
+import re
+
+MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # CommonMark's escapable characters
 STATUS_MARK = {
     "passed": "✅ passed",
     "failed": "❌ failed",
@@ -22,18 +32,25 @@ def render_markdown(report: dict) -> str:
         checks = concept["checks"]
         passed = sum(c["status"] == "passed" for c in checks)
         counted = f"{passed}/{len(checks)}" if checks else "no checks yet"
-        lines.append(f"| {concept['title']} | {counted} | {concept['score']:g} / {concept['max_score']:g} |")
+        lines.append(f"| {escape_markdown(concept['title'])} | {counted} | {concept['score']:g} / {concept['max_score']:g} |")
     for concept in report["concepts"]:
         unfinished = [c for c in concept["checks"] if c["status"] != "passed"]
         if not unfinished:
             continue
-        lines += ["", f"<details><summary>{concept['title']}: {len(unfinished)} check(s) to look at</summary>", ""]
+        lines += ["", f"<details><summary>{escape_html(concept['title'])}: {len(unfinished)} check(s) to look at</summary>", ""]
         for check in unfinished:
-            feedback = f": {_escape(check['feedback'])}" if check["feedback"] else ""
+            feedback = f": {escape_markdown(check['feedback'])}" if check["feedback"] else ""
             lines.append(f"- **{check['id']}** ({check['visibility']}) {STATUS_MARK[check['status']]}{feedback}")
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+def escape_markdown(text: str) -> str:
+    """`text` as literal Markdown on one line: whitespace runs (newlines included) become
+    one space, and every ASCII punctuation character is backslash-escaped."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", " ".join(text.split()))
+
+
+def escape_html(text: str) -> str:
+    """`text` as literal HTML on one line (a blank line would end the HTML block)."""
+    return html.escape(" ".join(text.split()))

@@ -2,13 +2,15 @@
 
 A check's points are relative within its concept; the report scales them so a concept's
 checks add up to its registry weight. Every concept of the registry is listed, those
-with no checks yet with a max_score of 0.
+with no checks yet with a max_score of 0. Its strings are made plain and capped here
+(`autograder.report.sanitise`), so no view ever gets a student's control characters.
 """
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from autograder.registry import CONCEPTS, Concept
+from autograder.report.sanitise import sanitise_report
 
 SCHEMA_VERSION = 1
 STATUSES = ("passed", "failed", "error", "not_attempted", "timeout", "crashed")
@@ -38,9 +40,9 @@ def build_report(
     concepts: Iterable[Concept] = CONCEPTS,
     sandbox: str | None = None,
 ) -> dict:
-    """The report dict: every concept, every check, scores scaled to concept weights.
-    `sandbox` names the isolation a grade was made in (bwrap, uid or none); a student's
-    own run, which is no grade, has none."""
+    """The report dict: every concept, every check, scores scaled to concept weights,
+    every string plain and capped. `sandbox` names the isolation a grade was made in
+    (bwrap, uid or none); a student's own run, which is no grade, has none."""
     by_concept: dict[str, list[CheckResult]] = {}
     for result in results:
         by_concept.setdefault(result.concept, []).append(result)
@@ -56,7 +58,7 @@ def build_report(
     }
     if sandbox is not None:
         report["sandbox"] = sandbox
-    return report
+    return sanitise_report(report)
 
 
 def _concept_entry(concept: Concept, results: list[CheckResult]) -> dict:

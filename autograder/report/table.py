@@ -1,4 +1,9 @@
-"""The terminal view of a report: one row per concept, then what to look at next."""
+"""The terminal view of a report: one row per concept, then what to look at next.
+
+Every string of the report goes into a rich `Text`, never into markup, so a student's
+"[bold red]" or "[link=...]" is shown as typed; control characters are stripped once more,
+as a terminal would act on them.
+"""
 
 import io
 from pathlib import Path
@@ -6,6 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from autograder.report.sanitise import strip_controls
 
 STATUS_STYLE = {
     "passed": "green",
@@ -26,12 +33,16 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
     if next_steps:
         console.print(Text("What to look at next", style="bold"))
         for concept_title, check_id, feedback in next_steps:
-            console.print(Text.assemble("  ", (f"{concept_title}", "bold"), f" ({check_id}): ", feedback))
+            title, check, message = strip_controls(concept_title), strip_controls(check_id), strip_controls(feedback, multiline=True)
+            console.print(Text.assemble("  ", (title, "bold"), f" ({check}): ", message))
     return buffer.getvalue()
 
 
 def _concept_table(report: dict) -> Table:
-    table = Table(title=f"Per-concept results: {_short_path(report['submission'])}", title_justify="left", caption=_isolation(report), caption_justify="left")
+    table = Table(
+        title=Text(f"Per-concept results: {strip_controls(_short_path(report['submission']))}"), title_justify="left",
+        caption=_isolation(report), caption_justify="left",
+    )  # fmt: skip
     table.add_column("Concept")
     table.add_column("Passed", justify="right")
     table.add_column("Failed", justify="right")
@@ -51,7 +62,7 @@ def _concept_table(report: dict) -> Table:
         else:
             row_style = "yellow"
         table.add_row(
-            concept["title"],
+            Text(strip_controls(concept["title"])),
             f"{passed}/{len(checks)}" if checks else "no checks yet",
             Text(str(failed), style="red" if failed else ""),
             str(not_attempted),
