@@ -6,7 +6,8 @@ Each attack is (base, code, broken): `code` is appended to the reference losses.
 checks its honest content fails (ALL: every check). Placeholders in the code:
 `{course}` the course root, `{class_folder}` the class folder, `{port}` a listener on the
 host's 127.0.0.1, `{handle_type}` and `{handle_hex}` the file handle of the reference
-losses.py (what `open_by_handle_at` needs; a perfect guess, made by the test).
+losses.py (what `open_by_handle_at` needs; a perfect guess, made by the test), `{hostile!r}`
+a message full of escape sequences and markup (`test_hostile_feedback.HOSTILE`).
 """
 
 import ctypes
@@ -136,6 +137,14 @@ def cross_entropy(labels, logits):
 """,
         CE_CHECKS,
     ),
+    "paints_the_terminal": (
+        "reference",
+        """
+def hinge_loss(y_true, scores):
+    raise ValueError({hostile!r})
+""",
+        HINGE_CHECKS | UNCHANGED,
+    ),
     "drops_a_fork_bomb": (
         "reference",
         """
@@ -173,7 +182,7 @@ def write_attack(folder, name: str, reference: str, stub: str, values: dict) -> 
     folder.mkdir(parents=True)
     source = (reference if base == "reference" else stub) + "\n" + code
     for key, value in values.items():
-        source = source.replace("{" + key + "}", str(value))
+        source = source.replace("{" + key + "!r}", repr(value)).replace("{" + key + "}", str(value))
     (folder / "losses.py").write_text(source, encoding="utf-8")
     if name in LINKS:
         link, target = LINKS[name]

@@ -15,14 +15,17 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
 from attacks import ALL, ATTACKS, PLANTED_CONFTEST
 from autograder.course import CourseRoot, find_course_root
 from autograder.grading.batch import grade_folder
+from autograder.report.views import VIEWS, render
 from grader_accounts import GraderAccount
 from sandbox_attacks import SANDBOX_ATTACKS, file_handle, write_attack
+from test_hostile_feedback import HOSTILE, controls
 
 COURSE = find_course_root()
 TIME_SCALE = 0.3  # 3 s instead of 10 s per check: the loops and bombs cost less to wait out
@@ -62,7 +65,7 @@ def write_class(class_folder: Path, course: Path, listener: Listener) -> None:
         (class_folder / name / "losses.py").write_text(reference + "\n" + code.replace("{course}", str(course)))
     (class_folder / "plants_a_conftest" / "conftest.py").write_text(PLANTED_CONFTEST)
     handle_type, handle_hex = file_handle(str(course / "solutions" / "losses.py"))
-    values = {"course": course, "class_folder": class_folder, "port": listener.port, "handle_type": handle_type, "handle_hex": handle_hex}
+    values = {"course": course, "class_folder": class_folder, "port": listener.port, "handle_type": handle_type, "handle_hex": handle_hex, "hostile": HOSTILE}
     for name in SANDBOX_ATTACKS:
         write_attack(class_folder / name, name, reference, stub, values)
     for name in CLASSMATES:
@@ -184,3 +187,13 @@ def test_strings_from_student_code_are_capped(graded):
     report = graded["reports"]["raises_an_exception_named_with_8_mb"]
     assert len(json.dumps(report)) < 100_000
     assert all(len(check["feedback"]) < 2000 for check in losses_checks(report).values())
+
+
+def test_a_students_escape_sequences_reach_no_view(graded):
+    report = graded["reports"]["paints_the_terminal"]
+    assert "# heading" in losses_checks(report)["hinge_loss_is_zero_beyond_the_margin"]["feedback"]
+    for view in VIEWS:
+        text = render(report, view)
+        assert controls(text) == set() and "52;c;" not in text, view
+    assert not [line for line in render(report, "markdown").splitlines() if line.lstrip().startswith("# heading")]
+    ElementTree.fromstring(render(report, "junit"))

@@ -44,7 +44,7 @@ def _score_distribution(reports: dict[str, dict]) -> Figure:
     for concept in CONCEPTS:
         scores = [c["score"] / c["max_score"] for r in reports.values() for c in r["concepts"] if c["id"] == concept.id and c["max_score"]]
         fractions.append(scores or [0.0])
-    axes.boxplot(fractions, tick_labels=[c.id for c in CONCEPTS], vert=True)
+    axes.boxplot(fractions, tick_labels=[c.id for c in CONCEPTS])
     axes.set_ylabel("fraction of the concept's points")
     axes.set_ylim(-0.05, 1.05)
     axes.set_title(f"Score distribution per concept ({len(reports)} submissions)")
