@@ -20,6 +20,7 @@ Three modes, strongest first; the report names the one used.
 """
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -100,8 +101,6 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
 
 
 def _settings_json(settings: dict, submission: Path, workdir: Path) -> str:
-    import json
-
     return json.dumps({**settings, "submission": str(submission), "workdir": str(workdir)})
 
 
@@ -115,7 +114,9 @@ def bwrap_arguments(layout: Layout) -> list[str]:
     else:
         namespaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         capabilities = ["--cap-drop", "ALL"]
-    environment = ["--clearenv", *[part for key, value in {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}.items() for part in ("--setenv", key, value)]]
+    environment = ["--clearenv"]
+    for key, value in {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
+        environment += ["--setenv", key, value]
     root = ["--proc", "/proc", "--dev", "/dev", "--size", str(layout.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     root += _system_folders()
     for path in _python_folders():
