@@ -2,12 +2,15 @@
 
 Nothing is pickled. A value is data only when its type is exactly one of: None, bool, int,
 float, str, numpy.float64/int64/bool_, numpy.ndarray of a numeric or bool dtype, torch.Tensor
-(sent as its values), numpy.random.Generator on one of numpy's bit generators (sent as its
-exact state), and lists, tuples and dicts of those. Anything else (an
+(sent as its values), and lists, tuples and dicts of those. Anything else (an
 ndarray subclass, a tensor-like object, a student's class) becomes a handle: an id in the
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
 
 A message is `8-byte header length | JSON header | (8-byte length | blob)*`.
+
+A numpy.random.Generator on one of numpy's own bit generators is data too: it crosses as its
+bit generator's exact `.state` (under GENERATOR_TAG) and continues the same stream on the
+other side. The original is not advanced by what the copy draws.
 """
 
 import io
@@ -27,14 +30,25 @@ NUMERIC_KINDS = set("biuf")  # bool, int, unsigned, float: no object or string a
 class Tagged:
     """Keys that mark a JSON object as something other than a dict."""
 
-    ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8, GENERATOR = (
+    ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8 = (
         "__ndarray__", "__tensor__", "__tuple__", "__dict__", "__handle__", "__catalogue__", "__f64__", "__i64__", "__b8__",
-        "__generator__",
     )  # fmt: skip
 
 
+GENERATOR_TAG = "__generator__"
 # The bit generators a Generator may sit on to cross as data: numpy's own, by class name.
 BIT_GENERATORS = {kind.__name__: kind for kind in (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
+
+
+def generator_from_state(state: dict) -> np.random.Generator:
+    """A Generator in exactly `state` (a bit generator's `.state`); raises ValueError for a
+    bit generator that is not numpy's own, TypeError or ValueError for a malformed state."""
+    kind = BIT_GENERATORS.get(state.get("bit_generator")) if type(state) is dict else None
+    if kind is None:
+        raise ValueError("not the state of one of numpy's bit generators")
+    bit_generator = kind(0)
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def pack(tree: Any, blobs: list[bytes]) -> bytes:
@@ -98,7 +112,7 @@ class Encoder:
         if kind is Bound:
             return {Tagged.CATALOGUE: value.name, "kwargs": self.encode(value.kwargs)}
         if kind is np.random.Generator and type(value.bit_generator) in BIT_GENERATORS.values():
-            return {Tagged.GENERATOR: self.encode(value.bit_generator.state)}
+            return {GENERATOR_TAG: self.encode(value.bit_generator.state)}
         tensor = _tensor_values(value)
         if tensor is not None:
             return {Tagged.TENSOR: self._blob(array_to_bytes(tensor))}
@@ -160,20 +174,9 @@ class Decoder:
             return {self.decode(k): self.decode(v) for k, v in body}
         if tag == Tagged.CATALOGUE:
             return self.on_tag(tag, {"name": body, "kwargs": self.decode(tree["kwargs"])})
-        if tag == Tagged.GENERATOR:
+        if tag == GENERATOR_TAG:
             return generator_from_state(self.decode(body))
         return self.on_tag(tag, tree)
-
-
-def generator_from_state(state: dict) -> np.random.Generator:
-    """A Generator in exactly `state` (a bit generator's `.state`); raises ValueError for a
-    bit generator that is not numpy's own, TypeError or ValueError for a malformed state."""
-    kind = BIT_GENERATORS.get(state.get("bit_generator")) if type(state) is dict else None
-    if kind is None:
-        raise ValueError("not the state of one of numpy's bit generators")
-    bit_generator = kind(0)
-    bit_generator.state = state
-    return np.random.Generator(bit_generator)
 
 
 def encode_message(payload: Any, on_other: Callable[[Any], Any]) -> bytes:
