@@ -10,3 +10,6 @@ MISSING_PLUS_ONE = "the output sizes miss the + 1: a window that fits once gives
 PADDING_TOTAL = "padding is added on each side, so it counts twice: H + 2 * padding."
 POOL_STRIDE_ONE = "a pooling layer's stride defaults to its kernel_size, not to 1."
 CEIL_NOT_FLOOR = "the output sizes round up; a window that does not fit is dropped, so round down (//)."
+STATISTICS_AS_COUNTER = "num_batches_tracked is a counter, not a statistic: a batchnorm2d keeps 2 * C running statistics (a mean and a variance per channel)."
+STATISTICS_MEAN_ONLY = "a batchnorm2d keeps two running statistics per channel, a mean and a variance: 2 * C."
+STATISTICS_OF_SHORTCUT_FORGOTTEN = "the batchnorm of a residual block's shortcut keeps running statistics too."

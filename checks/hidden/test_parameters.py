@@ -293,3 +293,28 @@ def test_count_parameters_of_residual_networks_matches_torch(student, rng):
     expected = sum(count for _, count in rows)
     got = student.count_parameters(layers, input_shape)
     expect_count(got, expected, "count_parameters", mistakes=total_mistakes(net, expected, student, layers, input_shape))
+
+
+def torch_running_statistics(layers, input_shape):
+    """torch's running_mean and running_var numbers, summed over the network's buffers."""
+    net, _ = torch_rows(layers, input_shape)
+    return net, sum(buffer.numel() for name, buffer in net.named_buffers() if name.rsplit(".", 1)[-1] in ("running_mean", "running_var"))
+
+
+def test_count_running_statistics_matches_torch(student, rng):
+    """count_running_statistics equals torch's running_mean and running_var sizes, for a convnet and a small ResNet."""
+    channels = 2 * int(rng.integers(2, 9))
+    resnet = [conv(channels, 3, padding=1), BATCHNORM, RELU]
+    while not any(block["type"] == "residual" and block["shortcut"] for block in resnet) or len(resnet) < 7:
+        block, channels = residual_block(rng, channels)
+        resnet += [block, RELU]
+    for layers, input_shape in (random_convnet(rng), (resnet, (int(rng.integers(1, 4)), 24, 32))):
+        net, expected = torch_running_statistics(layers, input_shape)
+        norms = [module for module in net.modules() if isinstance(module, nn.BatchNorm2d)]
+        shortcut_statistics = sum(2 * m.num_features for name, m in net.named_modules() if ".shortcut." in f".{name}." and isinstance(m, nn.BatchNorm2d))
+        known = [
+            Mistake(mistakes.STATISTICS_AS_COUNTER, answer=expected + len(norms)),
+            Mistake(mistakes.STATISTICS_MEAN_ONLY, answer=expected // 2),
+            Mistake(mistakes.STATISTICS_OF_SHORTCUT_FORGOTTEN, answer=expected - shortcut_statistics),
+        ]
+        expect_count(student.count_running_statistics(layers, input_shape), expected, "count_running_statistics", mistakes=[m for m in known if m.answer != expected])
