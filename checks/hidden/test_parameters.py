@@ -279,22 +279,6 @@ def residual_block(rng, in_channels):
     return {"type": "residual", "body": body, "shortcut": shortcut}, out_channels
 
 
-def test_count_parameters_of_residual_networks_matches_torch(student, rng):
-    """count_parameters equals torch's total for a small ResNet: residual blocks with and without a shortcut conv."""
-    channels = 2 * int(rng.integers(2, 9))
-    layers = [conv(channels, 3, padding=1), BATCHNORM, RELU]
-    while not any(block["type"] == "residual" and block["shortcut"] for block in layers) or len(layers) < 7:
-        block, channels = residual_block(rng, channels)
-        layers += [block, RELU]
-    layers += [{"type": "residual", "body": [conv(channels, 3, padding=1)]}]
-    layers += [{"type": "adaptiveavgpool2d", "output_size": 1}, FLATTEN, {"type": "dense", "out_features": int(rng.integers(2, 20))}]
-    input_shape = (int(rng.integers(1, 4)), int(rng.integers(16, 32)), int(rng.integers(16, 40)))
-    net, rows = torch_rows(layers, input_shape)
-    expected = sum(count for _, count in rows)
-    got = student.count_parameters(layers, input_shape)
-    expect_count(got, expected, "count_parameters", mistakes=total_mistakes(net, expected, student, layers, input_shape))
-
-
 def torch_running_statistics(layers, input_shape):
     """torch's running_mean and running_var numbers, summed over the network's buffers."""
     net, _ = torch_rows(layers, input_shape)
@@ -318,3 +302,19 @@ def test_count_running_statistics_matches_torch(student, rng):
             Mistake(mistakes.STATISTICS_OF_SHORTCUT_FORGOTTEN, answer=expected - shortcut_statistics),
         ]
         expect_count(student.count_running_statistics(layers, input_shape), expected, "count_running_statistics", mistakes=[m for m in known if m.answer != expected])
+
+
+def test_count_parameters_of_residual_networks_matches_torch(student, rng):
+    """count_parameters equals torch's total for a small ResNet: residual blocks with and without a shortcut conv."""
+    channels = 2 * int(rng.integers(2, 9))
+    layers = [conv(channels, 3, padding=1), BATCHNORM, RELU]
+    while not any(block["type"] == "residual" and block["shortcut"] for block in layers) or len(layers) < 7:
+        block, channels = residual_block(rng, channels)
+        layers += [block, RELU]
+    layers += [{"type": "residual", "body": [conv(channels, 3, padding=1)]}]
+    layers += [{"type": "adaptiveavgpool2d", "output_size": 1}, FLATTEN, {"type": "dense", "out_features": int(rng.integers(2, 20))}]
+    input_shape = (int(rng.integers(1, 4)), int(rng.integers(16, 32)), int(rng.integers(16, 40)))
+    net, rows = torch_rows(layers, input_shape)
+    expected = sum(count for _, count in rows)
+    got = student.count_parameters(layers, input_shape)
+    expect_count(got, expected, "count_parameters", mistakes=total_mistakes(net, expected, student, layers, input_shape))

@@ -15,7 +15,6 @@ from autograder.compare import CheckFailed, expect_close, expect_count, expect_f
 from autograder.feedback import Mistake
 from autograder.mistakes.receptive_fields import (
     BIN_CENTRES,
-    BRANCHES_IN_SEQUENCE,
     HALF_BIN,
     HOPS_ONLY,
     JUMP_INCLUDES_OWN_STRIDE,
@@ -23,7 +22,6 @@ from autograder.mistakes.receptive_fields import (
     NO_DILATION,
     NO_JUMP,
     PADDING_GROWS,
-    SHORTEST_PATH,
     START_IGNORES_PADDING,
     START_PADDING_UNSCALED,
     SUM_OF_STRIDES,
@@ -31,6 +29,7 @@ from autograder.mistakes.receptive_fields import (
     WINDOW_NOT_HOP,
     WINDOWS_ONLY,
 )
+from autograder.mistakes.receptive_fields import BRANCHES_IN_SEQUENCE, SHORTEST_PATH
 
 pytestmark = pytest.mark.concept("receptive_fields")
 
@@ -211,23 +210,6 @@ def stages_for(duration_s, sample_rate, n_fft, hop, frames_of_stages=lambda n: 5
         n += 1
 
 
-def test_pooling_stages_needed_matches_the_closed_form(student, rng):
-    """pooling_stages_needed is the fewest stages whose field of 5 * 2 ** n - 2 frames lasts the call."""
-    while True:
-        sample_rate, n_fft, hop = random_stft(rng)
-        call = (float(rng.uniform(0.2, 3.0)), sample_rate, n_fft, hop)
-        expected = stages_for(*call)
-        wrong = {
-            NO_JUMP: stages_for(*call, frames_of_stages=lambda n: 3 + 3 * n),
-            KERNEL_SUM: stages_for(*call, frames_of_stages=lambda n: 3 + 5 * n),
-            WINDOWS_ONLY: stages_for(*call, windows_only=True),
-        }
-        if len({expected, *wrong.values()}) == 4:
-            break
-    mistakes = [Mistake(why, answer=n) for why, n in wrong.items()]
-    expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)
-
-
 def geometry(layer):
     """(kernel_size, stride, padding, dilation) of a layer tuple of two to four ints."""
     kernel_size, stride, *rest = layer
@@ -302,3 +284,20 @@ def test_network_receptive_field_matches_autograd(student, rng):
     for position, name in enumerate(("size", "jump", "start")):
         known = [Mistake(why, answer=triple[position]) for why, triple in mistaken.items() if triple[position] != expected[position]]
         expect_count(got[position], expected[position], f"network_receptive_field's {name}", mistakes=known)
+
+
+def test_pooling_stages_needed_matches_the_closed_form(student, rng):
+    """pooling_stages_needed is the fewest stages whose field of 5 * 2 ** n - 2 frames lasts the call."""
+    while True:
+        sample_rate, n_fft, hop = random_stft(rng)
+        call = (float(rng.uniform(0.2, 3.0)), sample_rate, n_fft, hop)
+        expected = stages_for(*call)
+        wrong = {
+            NO_JUMP: stages_for(*call, frames_of_stages=lambda n: 3 + 3 * n),
+            KERNEL_SUM: stages_for(*call, frames_of_stages=lambda n: 3 + 5 * n),
+            WINDOWS_ONLY: stages_for(*call, windows_only=True),
+        }
+        if len({expected, *wrong.values()}) == 4:
+            break
+    mistakes = [Mistake(why, answer=n) for why, n in wrong.items()]
+    expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)

@@ -101,21 +101,6 @@ def test_receptive_field_extent_of_the_least_bittern(student):
     )
 
 
-def test_pooling_stages_needed_for_the_least_bittern(student):
-    """Fields of 8, 18, 38 and 78 frames for 1 to 4 stages: a 0.5 s call (43 frames) needs 4."""
-    expect_count(
-        student.pooling_stages_needed(0.5, SAMPLE_RATE, N_FFT, HOP),
-        4,
-        "pooling_stages_needed",
-        mistakes=[
-            Mistake(mistakes.NO_JUMP, answer=14),
-            Mistake(mistakes.KERNEL_SUM, answer=8),
-            Mistake(mistakes.WINDOWS_ONLY, answer=3),
-        ],
-    )
-
-
-
 def expect_network_field(got, expected, mistaken):
     """network_receptive_field's (size, jump, start), exactly; `mistaken` maps explanations to triples."""
     expect_close(
@@ -141,4 +126,18 @@ def test_network_receptive_field_of_a_downsampling_block(student):
         student.network_receptive_field([(3, 1, 1), block, (3, 1, 1)]),
         (13, 2, -6),
         {mistakes.BRANCHES_IN_SEQUENCE: (17, 4, -8), mistakes.SHORTEST_PATH: (7, 2, -3)},
+    )
+
+
+def test_pooling_stages_needed_for_the_least_bittern(student):
+    """Fields of 8, 18, 38 and 78 frames for 1 to 4 stages: a 0.5 s call (43 frames) needs 4."""
+    expect_count(
+        student.pooling_stages_needed(0.5, SAMPLE_RATE, N_FFT, HOP),
+        4,
+        "pooling_stages_needed",
+        mistakes=[
+            Mistake(mistakes.NO_JUMP, answer=14),
+            Mistake(mistakes.KERNEL_SUM, answer=8),
+            Mistake(mistakes.WINDOWS_ONLY, answer=3),
+        ],
     )
