@@ -9,13 +9,20 @@ Instead it names an entry of this catalogue with its data arguments bound:
 A `Bound` is callable where it is made (in the student's own pytest, where there is no
 worker), and the worker rebuilds it from the name, so a student cannot swap the function.
 Entries take the student's arguments first and the bound data as keyword arguments.
+
+`student_function(module=..., name=...)` names one of the submission's own functions
+(`optimise(step, ...)` drives the student's `adam_step`): the worker, or the student's own
+pytest, looks it up by name in the submission's module when it is called.
 """
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autograder.registry import exercise_modules
 
 ENTRIES: dict[str, Callable] = {}
 
@@ -27,8 +34,8 @@ class Bound:
     name: str
     kwargs: dict[str, Any] = field(default_factory=dict)
 
-    def __call__(self, *args):
-        return ENTRIES[self.name](*args, **self.kwargs)
+    def __call__(self, *args, **kwargs):
+        return ENTRIES[self.name](*args, **kwargs, **self.kwargs)
 
 
 def catalogued(function: Callable) -> Callable[..., Bound]:
@@ -65,3 +72,21 @@ def least_squares_gradient(beta, *, X, y):
 def sine_sum(x, *, w):
     """f(x) = sum(sin(w * x)), a float, for x of any shape; its gradient is w * cos(w * x)."""
     return float(np.sum(np.sin(w * x)))
+
+
+@catalogued
+def student_function(*args, module, name, **kwargs):
+    """The submission's own function `name` of exercise module `module`, called with the
+    arguments given. The module is the one the submission imported (in the worker, or in
+    the student's pytest, where the submission registers its modules in sys.modules)."""
+    if module not in exercise_modules():
+        raise ValueError(f"{module!r} is not an exercise module")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+@catalogued
+def decaying_gradient_step(params, grad, state, *, lr):
+    """A step function for `optimise`: params - lr / t * grad at its t-th call, counting
+    t in the state it returns ({"t": t}); new arrays, the caller's left unchanged."""
+    t = state.get("t", 0) + 1
+    return params - lr / t * grad, {"t": t}

@@ -27,6 +27,8 @@ CONCEPTS = (
     Concept("pooling", "Pooling, invariance and equivariance", "pooling", 10.0),
     Concept("receptive_fields", "Receptive fields", "receptive_fields", 10.0),
     Concept("architectures", "CNN architectures for audio", "architectures", 10.0),
+    Concept("optimisers", "Momentum, RMSprop and Adam", "optimisers", 10.0),
+    Concept("normalisation", "Batch norm, dropout, residuals", "normalisation", 10.0),
 )
 
 _BY_ID = {concept.id: concept for concept in CONCEPTS}

@@ -105,3 +105,34 @@ def pooling_stages_needed(duration_s, sample_rate, n_fft, hop_length):
     # YOUR CODE HERE
     raise NotImplementedError()
     return n
+
+
+def network_receptive_field(layers):
+    """Receptive field of one output of a network with residual blocks, along one axis.
+
+    A network is a list whose items are layers, tuples (kernel_size, stride[, padding[,
+    dilation]]) as for receptive_field, or residual blocks, dicts in the spirit of the
+    layer specs of parameter counting:
+        {"type": "residual", "body": [items], "shortcut": [items]}
+    with out = body(x) + shortcut(x); a missing or empty shortcut is the identity, and the
+    items of a body or shortcut may be residual blocks themselves. Both branches must have
+    the same jump, so that their outputs line up.
+
+    An output of a block sees what either branch sees: the union of the two fields, which
+    is the field of the longer path (a ResNet's field is that of its path through every
+    body; the identity path alone sees much less). Within a block, a branch's field is
+    measured from the block's input as (size, jump, start) as usual; a block then widens
+    the field like a layer of kernel_size = size, stride = jump and padding = -start.
+
+    Inputs:
+    - layers: list of layer tuples and residual block dicts, input first
+
+    Returns:
+    - (size, jump, start): ints, as receptive_field returns them
+    """
+    # Hint: walk the items as receptive_field walks its layers; for a block, first find the
+    # field of each branch from the block's input (recursively), then their union: the
+    # earlier start and the later end (start + size - 1).
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    return size, jump, start

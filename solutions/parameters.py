@@ -223,3 +223,34 @@ def count_parameters(layers, input_shape):
     total = sum(count for _, _, count in layer_table(layers, input_shape))
     ### END SOLUTION
     return total
+
+
+def count_running_statistics(layers, input_shape):
+    """Total number of running statistics of a network spec: numbers it keeps but does not learn.
+
+    A batchnorm2d layer on C channels learns 2 * C parameters (a scale gamma and a shift beta
+    per channel, counted by layer_table) and keeps 2 * C running statistics beside them (a
+    running mean and a running variance per channel, torch's buffers running_mean and
+    running_var), which training updates by averaging, not by gradient descent. Its third
+    buffer, num_batches_tracked, is a counter, not a statistic. No other layer type keeps any;
+    a residual block keeps those of its body and its shortcut.
+
+    Inputs:
+    - layers: list of layer spec dicts, as for layer_table
+    - input_shape: tuple (C, H, W) of ints
+
+    Returns:
+    - total: int, 2 * C summed over every batchnorm2d layer, C being its input's channels
+    """
+    # Hint: walk the layers tracking the shape (layer_output_shape); recurse into a residual
+    # block's body and shortcut.
+    ### BEGIN SOLUTION
+    total, shape = 0, tuple(input_shape)
+    for layer in layers:
+        if layer["type"] == "batchnorm2d":
+            total += 2 * shape[0]
+        if layer["type"] == "residual":
+            total += count_running_statistics(layer["body"], shape) + count_running_statistics(layer.get("shortcut", []), shape)
+        shape = layer_output_shape(layer, shape)
+    ### END SOLUTION
+    return total

@@ -119,3 +119,48 @@ def pooling_stages_needed(duration_s, sample_rate, n_fft, hop_length):
         layers += [(2, 2), (3, 1)]
     ### END SOLUTION
     return n
+
+
+def network_receptive_field(layers):
+    """Receptive field of one output of a network with residual blocks, along one axis.
+
+    A network is a list whose items are layers, tuples (kernel_size, stride[, padding[,
+    dilation]]) as for receptive_field, or residual blocks, dicts in the spirit of the
+    layer specs of parameter counting:
+        {"type": "residual", "body": [items], "shortcut": [items]}
+    with out = body(x) + shortcut(x); a missing or empty shortcut is the identity, and the
+    items of a body or shortcut may be residual blocks themselves. Both branches must have
+    the same jump, so that their outputs line up.
+
+    An output of a block sees what either branch sees: the union of the two fields, which
+    is the field of the longer path (a ResNet's field is that of its path through every
+    body; the identity path alone sees much less). Within a block, a branch's field is
+    measured from the block's input as (size, jump, start) as usual; a block then widens
+    the field like a layer of kernel_size = size, stride = jump and padding = -start.
+
+    Inputs:
+    - layers: list of layer tuples and residual block dicts, input first
+
+    Returns:
+    - (size, jump, start): ints, as receptive_field returns them
+    """
+    # Hint: walk the items as receptive_field walks its layers; for a block, first find the
+    # field of each branch from the block's input (recursively), then their union: the
+    # earlier start and the later end (start + size - 1).
+    ### BEGIN SOLUTION
+    size, jump, start = 1, 1, 0
+    for item in layers:
+        if isinstance(item, dict):
+            branches = [network_receptive_field(item["body"]), network_receptive_field(item.get("shortcut", []))]
+            if branches[0][1] != branches[1][1]:
+                raise ValueError("the body and the shortcut of a residual block must have the same stride")
+            first = min(branch_start for _, _, branch_start in branches)
+            last = max(branch_start + branch_size - 1 for branch_size, _, branch_start in branches)
+            kernel_size, stride, padding, dilation = last - first + 1, branches[0][1], -first, 1
+        else:
+            kernel_size, stride, padding, dilation = layer_geometry(item)
+        size += dilation * (kernel_size - 1) * jump
+        start -= padding * jump
+        jump *= stride
+    ### END SOLUTION
+    return size, jump, start

@@ -7,6 +7,10 @@ ndarray subclass, a tensor-like object, a student's class) becomes a handle: an 
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
 
 A message is `8-byte header length | JSON header | (8-byte length | blob)*`.
+
+A numpy.random.Generator on one of numpy's own bit generators is data too: it crosses as its
+bit generator's exact `.state` (under GENERATOR_TAG) and continues the same stream on the
+other side. The original is not advanced by what the copy draws.
 """
 
 import io
@@ -29,6 +33,22 @@ class Tagged:
     ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8 = (
         "__ndarray__", "__tensor__", "__tuple__", "__dict__", "__handle__", "__catalogue__", "__f64__", "__i64__", "__b8__",
     )  # fmt: skip
+
+
+GENERATOR_TAG = "__generator__"
+# The bit generators a Generator may sit on to cross as data: numpy's own, by class name.
+BIT_GENERATORS = {kind.__name__: kind for kind in (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
+
+
+def generator_from_state(state: dict) -> np.random.Generator:
+    """A Generator in exactly `state` (a bit generator's `.state`); raises ValueError for a
+    bit generator that is not numpy's own, TypeError or ValueError for a malformed state."""
+    kind = BIT_GENERATORS.get(state.get("bit_generator")) if type(state) is dict else None
+    if kind is None:
+        raise ValueError("not the state of one of numpy's bit generators")
+    bit_generator = kind(0)
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def pack(tree: Any, blobs: list[bytes]) -> bytes:
@@ -91,6 +111,8 @@ class Encoder:
             return {Tagged.DICT: [[self.encode(k), self.encode(v)] for k, v in value.items()]}
         if kind is Bound:
             return {Tagged.CATALOGUE: value.name, "kwargs": self.encode(value.kwargs)}
+        if kind is np.random.Generator and type(value.bit_generator) in BIT_GENERATORS.values():
+            return {GENERATOR_TAG: self.encode(value.bit_generator.state)}
         tensor = _tensor_values(value)
         if tensor is not None:
             return {Tagged.TENSOR: self._blob(array_to_bytes(tensor))}
@@ -152,6 +174,8 @@ class Decoder:
             return {self.decode(k): self.decode(v) for k, v in body}
         if tag == Tagged.CATALOGUE:
             return self.on_tag(tag, {"name": body, "kwargs": self.decode(tree["kwargs"])})
+        if tag == GENERATOR_TAG:
+            return generator_from_state(self.decode(body))
         return self.on_tag(tag, tree)
 
 

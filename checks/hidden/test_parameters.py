@@ -279,6 +279,37 @@ def residual_block(rng, in_channels):
     return {"type": "residual", "body": body, "shortcut": shortcut}, out_channels
 
 
+def torch_running_statistics(layers, input_shape):
+    """torch's running_mean and running_var numbers, summed over the network's buffers."""
+    net, _ = torch_rows(layers, input_shape)
+    return net, sum(buffer.numel() for name, buffer in net.named_buffers() if name.rsplit(".", 1)[-1] in ("running_mean", "running_var"))
+
+
+def statistics_network(rng):
+    """(layers, input_shape): batchnorms at the top level, in a residual body and in a
+    residual shortcut (a strided block), and in the body of an identity block."""
+    stem, width = (2 * int(w) for w in rng.integers(2, 9, size=2))
+    body = [conv(width, 3, stride=2, padding=1, bias=False), BATCHNORM, RELU, conv(width, 3, padding=1, bias=False), BATCHNORM]
+    strided = {"type": "residual", "body": body, "shortcut": [conv(width, 1, stride=2, bias=False), BATCHNORM]}
+    identity = {"type": "residual", "body": [conv(width, 3, padding=1, bias=False), BATCHNORM]}
+    layers = [conv(stem, 3, padding=1), BATCHNORM, RELU, strided, RELU, identity, {"type": "dropout", "p": 0.5}]
+    return layers, (int(rng.integers(1, 4)), int(rng.integers(12, 24)), int(rng.integers(12, 30)))
+
+
+def test_count_running_statistics_matches_torch(student, rng):
+    """count_running_statistics equals torch's running_mean and running_var sizes, for a convnet and a small ResNet."""
+    for layers, input_shape in (random_convnet(rng), statistics_network(rng)):
+        net, expected = torch_running_statistics(layers, input_shape)
+        norms = [module for module in net.modules() if isinstance(module, nn.BatchNorm2d)]
+        shortcut_statistics = sum(2 * m.num_features for name, m in net.named_modules() if ".shortcut." in f".{name}." and isinstance(m, nn.BatchNorm2d))
+        known = [
+            Mistake(mistakes.STATISTICS_AS_COUNTER, answer=expected + len(norms)),
+            Mistake(mistakes.STATISTICS_MEAN_ONLY, answer=expected // 2),
+            Mistake(mistakes.STATISTICS_OF_SHORTCUT_FORGOTTEN, answer=expected - shortcut_statistics),
+        ]
+        expect_count(student.count_running_statistics(layers, input_shape), expected, "count_running_statistics", mistakes=[m for m in known if m.answer != expected])
+
+
 def test_count_parameters_of_residual_networks_matches_torch(student, rng):
     """count_parameters equals torch's total for a small ResNet: residual blocks with and without a shortcut conv."""
     channels = 2 * int(rng.integers(2, 9))

@@ -29,6 +29,7 @@ from autograder.mistakes.receptive_fields import (
     WINDOW_NOT_HOP,
     WINDOWS_ONLY,
 )
+from autograder.mistakes.receptive_fields import BRANCHES_IN_SEQUENCE, SHORTEST_PATH
 
 pytestmark = pytest.mark.concept("receptive_fields")
 
@@ -207,6 +208,82 @@ def stages_for(duration_s, sample_rate, n_fft, hop, frames_of_stages=lambda n: 5
         if samples / sample_rate >= duration_s:
             return n
         n += 1
+
+
+def geometry(layer):
+    """(kernel_size, stride, padding, dilation) of a layer tuple of two to four ints."""
+    kernel_size, stride, *rest = layer
+    defaults = (0, 1)
+    return (kernel_size, stride, *rest, *defaults[len(rest) :])
+
+
+def ones_residual_network(items, x):
+    """A network of layer tuples and residual blocks as all-ones 1-D convolutions, applied to x."""
+    for item in items:
+        if isinstance(item, dict):
+            x = ones_residual_network(item["body"], x) + ones_residual_network(item.get("shortcut", []), x)
+        else:
+            x = ones_network([geometry(item)], x)
+    return x
+
+
+def measured(network, length=1000):
+    """(size, jump, start) of `network` (a function of x of shape (1, 1, length)) read off
+    the gradients of two neighbouring outputs in the middle."""
+    middle = network(torch.zeros((1, 1, length), dtype=torch.float64)).shape[-1] // 2
+    spans = []
+    for index in (middle, middle + 1):
+        x = torch.zeros((1, 1, length), dtype=torch.float64, requires_grad=True)
+        network(x)[0, 0, index].backward()
+        reached = torch.nonzero(x.grad[0, 0]).flatten()
+        spans.append((int(reached.min()), int(reached.max())))
+    jump = spans[1][0] - spans[0][0]
+    return spans[0][1] - spans[0][0] + 1, jump, spans[0][0] - middle * jump
+
+
+def flattened(items, sequence):
+    """The network as one chain of layers, as a mistake sees it: each block as its body then
+    its shortcut (sequence), or as its shortcut alone (the identity path only)."""
+    chain = []
+    for item in items:
+        if isinstance(item, dict):
+            chain += (flattened(item["body"], sequence) if sequence else []) + flattened(item.get("shortcut", []), sequence)
+        else:
+            chain.append(geometry(item))
+    return chain
+
+
+def same_padding_layer(rng):
+    """A layer of stride 1 that keeps the length: odd kernel, padding d * (k - 1) / 2."""
+    kernel_size, dilation = int(rng.choice([3, 5])), int(rng.choice([1, 2]))
+    return (kernel_size, 1, dilation * (kernel_size - 1) // 2, dilation)
+
+
+def random_residual_network(rng):
+    """A stem with a stride and a padding, an identity block holding a nested block, a
+    downsampling block with a stride-2 1 x 1 shortcut, and a closing layer: every kind of item."""
+    nested = {"type": "residual", "body": [same_padding_layer(rng)]}
+    identity = {"type": "residual", "body": [same_padding_layer(rng), nested, same_padding_layer(rng)][: int(rng.integers(2, 4))]}
+    downsampling = {"type": "residual", "body": [(3, 2, 1), same_padding_layer(rng)], "shortcut": [(1, 2)]}
+    stem = [(int(rng.choice([3, 5, 7])), 2, int(rng.integers(1, 4))), (2, 2)]
+    return stem + [identity, downsampling, (int(rng.integers(2, 4)), 1, int(rng.integers(0, 2)))]
+
+
+@pytest.mark.points(2)
+def test_network_receptive_field_matches_autograd(student, rng):
+    """network_receptive_field equals the field measured with autograd through a network with residual blocks."""
+    items = random_residual_network(rng)
+    expected = measured(lambda x: ones_residual_network(items, x))
+    got = student.network_receptive_field(items)
+    if type(got) not in (tuple, list) or len(got) != 3:
+        raise CheckFailed("network_receptive_field should return a tuple (size, jump, start) of ints.")
+    mistaken = {
+        SHORTEST_PATH: measured_field(flattened(items, sequence=False)),
+        BRANCHES_IN_SEQUENCE: measured_field(flattened(items, sequence=True)),
+    }
+    for position, name in enumerate(("size", "jump", "start")):
+        known = [Mistake(why, answer=triple[position]) for why, triple in mistaken.items() if triple[position] != expected[position]]
+        expect_count(got[position], expected[position], f"network_receptive_field's {name}", mistakes=known)
 
 
 def test_pooling_stages_needed_matches_the_closed_form(student, rng):

@@ -180,6 +180,20 @@ def test_count_parameters_of_vgg16(student):
     expect_total(student, vgg16(), (3, 224, 224), 138_357_544, wrong_totals)
 
 
+def test_count_running_statistics_of_resnet50(student):
+    """ResNet50's 53 batchnorms keep 53,120 running statistics (a mean and a variance per channel) beside their 53,120 learned gamma and beta."""
+    expect_count(
+        student.count_running_statistics(resnet50(), (3, 224, 224)),
+        53_120,
+        "count_running_statistics",
+        mistakes=[
+            Mistake(mistakes.STATISTICS_AS_COUNTER, answer=53_173),
+            Mistake(mistakes.STATISTICS_MEAN_ONLY, answer=26_560),
+            Mistake(mistakes.STATISTICS_OF_SHORTCUT_FORGOTTEN, answer=45_440),
+        ],
+    )
+
+
 def test_count_parameters_of_resnet50(student):
     """ResNet50 has 25,557,032 parameters; the slide's "23 million" is 23,508,032, without the classifier."""
     wrong_totals = {

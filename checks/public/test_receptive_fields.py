@@ -101,6 +101,34 @@ def test_receptive_field_extent_of_the_least_bittern(student):
     )
 
 
+def expect_network_field(got, expected, mistaken):
+    """network_receptive_field's (size, jump, start), exactly; `mistaken` maps explanations to triples."""
+    expect_close(
+        as_vector(got, "network_receptive_field", 3, expect_int),
+        np.array(expected, dtype=np.float64),
+        "network_receptive_field (size, jump, start)",
+        rtol=0.0,
+        atol=0.0,
+        mistakes=[Mistake(why, answer=np.array(triple)) for why, triple in mistaken.items()],
+    )
+
+
+def test_network_receptive_field_follows_the_longest_path(student):
+    """Two 3-wide layers inside a residual block widen the field as if the block were not there: (8, 2, -3)."""
+    block = {"type": "residual", "body": [(3, 1, 1), (3, 1, 1)]}
+    expect_network_field(student.network_receptive_field([(3, 1, 1), block, (2, 2)]), (8, 2, -3), {mistakes.SHORTEST_PATH: (4, 2, -1)})
+
+
+def test_network_receptive_field_of_a_downsampling_block(student):
+    """A body with a stride-2 3-wide layer beside a stride-2 1 x 1 shortcut: the body's path decides, (13, 2, -6)."""
+    block = {"type": "residual", "body": [(3, 2, 1), (3, 1, 1)], "shortcut": [(1, 2)]}
+    expect_network_field(
+        student.network_receptive_field([(3, 1, 1), block, (3, 1, 1)]),
+        (13, 2, -6),
+        {mistakes.BRANCHES_IN_SEQUENCE: (17, 4, -8), mistakes.SHORTEST_PATH: (7, 2, -3)},
+    )
+
+
 def test_pooling_stages_needed_for_the_least_bittern(student):
     """Fields of 8, 18, 38 and 78 frames for 1 to 4 stages: a 0.5 s call (43 frames) needs 4."""
     expect_count(

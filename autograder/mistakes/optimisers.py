@@ -1,0 +1,10 @@
+"""Known mistakes in momentum, RMSprop, Adam and the loop that drives them."""
+
+DAMPENED_MOMENTUM = "that is the dampened momentum v = momentum * v + (1 - momentum) * grad; torch's SGD adds the whole gradient, v = momentum * v + grad."
+UPHILL = "the step goes uphill: an optimiser subtracts its step, params - lr * ..."
+EPS_INSIDE_SQRT = "eps belongs outside the square root: divide by sqrt(s) + eps, as torch does, not by sqrt(s + eps)."
+DECAY_ON_GRADIENT = "the running average must be of the squared gradient, alpha * s + (1 - alpha) * grad**2; this one averages the gradient itself."
+NO_BIAS_CORRECTION = "the bias correction is missing: m and v start at zero, so Adam divides them by 1 - beta1**t and 1 - beta2**t."
+BIAS_CORRECTION_FROM_ZERO = "the bias correction used t = 0 at the first step, and 1 - beta**0 = 0 divides by zero: count the step first, so t is 1 at the first step."
+STATE_NOT_PASSED_ON = "the state is not handed on: each step must get the state the previous step returned (start from {})."
+PATH_WITHOUT_START = "the path must start with theta0: path[0] is theta0 and path[k] the parameters after k steps, steps + 1 rows in all."
