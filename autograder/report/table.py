@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -31,12 +32,14 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
 
 
 def _concept_table(report: dict) -> Table:
-    table = Table(title=f"Per-concept results: {_short_path(report['submission'])}", title_justify="left")
-    table.add_column("Concept")
+    """One line per concept, within 80 columns: no outer border, a two-line header."""
+    title = f"Per-concept results: {_short_path(report['submission'])}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("Concept", no_wrap=True)
     table.add_column("Passed", justify="right")
     table.add_column("Failed", justify="right")
-    table.add_column("Not attempted", justify="right")
-    table.add_column("Points", justify="right")
+    table.add_column("Not\nattempted", justify="right")
+    table.add_column("Points", justify="right", no_wrap=True)
     for concept in report["concepts"]:
         checks = concept["checks"]
         passed = sum(c["status"] == "passed" for c in checks)
@@ -52,7 +55,7 @@ def _concept_table(report: dict) -> Table:
             row_style = "yellow"
         table.add_row(
             concept["title"],
-            f"{passed}/{len(checks)}" if checks else "no checks yet",
+            f"{passed}/{len(checks)}",
             Text(str(failed), style="red" if failed else ""),
             str(not_attempted),
             f"{_points(concept['score'])} / {_points(concept['max_score'])}",

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from autograder.catalogue import ENTRIES, Bound
+from autograder.normalise import normalise
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
 OUTPUT_CAP_CHARS = 64 * 1024
@@ -191,7 +192,7 @@ def answer(request: dict, table: HandleTable) -> dict:
     arrays.update({k: a for k, a in request.get("kwargs", {}).items() if type(a) is np.ndarray})
     before = {key: array.copy() for key, array in arrays.items()}
     try:
-        result = perform(request, table)
+        result = normalise(perform(request, table))
     except NotImplementedError as error:
         return {"failed": "not_implemented", "message": _safe_str(error)}
     except MemoryError:

@@ -22,7 +22,7 @@ import numpy as np
 
 from autograder.worker.child import Limits, serve
 from autograder.worker.codec import Tagged, decode_message, encode_message
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, StudentTimedOut
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, timed_out
 from autograder.worker.handles import Handle
 
 MAX_REPLY_BYTES = 512 * 1024 * 1024
@@ -61,7 +61,7 @@ class Worker:
             self.conn.send_bytes(encode_message(payload, _refuse))
             if not self.conn.poll(max(0.0, deadline - time.monotonic())):
                 self.stop()
-                raise StudentTimedOut(f"{label} did not finish within its time limit (an endless loop?)")
+                raise timed_out(label)
             message = self.conn.recv_bytes(MAX_REPLY_BYTES)
         except (EOFError, OSError):
             raise StudentCrashed(f"{label} ended the worker process ({self._exit_reason()})") from None
@@ -131,7 +131,7 @@ class SandboxedSubmission:
         """Send a request about `module`'s code to its worker; raise how it failed, if it did."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
-            raise type(failure)(str(failure))
+            raise type(failure)(*failure.args)
         return self._send(self._worker_for(module), payload, label)
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
@@ -176,8 +176,7 @@ class SandboxedSubmission:
             raise StudentCrashed(f"{label} ran out of memory (the limit is {self.limits.memory_bytes / 1024**3:g} GiB)")
         if failed == "exit":
             raise StudentCrashed(f"{label} {reply['message']}; a function must return, not end the program")
-        where = f" (at {reply['line']})" if reply.get("line") else ""
-        raise StudentRaised(f"{label} raised {reply['type']}: {reply['message']}{where}")
+        raise StudentRaised(label, reply["type"], reply["message"], reply.get("line", ""))
 
     def _drop_worker(self) -> None:
         if self.worker is not None:
