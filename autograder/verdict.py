@@ -41,7 +41,8 @@ def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path
         return error.status, str(error), ""
     student_frame = _student_frame(excinfo, folder)
     if student_frame is not None:
-        return _raised(*student_frame, type(error).__name__, _short(error), hidden)
+        label, line = student_frame
+        return _raised(label, type(error).__name__, _short(error), line, hidden)
     if isinstance(error, AssertionError):
         if hidden:
             return "failed", "the result does not behave as the lecture defines.", ""
