@@ -2,7 +2,8 @@
 (law 8, issue 11 item 1): one submission written in styles real students use is graded
 both ways with every check, public and hidden, and gets the same verdict check by check;
 a different kind (a list for an array) and a lower precision (float32 for float64) fail
-in both, with the same feedback saying which."""
+in both, with the same feedback saying which; a student's exception shows its text in
+public checks only (item 7)."""
 
 import json
 import shutil
@@ -178,6 +179,11 @@ WRONG_KIND = {
         def mean_squared_error(y_true, y_pred):
             return np.mean((y_true - y_pred).astype(np.float32) ** 2)
         """,
+    # an exception that echoes the (hidden) input's shape (issue 11 item 7)
+    "pooling": """
+        def global_avg_pool(x):
+            raise ValueError(f"cannot pool an input of shape {x.shape}")
+        """,
 }
 
 
@@ -239,3 +245,13 @@ def test_a_different_kind_or_precision_fails_both_ways_saying_which(graded_both_
     for report in graded_both_ways:
         verdict = checks_by_id(report, concept)[check]
         assert verdict["status"] == "failed" and words in verdict["feedback"], verdict["feedback"]
+
+
+def test_a_students_exception_shows_its_type_and_line_both_ways_and_its_text_in_public_only(graded_both_ways):
+    for report in graded_both_ways:
+        failing = [check for check in checks_by_id(report, "pooling").values() if check["status"] != "passed"]
+        assert {check["visibility"] for check in failing} == {"public", "hidden"}
+        for check in failing:
+            assert check["status"] == "error" and check["feedback"].startswith("global_avg_pool raised ValueError")
+            assert "(at pooling.py:" in check["feedback"]
+            assert ("cannot pool" in check["feedback"]) == (check["visibility"] == "public"), check["feedback"]
