@@ -16,12 +16,15 @@ from autograder.feedback import recognise
 from autograder.mistakes.common import RAISED
 from autograder.worker.errors import StudentCodeFailed, StudentRaised, raised_feedback
 
+NOT_WRITTEN = "not written yet: a function this check calls raises NotImplementedError, or its module is missing."
+
 
 def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path | None) -> tuple[str, str, str]:
     """(status, feedback, mistake) for one finished check phase; `folder` holds the student
     code that runs in this process (None when grading).
 
-    Decision table: no exception -> passed; NotImplementedError -> not_attempted;
+    Decision table: no exception -> passed; NotImplementedError -> not_attempted (its
+    message in a public check only);
     CheckFailed -> failed with its message and mistake; student code that raised (in the
     worker or in this process) -> error naming the function, the type and the student's
     line, the message only in a public check, and a known mistake it shows; student code
@@ -32,6 +35,8 @@ def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path
         return "passed", "", ""
     error = excinfo.value
     if isinstance(error, NotImplementedError):
+        if hidden:  # the student's own NotImplementedError may carry a message of any content
+            return "not_attempted", NOT_WRITTEN, ""
         return "not_attempted", str(error) or "this exercise is still a stub", ""
     if isinstance(error, CheckFailed):
         return "failed", str(error), error.mistake

@@ -134,3 +134,26 @@ def test_a_students_exception_shows_its_text_in_public_checks_only(tmp_path):
         assert check["status"] == "error"
         assert check["feedback"].startswith("conv2d raised ValueError") and "(at convolution.py:" in check["feedback"]
         assert ("cannot convolve" in check["feedback"]) == (check["visibility"] == "public"), check["feedback"]
+
+
+def test_no_message_of_a_student_reaches_hidden_feedback(tmp_path):
+    """Nor a NotImplementedError's message or sys.exit's: either could quote hidden inputs."""
+    report = grade_mutant(
+        tmp_path,
+        "losses",
+        "losses",
+        """
+        import sys
+
+
+        def hinge_loss(y_true, scores):
+            raise NotImplementedError(f"secret {scores[:3]}")
+
+
+        def mean_absolute_error(y_true, y_pred):
+            sys.exit(f"secret {y_true[:3]}")
+        """,
+    )
+    hidden = [check for check in checks_by_id(report, "losses").values() if check["visibility"] == "hidden"]
+    assert {"not_attempted", "crashed"} <= {check["status"] for check in hidden}
+    assert [check["feedback"] for check in hidden if "secret" in check["feedback"]] == []

@@ -197,8 +197,8 @@ def answer(request: dict, table: HandleTable) -> dict:
         return {"failed": "not_implemented", "message": _safe_str(error)}
     except MemoryError:
         return {"failed": "memory", "message": "ran out of memory"}
-    except SystemExit as error:
-        return {"failed": "exit", "message": f"called sys.exit({_safe_str(error.code)})"}
+    except SystemExit as error:  # an exit code is shown, a message is not: it may quote hidden inputs
+        return {"failed": "exit", "message": f"called sys.exit({error.code if type(error.code) is int else ''})"}
     except KeyboardInterrupt:
         return {"failed": "exit", "message": "raised KeyboardInterrupt"}
     except RecursionError:
