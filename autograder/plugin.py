@@ -5,10 +5,12 @@ A check is a pytest test that carries `@pytest.mark.concept(id)` (usually as the
 through the `student` fixture; its seeded inputs come from the `rng` fixture. A check is
 hidden when its file sits in a folder named `hidden`.
 
-In a student's `pytest`, `student` is the imported exercise module (print and pdb work);
-a stub's NotImplementedError shows as *not attempted*, and the run ends with the
-per-concept table. When grading (`--grading`), `student` is a proxy to the sandboxed
-worker instead, so no student code runs in this process.
+In a student's `pytest`, `student` is the imported exercise module (print and pdb work),
+whose functions' answers are normalised as the worker's are; each check keeps its time
+limit (SIGALRM, where there is one); a stub's NotImplementedError shows as *not
+attempted*, and the run ends with the table of the concepts it checked. When grading
+(`--grading`), `student` is a proxy to the sandboxed worker instead, so no student code
+runs in this process.
 """
 
 import json
@@ -29,7 +31,7 @@ from autograder.verdict import classify
 
 CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
 POINTS_HELP = "points(n): the check's weight within its concept (default 1)"
-TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit when grading (default 10 s)"
+TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit, when grading and in a student's run (default 10 s)"
 SUBMISSION_HELP = "folder holding the exercise modules to check (default: exercises/ under the rootdir)"
 REPORT_HELP = "write the JSON report (schema 1) of the checks run to this file"
 STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
