@@ -2,9 +2,11 @@
 
 Checks call these instead of `==` or `np.allclose` on a student's answer, so an answer
 that is not what the contract promises (an ndarray subclass, a list, a tensor, an object
-whose `__eq__` says yes) fails on its type before any value is compared. A failure raises
-`CheckFailed` with a message for the student; expected values are shown only in public
-checks (the plugin sets `REVEAL_EXPECTED` for each check).
+whose `__eq__` says yes, a bool for an int) fails on its type before any value is compared.
+What is honest passes (law 8): each answer is first normalised as the worker normalises
+it (`autograder.normalise`), an exact int is a float where a float is promised, any numpy
+integer an int. A failure raises `CheckFailed` with a message for the student; expected
+values are shown only in public checks (the plugin sets `REVEAL_EXPECTED` for each check).
 """
 
 from collections.abc import Sequence
@@ -14,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from autograder.feedback import Mistake, answers_agree, recognise
+from autograder.mistakes.common import FLOAT32
+from autograder.normalise import normalise
 from autograder.worker.handles import Handle
 
 REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
@@ -21,6 +25,8 @@ REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
 INPUT_CHANGED = "an input array was changed in place."
 FORWARD_RTOL = 1e-7  # forward values against an oracle (CS231n's "good" bound)
 GRADIENT_RTOL = 1e-6  # gradients against autograd
+FLOAT32_RTOL = 1e-4  # float32 arithmetic (about 7 digits) agrees this well, relative to the largest value
+LOW_PRECISION = (np.float32, np.float16)
 
 
 class CheckFailed(AssertionError):
@@ -51,27 +57,32 @@ def relative_error(got: Any, expected: Any) -> float:
 
 
 def expect_float(got: Any, name: str) -> float:
-    """`got` as a float; fails unless it is exactly a float or numpy.float64."""
+    """`got` as a float; fails unless it is exactly a float, numpy.float64 or an int (an
+    exact number is honest where a float is promised: micrograd's relu gives Value(0))."""
     __tracebackhide__ = True  # the student sees the check, not the comparison's insides
-    if type(got) not in (float, np.float64):
-        raise CheckFailed(f"{name} should return a float (a Python float or numpy.float64); it returned {describe(got)}.")
-    return float(got)
+    got = normalise(got)
+    if type(got) in (float, np.float64, int):
+        return float(got)
+    if _low_precision(got):
+        raise CheckFailed(f"{name} returned {got.dtype} where float64 is promised: {FLOAT32}", mistake=FLOAT32)
+    raise CheckFailed(f"{name} should return a float (a Python float or numpy.float64); it returned {describe(got)}.")
 
 
 def expect_int(got: Any, name: str) -> int:
     """`got` as an int; fails unless it is exactly an int or a numpy integer (never a bool)."""
     __tracebackhide__ = True
-    if type(got) is bool or not (type(got) is int or type(got) in (np.int64, np.int32)):
+    got = normalise(got)
+    if type(got) is not int:
         raise CheckFailed(f"{name} should return an int; it returned {describe(got)}.")
-    return int(got)
+    return got
 
 
 def expect_count(got: Any, expected: int, name: str, *, mistakes: Sequence[Mistake] = ()) -> None:
-    """Fail unless `got` is exactly an int equal to `expected` (a size, a count of
-    parameters); a wrong answer of any type is first compared with `mistakes`."""
+    """Fail unless `got` is exactly an int (or numpy integer) equal to `expected` (a size, a
+    count of parameters); a wrong answer of any type is first compared with `mistakes`."""
     __tracebackhide__ = True
-    is_int = type(got) in (int, np.int64, np.int32)
-    if is_int and int(got) == expected:
+    got = normalise(got)
+    if type(got) is int and got == expected:
         return
     mistake = recognise(got, mistakes)
     if mistake is not None:
@@ -87,8 +98,15 @@ def expect_array(got: Any, name: str, *, dtype: Any = np.float64) -> np.ndarray:
     if type(got) is not np.ndarray:
         raise CheckFailed(f"{name} should return a numpy.ndarray of {np.dtype(dtype)}; it returned {describe(got)}.")
     if got.dtype != np.dtype(dtype):
+        if np.dtype(dtype) == np.float64 and _low_precision(got):
+            raise CheckFailed(f"{name} returned {got.dtype} values where float64 is promised: {FLOAT32}", mistake=FLOAT32)
         raise CheckFailed(f"{name} should return {np.dtype(dtype)} values; it returned {got.dtype}.")
     return got
+
+
+def _low_precision(got: Any) -> bool:
+    """True for a numpy scalar or array of float32 or float16: a precision, not a kind, is wrong."""
+    return type(got) in LOW_PRECISION or (type(got) is np.ndarray and got.dtype.type in LOW_PRECISION)
 
 
 def expect_tensor(got: Any, shape: tuple[int, ...], name: str, *, dtype: str = "float32", shape_mistakes: Sequence[Mistake] = ()) -> Any:
@@ -123,6 +141,7 @@ def expect_close(
     student's answer is compared with each of `mistakes`, so the feedback can name one.
     """
     __tracebackhide__ = True
+    got = normalise(got)
     if isinstance(expected, np.ndarray):
         got_value = expect_array(got, name, dtype=expected.dtype)
         if got_value.shape != expected.shape:
@@ -134,7 +153,24 @@ def expect_close(
     if not np.all(np.isfinite(np.asarray(got_value, dtype=np.float64))):
         _fail_naming(got_value, mistakes, f"{name} returned nan or inf where the answer is finite", None)
     error = relative_error(got_value, expected)
-    _fail_naming(got_value, mistakes, f"{name} differs from the lecture's definition (relative error {error:.1e})", expected)
+    float32 = Mistake(FLOAT32, test=lambda answer: computed_in_float32(answer, expected))
+    _fail_naming(got_value, [*mistakes, float32], f"{name} differs from the lecture's definition (relative error {error:.1e})", expected)
+
+
+def computed_in_float32(got: Any, expected: Any) -> bool:
+    """True when every value of `got` is a float32 number while `expected`'s are not all,
+    and the two agree to float32's precision: float32 arithmetic returned as float64."""
+    got64 = np.asarray(got, dtype=np.float64)
+    expected64 = np.asarray(expected, dtype=np.float64)
+    if got64.shape != expected64.shape or not np.all(np.isfinite(got64)) or not np.all(np.isfinite(expected64)):
+        return False
+    scale = float(np.max(np.abs(expected64), initial=0.0))
+    with np.errstate(over="ignore"):
+        return _is_float32(got64) and not _is_float32(expected64) and answers_agree(got64, expected64, 0.0, FLOAT32_RTOL * scale)
+
+
+def _is_float32(values: np.ndarray) -> bool:
+    return bool(np.array_equal(values.astype(np.float32).astype(np.float64), values))
 
 
 def expect_unchanged(before: np.ndarray, after: np.ndarray, name: str, argument: str) -> None:

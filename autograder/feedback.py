@@ -3,8 +3,13 @@
 A check lists the mistakes it can recognise, each with the wrong answer the grader
 computes for it (or a test on the student's answer) and an explanation in the lecture's
 words. `recognise` returns the first mistake the student's answer matches.
+
+A mistake that makes student code raise instead of answer (`np.max(0, x)`, numpy 2's
+`float()` of a 1-element array) is a `RaisedMistake`: the plugin compares every exception
+that student code raises, in every check, with `autograder.mistakes.common.RAISED`.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +38,22 @@ class Mistake:
         return answers_agree(got, self.answer, MISTAKE_RTOL)
 
 
+@dataclass(frozen=True)
+class RaisedMistake:
+    """A known misconception that shows as an exception; `recognise` takes it with the
+    exception written as `<type name>: <message>`.
+
+    - explanation: one sentence for the student, in the lecture's words.
+    - pattern: a regular expression searched in that text, e.g. `TypeError: only 0-dimensional`.
+    """
+
+    explanation: str
+    pattern: str
+
+    def matches(self, raised: str) -> bool:
+        return re.search(self.pattern, raised) is not None
+
+
 def answers_agree(got: Any, answer: Any, rtol: float, atol: float = 1e-12) -> bool:
     """True when two numeric answers have one shape and agree within rtol/atol, in float64."""
     try:
@@ -48,7 +69,7 @@ def answers_agree(got: Any, answer: Any, rtol: float, atol: float = 1e-12) -> bo
         return bool(np.all(gap <= atol + rtol * np.maximum(np.abs(got64), np.abs(answer64))))
 
 
-def recognise(got: Any, mistakes: Sequence[Mistake]) -> Mistake | None:
+def recognise(got: Any, mistakes: Sequence[Mistake | RaisedMistake]) -> Mistake | RaisedMistake | None:
     """The first mistake in `mistakes` that `got` matches, or None."""
     for mistake in mistakes:
         if mistake.matches(got):
@@ -62,3 +83,4 @@ def not_finite(got: Any) -> bool:
         return not bool(np.all(np.isfinite(np.asarray(got, dtype=np.float64))))
     except (TypeError, ValueError):
         return False
+

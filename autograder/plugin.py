@@ -6,10 +6,12 @@ through the `student` fixture; its seeded inputs come from the `rng` fixture. A 
 hidden when its file lies anywhere under the hidden-checks folder (`--hidden-dir`, or a
 folder named `hidden`), sub-folders included.
 
-In a student's `pytest`, `student` is the imported exercise module (print and pdb work);
-a stub's NotImplementedError shows as *not attempted*, and the run ends with the
-per-concept table. When grading (`--grading`), `student` is a proxy to the sandboxed
-worker instead, so no student code runs in this process.
+In a student's `pytest`, `student` is the imported exercise module (print and pdb work),
+whose functions' answers are normalised as the worker's are; each check keeps its time
+limit (SIGALRM, where there is one); a stub's NotImplementedError shows as *not
+attempted*, and the run ends with the table of the concepts it checked. When grading
+(`--grading`), `student` is a proxy to the sandboxed worker instead, so no student code
+runs in this process.
 """
 
 import json
@@ -21,16 +23,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.compare import REVEAL_EXPECTED, CheckFailed
+from autograder.compare import REVEAL_EXPECTED
 from autograder.errors import UserError
-from autograder.registry import CONCEPTS, get_concept
+from autograder.registry import CONCEPTS, Concept, get_concept
 from autograder.salt import SALT_HELP, CourseSalt, resolve_course_salt
-from autograder.worker.errors import StudentCodeFailed
 from autograder.report.model import CheckResult, build_report
+from autograder.time_limit import time_limit
+from autograder.verdict import classify
 
 CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
 POINTS_HELP = "points(n): the check's weight within its concept (default 1)"
-TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit when grading (default 10 s)"
+TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit, when grading and in a student's run (default 10 s)"
 SUBMISSION_HELP = "folder holding the exercise modules to check (default: exercises/ under the rootdir)"
 REPORT_HELP = "write the JSON report (schema 1) of the checks run to this file"
 STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
@@ -44,10 +47,14 @@ HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (de
 
 DEFAULT_TIME_LIMIT_S = 10.0
 
+# numpy 1.25 and 1.26 only warn where numpy 2, the grader's, raises: make the student's run agree
+NUMPY_2_CONVERSION = "error:Conversion of an array with ndim > 0 to a scalar:DeprecationWarning"
+
 RESULTS = pytest.StashKey[dict]()
 SUBMISSION = pytest.StashKey[object]()
 SALT = pytest.StashKey[CourseSalt]()
 STARTED = pytest.StashKey[float]()
+COLLECTED = pytest.StashKey[set]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,7 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", CONCEPT_HELP)
     config.addinivalue_line("markers", POINTS_HELP)
     config.addinivalue_line("markers", TIME_LIMIT_HELP)
+    config.addinivalue_line("filterwarnings", NUMPY_2_CONVERSION)
+    for concept_id in config.getoption("only_concepts"):
+        known_concept(concept_id, "--concept")
     config.stash[RESULTS] = {}
+    config.stash[COLLECTED] = set()
     config.stash[STARTED] = time.perf_counter()
     try:
         config.stash[SALT] = resolve_course_salt(config.getoption("course_salt"), config.rootpath)
@@ -105,8 +116,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Validate every check's markers once, and keep only the concepts asked for."""
     seen: dict[tuple[str, str], str] = {}
     only = set(config.getoption("only_concepts"))
-    for concept_id in only:
-        get_concept(concept_id)
     kept, dropped = [], []
     for item in items:
         concept_id = concept_of(item)
@@ -120,6 +129,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         points_of(item)
         time_limit_of(item)
         (kept if not only or concept_id in only else dropped).append(item)
+    config.stash[COLLECTED] = {concept_of(item) for item in kept} - {None}
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -132,7 +142,15 @@ def concept_of(item: pytest.Item) -> str | None:
         return None
     if len(marker.args) != 1:
         raise pytest.UsageError(f"{item.nodeid}: write the marker as concept('<id>')")
-    return get_concept(marker.args[0]).id
+    return known_concept(marker.args[0], f"{item.nodeid}: concept marker").id
+
+
+def known_concept(concept_id: str, where: str) -> Concept:
+    """The registry's concept; an unknown id is a usage error (one line), naming its source."""
+    try:
+        return get_concept(concept_id)
+    except UserError as error:
+        raise pytest.UsageError(f"{where}: {error}") from None
 
 
 def points_of(item: pytest.Item) -> float:
@@ -169,7 +187,7 @@ def student(request: pytest.FixtureRequest):
     concept_id = concept_of(request.node)
     if concept_id is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `student` but has no concept marker")
-    return request.config.stash[SUBMISSION].module(get_concept(concept_id).module)
+    return request.config.stash[SUBMISSION].module(known_concept(concept_id, request.node.nodeid).module)
 
 
 @pytest.fixture
@@ -206,13 +224,24 @@ def time_limit_of(item: pytest.Item) -> float:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """In the student's own run, stop a check at its time limit, as the grader does."""
+    submission = item.config.stash[SUBMISSION]
+    if hasattr(submission, "start_check") or concept_of(item) is None:
+        return (yield)
+    with time_limit(time_limit_of(item) * item.config.getoption("time_scale"), submission.folder):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Turn each check's outcome into a CheckResult; show stubs as not attempted."""
     report = yield
     concept_id = concept_of(item)
     if concept_id is None or report.when == "teardown" or (report.when == "setup" and report.passed):
         return report
-    status, feedback = classify(item, call)
+    hidden = visibility_of(item) == "hidden"
+    status, feedback, mistake = classify(call.excinfo, hidden=hidden, folder=getattr(item.config.stash[SUBMISSION], "folder", None))
     item.config.stash[RESULTS][item.nodeid] = CheckResult(
         concept=concept_id,
         id=check_id(item),
@@ -221,7 +250,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status=status,
         feedback=feedback,
         description=_first_line(item.function.__doc__) if hasattr(item, "function") else "",
-        mistake=call.excinfo.value.mistake if call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed) else "",
+        mistake=mistake,
     )
     if status == "not_attempted":
         report.outcome = "skipped"
@@ -229,70 +258,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def classify(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
-    """(status, feedback) for one finished check phase.
-
-    Decision table: no exception -> passed; NotImplementedError -> not_attempted;
-    CheckFailed -> failed with its message; student code that raised, timed out or
-    crashed in the worker -> error, timeout or crashed with its label; a bare assert -> failed (its text only in a
-    public check); an exception raised in student code -> error naming the function;
-    anything else -> error, never credit.
-    """
-    excinfo = call.excinfo
-    if excinfo is None:
-        return "passed", ""
-    hidden = visibility_of(item) == "hidden"
-    error = excinfo.value
-    if isinstance(error, NotImplementedError):
-        return "not_attempted", str(error) or "this exercise is still a stub"
-    if isinstance(error, CheckFailed):
-        return "failed", str(error)
-    if isinstance(error, StudentCodeFailed):
-        return error.status, str(error)
-    student_frame = _student_frame(item, excinfo)
-    if student_frame is not None:
-        return "error", f"{student_frame} raised {type(error).__name__}: {_short(error)}"
-    if isinstance(error, AssertionError):
-        if hidden:
-            return "failed", "the result does not behave as the lecture defines."
-        return "failed", _short(error) or "an assertion of this check failed."
-    if hidden:
-        return "error", f"the check could not use your answer ({type(error).__name__})."
-    return "error", f"the check could not use your answer ({type(error).__name__}: {_short(error)})."
-
-
-def _student_frame(item: pytest.Item, excinfo: pytest.ExceptionInfo) -> str | None:
-    """The outermost function of the submission in the traceback, if student code raised."""
-    folder = getattr(item.config.stash[SUBMISSION], "folder", None)
-    if folder is None:
-        return None
-    for entry in excinfo.traceback:
-        if Path(entry.path).is_relative_to(folder):
-            name = entry.frame.code.name
-            return f"{Path(entry.path).stem}.py" if name == "<module>" else name
-    return None
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:300] if text else ""
-
-
 def _first_line(doc: str | None) -> str:
     return doc.strip().splitlines()[0] if doc and doc.strip() else ""
 
 
-def session_report(config: pytest.Config) -> dict:
-    """The report of every check this session ran: every concept, or those asked for; it
+def session_report(config: pytest.Config, *, collected_only: bool = False) -> dict:
+    """The report of every check this session ran: every concept, or those asked for
+    (`collected_only`: those whose checks were collected, for the student's table); it
     says whether the hidden inputs were drawn with a secret course salt."""
     submission = config.stash[SUBMISSION]
     only = config.getoption("only_concepts")
+    wanted = config.stash[COLLECTED] if collected_only else only
     report = build_report(
         config.stash[RESULTS].values(),
         submission=str(getattr(submission, "folder", submission)),
         student=config.getoption("student"),
         duration_s=time.perf_counter() - config.stash[STARTED],
-        concepts=[c for c in CONCEPTS if not only or c.id in only],
+        concepts=[c for c in CONCEPTS if not wanted or c.id in wanted],
         sandbox=config.getoption("sandbox") if config.getoption("grading") else None,
     )
     report["course_salt"] = "secret" if config.stash[SALT].secret else "public default"
@@ -300,14 +282,15 @@ def session_report(config: pytest.Config) -> dict:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """End the run with the per-concept table, when any check ran."""
+    """End the run with the per-concept table of the concepts it checked, when any check ran."""
     if not config.stash[RESULTS]:
         return
     from autograder.report.table import render_table
 
     terminalreporter.section("per-concept results", sep="=")
     width = min(shutil.get_terminal_size().columns, 120)
-    terminalreporter.write(render_table(session_report(config), color=terminalreporter.hasmarkup, width=width))
+    report = session_report(config, collected_only=True)
+    terminalreporter.write(render_table(report, color=terminalreporter.hasmarkup, width=width))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

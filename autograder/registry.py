@@ -4,6 +4,7 @@ Reports, notebooks, summaries and the release all read `CONCEPTS`. A concept's i
 changes once released; its weight is the most points its checks can add up to.
 """
 
+import difflib
 from dataclasses import dataclass
 
 from autograder.errors import UserError
@@ -39,8 +40,9 @@ def get_concept(concept_id: str) -> Concept:
     try:
         return _BY_ID[concept_id]
     except KeyError:
-        known = ", ".join(_BY_ID)
-        raise UserError(f"unknown concept {concept_id!r} (known: {known})") from None
+        close = difflib.get_close_matches(str(concept_id), _BY_ID, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UserError(f"unknown concept {concept_id!r} ({hint}known: {', '.join(_BY_ID)})") from None
 
 
 def exercise_modules() -> list[str]:

@@ -2,9 +2,11 @@
 
 The student repository holds the stubs, the public checks, the engine (the plugin, the
 comparisons and the report views its CI step uses), a pyproject, a README and the CI
-workflow: nothing of `solutions/`, no hidden check, no course salt. The Gradescope bundle,
-which only the instructor uploads, holds the engine and every check, public and hidden,
-the course salt (readable by its owner only), `setup.sh` and `run_autograder`: still no
+workflow: nothing of `solutions/`, no hidden check, no course salt. Its pyproject pins numpy
+and torch to the versions installed here, the grader's, so code that passes the student's
+`pytest` passes the same way when graded (issue 11 item 8). The Gradescope bundle, which
+only the instructor uploads, holds the engine and every check, public and hidden, the
+course salt (readable by its owner only), `setup.sh` and `run_autograder`: still no
 reference code. Both are built in a staging folder and moved into place whole, so a failure
 leaves nothing half-made.
 """
@@ -20,8 +22,8 @@ from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.generate.stubs import drifted_stubs
 from autograder.salt import SALT_FILE, CourseSalt
+from autograder.versions import library_versions, release_pin
 
-TORCH_VERSION = "2.13.0"
 ENGINE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", SALT_FILE.parent.name)  # no salt in any copied tree
 
 
@@ -103,9 +105,19 @@ def _copy_engine(staging: Path) -> None:
     shutil.copytree(package, staging / "autograder", ignore=ENGINE_IGNORE)
 
 
+def grader_pins() -> dict[str, str]:
+    """{"numpy", "torch"}: the versions to pin, those this grader runs."""
+    versions = library_versions()
+    missing = [name for name in ("numpy", "torch") if versions[name] == "not installed"]
+    if missing:
+        raise UserError(f"{' and '.join(missing)} is not installed here (release from the environment you grade with)")
+    return {name: release_pin(versions[name]) for name in ("numpy", "torch")}
+
+
 def _write_template(name: str, target: Path, executable: bool = False) -> None:
     text = resources.files("autograder").joinpath("templates", name).read_text(encoding="utf-8")
-    text = text.replace("{version}", __version__).replace("{torch_version}", TORCH_VERSION)
+    pins = grader_pins()
+    text = text.replace("{version}", __version__).replace("{torch_version}", pins["torch"]).replace("{numpy_version}", pins["numpy"])
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     if executable:

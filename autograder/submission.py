@@ -5,12 +5,15 @@ print and pdb work. The grader never uses this: it reaches student code through 
 sandboxed worker (`autograder.worker`).
 """
 
+import functools
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 from autograder.errors import UserError
+from autograder.normalise import normalise
 from autograder.registry import exercise_modules
 
 
@@ -35,16 +38,30 @@ class ModuleNotAttempted(NotImplementedError):
 
 
 class StudentModule:
-    """A submission module; a missing function reads as a clear AttributeError."""
+    """A submission module; a missing function reads as a clear AttributeError, and what a
+    function returns is normalised as the grader's worker normalises it (law 8). Classes
+    (`Value`) are given as they are, so a check may still isinstance with them."""
 
     def __init__(self, module: ModuleType):
         self._module = module
 
     def __getattr__(self, name: str):
         try:
-            return getattr(self._module, name)
+            attribute = getattr(self._module, name)
         except AttributeError:
             raise AttributeError(f"{self._module.__name__}.py has no {name!r}; keep the names the exercise gives") from None
+        if callable(attribute) and not isinstance(attribute, type):
+            return _normalising(attribute)
+        return attribute
+
+
+def _normalising(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        __tracebackhide__ = True  # the student's traceback goes from the check to their code
+        return normalise(function(*args, **kwargs))
+
+    return call
 
 
 class LocalSubmission:

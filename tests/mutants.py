@@ -23,10 +23,16 @@ def grading_process() -> GradingProcess:
 
 def make_mutant(folder: Path, module: str, replacement: str) -> Path:
     """Copy solutions/ into `folder` and append `replacement` (a redefinition) to `module`."""
+    return plant(folder, {module: replacement})
+
+
+def plant(folder: Path, replacements: dict[str, str]) -> Path:
+    """Copy solutions/ into `folder`/submission and append to each module its replacement."""
     submission = folder / "submission"
     shutil.copytree(COURSE.solutions, submission)
-    target = submission / f"{module}.py"
-    target.write_text(target.read_text() + "\n\n" + textwrap.dedent(replacement), encoding="utf-8")
+    for module, replacement in replacements.items():
+        target = submission / f"{module}.py"
+        target.write_text(target.read_text() + "\n\n" + textwrap.dedent(replacement), encoding="utf-8")
     return submission
 
 

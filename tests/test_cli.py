@@ -69,3 +69,9 @@ def test_the_table_shows_the_concepts_asked_for_and_the_total():
     assert done.returncode == 0, done.stderr
     assert "Loss functions" in done.stdout and "Pooling" in done.stdout and "Receptive fields" not in done.stdout
     assert "Total" in done.stdout and "20 / 20" in done.stdout
+
+
+def test_no_arguments_print_the_help_as_help():
+    done = run()
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith("Usage: autograder") and "grade-all" in done.stdout

@@ -9,6 +9,7 @@ import pytest
 from autograder.course import find_course_root
 from autograder.grading.run import grade_submission
 from autograder.registry import CONCEPTS
+from autograder.versions import library_versions
 
 COURSE = find_course_root()
 SCHEMA = json.loads(resources.files("autograder.report").joinpath("schema.json").read_text())
@@ -42,6 +43,16 @@ def test_reports_list_every_concept_and_validate_against_the_schema(reference_re
         jsonschema.validate(report, SCHEMA)
         assert [c["id"] for c in report["concepts"]] == [c.id for c in CONCEPTS]
         assert sum(len(c["checks"]) for c in report["concepts"]) == len(all_checks(reference_report))
+
+
+def test_reports_record_the_graders_numpy_and_torch(reference_report):
+    """The grader's versions (issue 11 item 8), beside schema 1's fields, which keep their meaning."""
+    assert reference_report["versions"] == library_versions()
+    assert {"numpy", "torch", "python"} <= set(reference_report["versions"])
+    without = {key: value for key, value in reference_report.items() if key != "versions"}
+    jsonschema.validate(without, SCHEMA)  # a report of schema 1 from before, or from nbgrader's gradebook
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(dict(reference_report, versions={"numpy": 2}), SCHEMA)
 
 
 def test_concept_scores_add_up_to_the_registry_weights(reference_report):

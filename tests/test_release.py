@@ -2,6 +2,7 @@
 workflow's own steps grade it; the Gradescope bundle writes results.json (issue 7)."""
 
 import ast
+import importlib.metadata
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import yaml
 
 from autograder.course import find_course_root
 from autograder.generate.regions import SOLUTION
-from autograder.release import TORCH_VERSION, build_gradescope_bundle, release_student_repo
+from autograder.release import build_gradescope_bundle, grader_pins, release_student_repo
 from autograder.salt import resolve_course_salt
 from grader_accounts import GraderAccount
 
@@ -68,6 +69,17 @@ def test_no_reference_code_or_hidden_check_leaks(released):
     assert sorted(p.name for p in (released / "exercises").iterdir()) == sorted(p.name for p in COURSE.exercises.glob("*.py"))
 
 
+def test_the_release_pins_numpy_and_torch_to_the_graders_and_says_so(released):
+    pins = grader_pins()
+    assert pins == {name: importlib.metadata.version(name).split("+")[0] for name in ("numpy", "torch")}
+    pyproject = (released / "pyproject.toml").read_text()
+    assert f'"numpy=={pins["numpy"]}"' in pyproject and f'"torch=={pins["torch"]}"' in pyproject
+    readme = (released / "README.md").read_text()
+    assert f"numpy {pins['numpy']} and torch {pins['torch']}" in readme and f"torch=={pins['torch']}" in readme
+    workflow = yaml.safe_load((released / ".github" / "workflows" / "grade.yml").read_text())
+    assert workflow["env"]["TORCH_VERSION"] == pins["torch"]
+
+
 def test_release_refuses_a_folder_in_use(tmp_path):
     dest = tmp_path / "busy"
     dest.mkdir()
@@ -83,7 +95,7 @@ def fresh_venv(tmp_path_factory):
     venv = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, f"torch=={TORCH_VERSION}"], check=True)
+    subprocess.run([*pip, f"torch=={grader_pins()['torch']}"], check=True)
     return venv
 
 

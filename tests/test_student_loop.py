@@ -1,10 +1,13 @@
-"""The student's loop: plain `pytest` in a student layout, in one process, ending in the table."""
+"""The student's loop: plain `pytest` in a student layout, in one process, ending in the table;
+the grader's time limits and words, one line for a typo, a table of what ran in 80 columns."""
 
 import shutil
 
 import pytest
 
 from autograder.course import find_course_root
+from autograder.registry import CONCEPTS
+from autograder.worker.errors import timed_out
 
 COURSE = find_course_root()
 pytest_plugins = ["pytester"]
@@ -43,3 +46,66 @@ def test_print_works_in_the_students_own_run(student_repo):
         module.write("\n\n_hinge = hinge_loss\ndef hinge_loss(y_true, scores):\n    print('debugging hinge')\n    return _hinge(y_true, scores)\n")
     result = student_repo.runpytest_subprocess("checks/test_losses.py", "-s")
     result.stdout.fnmatch_lines(["*debugging hinge*"])
+
+
+def append_to_reference(repo, module: str, code: str) -> None:
+    """The reference `module` in the student's exercises/, with `code` redefining a function."""
+    target = repo.path / "exercises" / f"{module}.py"
+    shutil.copy(COURSE.solutions / f"{module}.py", target)
+    with open(target, "a") as source:
+        source.write("\n\n" + code)
+
+
+def table_lines(result) -> list[str]:
+    """The per-concept table's lines, from its title to its Total row."""
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("Per-concept results"))
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("Total"))
+    return lines[start : end + 1]
+
+
+def test_an_endless_loop_stops_at_the_checks_time_limit_with_the_graders_words(student_repo):
+    append_to_reference(student_repo, "losses", "def mean_squared_error(y_true, y_pred):\n    while True:\n        pass\n")
+    result = student_repo.runpytest_subprocess("checks/test_losses.py", "--time-scale=0.05", timeout=120)
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] >= 1 and outcomes["passed"] >= 1
+    result.stdout.fnmatch_lines([f"*{timed_out('mean_squared_error')}*"])
+
+
+def test_a_concept_typo_is_one_line_not_an_internal_error(student_repo):
+    result = student_repo.runpytest_subprocess("--concept", "los")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        f"ERROR: --concept: unknown concept 'los' (did you mean 'losses'? known: {', '.join(c.id for c in CONCEPTS)})"
+    ]
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_one_check_file_lists_only_its_own_concept(student_repo):
+    result = student_repo.runpytest_subprocess("checks/test_losses.py")
+    table = "\n".join(table_lines(result))
+    assert [c.title for c in CONCEPTS if c.title in table] == ["Loss functions"]
+
+
+def test_the_table_fits_80_columns_with_one_line_per_concept(student_repo, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    table = table_lines(student_repo.runpytest_subprocess())
+    assert max(len(line.rstrip()) for line in table) <= 80
+    for concept in CONCEPTS:
+        rows = [line for line in table if concept.title in line]
+        assert len(rows) == 1 and rows[0].rstrip().endswith("/ 10"), concept.title
+
+
+def test_numpy_1s_warning_fails_the_check_as_numpy_2_would_naming_it(student_repo):
+    """numpy 1.25 and 1.26 only warn where numpy 2, the grader's, raises: the student's run
+    fails such code as the grader would, with the hint (the warning is numpy 1.25's own)."""
+    append_to_reference(
+        student_repo,
+        "losses",
+        "import warnings\n\n\ndef mean_absolute_error(y_true, y_pred):\n"
+        "    warnings.warn('Conversion of an array with ndim > 0 to a scalar is deprecated, and will error in future.', DeprecationWarning)\n"
+        "    return float(np.mean(np.abs(y_true - y_pred)))\n",
+    )
+    result = student_repo.runpytest_subprocess("checks/test_losses.py")
+    assert result.parseoutcomes()["failed"] >= 1
+    result.stdout.fnmatch_lines(["*What to look at next*", "*mean_absolute_error raised DeprecationWarning*", "*numpy 2, which the grader*"])

@@ -39,6 +39,10 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; expected problems are one line on stderr and exit 2."""
     args = sys.argv[1:] if argv is None else argv
+    if not args:  # asked for nothing: the help, as help (click 8.2 would raise it as a usage error)
+        with click.Context(cli, info_name="autograder") as ctx:
+            console.out(cli.get_help(ctx))
+        return 0
     try:
         # Without standalone mode click returns the code of a deliberate exit.
         code = cli.main(args=args, prog_name="autograder", standalone_mode=False)

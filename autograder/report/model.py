@@ -3,7 +3,9 @@
 A check's points are relative within its concept; the report scales them so a concept's
 checks add up to its registry weight. Every concept of the registry is listed, those
 with no checks yet with a max_score of 0. Its strings are made plain and capped here
-(`autograder.report.sanitise`), so no view ever gets a student's control characters.
+(`autograder.report.sanitise`), so no view ever gets a student's control characters. Beyond
+schema 1's fields, a report records the versions of Python, numpy and torch it was made
+with (`versions`).
 """
 
 from collections.abc import Iterable
@@ -11,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from autograder.registry import CONCEPTS, Concept
 from autograder.report.sanitise import sanitise_report
+from autograder.versions import library_versions
 
 SCHEMA_VERSION = 1
 STATUSES = ("passed", "failed", "error", "not_attempted", "timeout", "crashed")
@@ -55,6 +58,7 @@ def build_report(
         "max_score": round(sum(c["max_score"] for c in concept_entries), 6),
         "duration_s": round(duration_s, 3),
         "concepts": concept_entries,
+        "versions": library_versions(),  # what student code ran on: numpy 2 refuses code numpy 1 runs
     }
     if sandbox is not None:
         report["sandbox"] = sandbox

@@ -8,6 +8,7 @@ as a terminal would act on them.
 import io
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -39,15 +40,18 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
 
 
 def _concept_table(report: dict) -> Table:
+    """One line per concept, within 80 columns: no outer border, a two-line header; the
+    caption names the sandbox a grade was made in."""
+    title = Text(f"Per-concept results: {strip_controls(_short_path(report['submission']))}")
     table = Table(
-        title=Text(f"Per-concept results: {strip_controls(_short_path(report['submission']))}"), title_justify="left",
-        caption=_isolation(report), caption_justify="left",
+        title=title, title_justify="left", caption=_isolation(report), caption_justify="left",
+        box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
     )  # fmt: skip
-    table.add_column("Concept")
+    table.add_column("Concept", no_wrap=True)
     table.add_column("Passed", justify="right")
     table.add_column("Failed", justify="right")
-    table.add_column("Not attempted", justify="right")
-    table.add_column("Points", justify="right")
+    table.add_column("Not\nattempted", justify="right")
+    table.add_column("Points", justify="right", no_wrap=True)
     for concept in report["concepts"]:
         checks = concept["checks"]
         passed = sum(c["status"] == "passed" for c in checks)
@@ -63,7 +67,7 @@ def _concept_table(report: dict) -> Table:
             row_style = "yellow"
         table.add_row(
             Text(strip_controls(concept["title"])),
-            f"{passed}/{len(checks)}" if checks else "no checks yet",
+            f"{passed}/{len(checks)}",
             Text(str(failed), style="red" if failed else ""),
             str(not_attempted),
             f"{_points(concept['score'])} / {_points(concept['max_score'])}",

@@ -21,6 +21,7 @@ import numpy as np
 
 from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
+from autograder.normalise import normalise
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
 MESSAGE_CHARS = 500  # an exception's message, as sent to the grader
@@ -128,13 +129,13 @@ def answer(request: dict, table: HandleTable) -> dict:
     arrays.update({k: a for k, a in request.get("kwargs", {}).items() if type(a) is np.ndarray})
     before = {key: array.copy() for key, array in arrays.items()}
     try:
-        result = perform(request, table)
+        result = normalise(perform(request, table))
     except NotImplementedError as error:
         return {"failed": "not_implemented", "message": _safe_str(error)}
     except MemoryError:
         return {"failed": "memory", "message": "ran out of memory"}
-    except SystemExit as error:
-        return {"failed": "exit", "message": f"called sys.exit({_safe_str(error.code)})"}
+    except SystemExit as error:  # an exit code is shown, a message is not: it may quote hidden inputs
+        return {"failed": "exit", "message": f"called sys.exit({error.code if type(error.code) is int else ''})"}
     except KeyboardInterrupt:
         return {"failed": "exit", "message": "raised KeyboardInterrupt"}
     except RecursionError:

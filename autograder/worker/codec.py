@@ -1,7 +1,8 @@
 """Plain data across the pipe (law 4): JSON for the tree, `.npy` bytes for arrays.
 
 Nothing is pickled. A value is data only when its type is exactly one of: None, bool, int,
-float, str, numpy.float64/int64/bool_, numpy.ndarray of a numeric or bool dtype, torch.Tensor
+float, str, numpy.float64/int64/bool_ and other numeric numpy scalars (float32, ...),
+numpy.ndarray of a numeric or bool dtype, torch.Tensor
 (sent as its values), and lists, tuples and dicts of those. Anything else (an
 ndarray subclass, a tensor-like object, a student's class) becomes a handle: an id in the
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
@@ -25,13 +26,15 @@ from autograder.catalogue import Bound
 
 LENGTH = struct.Struct("<Q")
 NUMERIC_KINDS = set("biuf")  # bool, int, unsigned, float: no object or string arrays
+NUMPY_SCALARS = {np.dtype(code).type for code in np.typecodes["AllInteger"] + np.typecodes["Float"]}
 
 
 class Tagged:
     """Keys that mark a JSON object as something other than a dict."""
 
-    ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8 = (
+    ARRAY, TENSOR, TUPLE, DICT, HANDLE, CATALOGUE, F64, I64, B8, SCALAR = (
         "__ndarray__", "__tensor__", "__tuple__", "__dict__", "__handle__", "__catalogue__", "__f64__", "__i64__", "__b8__",
+        "__npscalar__",
     )  # fmt: skip
 
 
@@ -104,6 +107,9 @@ class Encoder:
             return {Tagged.B8: bool(value)}
         if kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
             return {Tagged.ARRAY: self._blob(array_to_bytes(value))}
+        if kind in NUMPY_SCALARS:
+            # kept as its own dtype, so float32 where float64 is promised is named as such
+            return {Tagged.SCALAR: self._blob(array_to_bytes(np.asarray(value)))}
         if kind in (list, tuple):
             items = [self.encode(item) for item in value]
             return items if kind is list else {Tagged.TUPLE: items}
@@ -164,6 +170,8 @@ class Decoder:
             return np.bool_(body)
         if tag == Tagged.ARRAY:
             return array_from_bytes(self.blobs[body])
+        if tag == Tagged.SCALAR:
+            return _scalar(array_from_bytes(self.blobs[body]))
         if tag == Tagged.TENSOR:
             import torch
 
@@ -177,6 +185,12 @@ class Decoder:
         if tag == GENERATOR_TAG:
             return generator_from_state(self.decode(body))
         return self.on_tag(tag, tree)
+
+
+def _scalar(array: np.ndarray) -> Any:
+    if array.ndim != 0:
+        raise ValueError("a numpy scalar must come as a 0-d array")
+    return array[()]
 
 
 def encode_message(payload: Any, on_other: Callable[[Any], Any]) -> bytes:

@@ -22,7 +22,7 @@ import numpy as np
 
 from autograder.worker.channel import ChannelClosed, ChannelTimeout, receive_message, send_message
 from autograder.worker.codec import Tagged, decode_message, encode_message
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, StudentTimedOut
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, timed_out
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
@@ -53,7 +53,7 @@ class Worker:
             send_message(self.sock, encode_message(payload, _refuse), deadline, watch)
             message = receive_message(self.sock, deadline, MAX_REPLY_BYTES, watch)
         except ChannelTimeout:
-            raise StudentTimedOut(f"{label} did not finish within its time limit (an endless loop?)") from None
+            raise timed_out(label) from None
         except SandboxOutOfMemory:
             limit = self.submission.limits.memory_bytes / 1024**3
             raise StudentCrashed(f"{label} ran out of memory (the submission's processes together may use {limit:g} GiB)") from None
@@ -132,7 +132,7 @@ class SandboxedSubmission:
         """Send a request about `module`'s code to its worker; raise how it failed, if it did."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
-            raise type(failure)(str(failure))
+            raise type(failure)(*failure.args)
         return self._send(self._worker_for(module), payload, label)
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
@@ -187,9 +187,7 @@ class SandboxedSubmission:
             raise StudentCrashed(f"{label} ran out of memory (the limit is {self.limits.memory_bytes / 1024**3:g} GiB)")
         if failed == "exit":
             raise StudentCrashed(f"{label} {message}; a function must return, not end the program")
-        line = _text(reply.get("line"), TEXT_CHARS["line"])
-        where = f" (at {line})" if line else ""
-        raise StudentRaised(f"{label} raised {_text(reply.get('type'), TEXT_CHARS['type'])}: {message}{where}")
+        raise StudentRaised(label, _text(reply.get("type"), TEXT_CHARS["type"]), message, _text(reply.get("line"), TEXT_CHARS["line"]))
 
     def _leave_worker(self) -> None:
         """Stop the current worker and whatever it started; the sandbox stays."""
