@@ -31,7 +31,7 @@ def torch64(array):
 
 
 def relative_error_cases(rng):
-    """(a, b, what they are): a 1-D and a 2-D array, each with one place where both are 0, and two floats."""
+    """(a, b, what they are): a 1-D and a 2-D array, each with one place where both are 0, and a pair of floats."""
     cases = []
     for shape in ((int(rng.integers(3, 8)),), tuple(int(n) for n in rng.integers(2, 6, size=2))):
         a = rng.normal(size=shape)
