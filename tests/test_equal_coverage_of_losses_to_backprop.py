@@ -1,7 +1,8 @@
 """Law 7: a planted mistake costs every student the same. Each mistake below used to be met
 by some students only, as a coin flip per student chose their hidden cases (a 2-D input, a
 negative input, a batch size that divides N); graded under 20 student ids it now fails the
-same checks, with the same points, for all of them. (A few mistakes only: each is 20 gradings.)"""
+same checks, with the same points, for all of them. Honest code in another style, too, gets
+one score for everyone. (A few only: each is 20 gradings.)"""
 
 import pytest
 
@@ -40,8 +41,11 @@ MISTAKES = {
             return np.array([max(0.0, value) for value in x])
         """,
     ),
-    # Correct, in micrograd's own words: below 0 its data is the exact int 0. It loses the
-    # same points for everyone until an int is accepted where a float is promised (law 8).
+}
+
+# Correct code, in micrograd's own words: below 0 its relu's data is the exact int 0. Until an
+# int is accepted where a float is promised (law 8) it loses points, the same for everyone.
+HONEST = {
     "micrograd_relu": (
         "backprop",
         """
@@ -66,16 +70,25 @@ def outcomes(report: dict, concept: str) -> dict[str, tuple[str, float]]:
     return {check_id: (check["status"], check["points"]) for check_id, check in checks_by_id(report, concept).items()}
 
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_a_planted_mistake_costs_every_student_the_same(tmp_path, name):
-    concept, replacement = MISTAKES[name]
-    submission = make_mutant(tmp_path, get_concept(concept).module, replacement)
+def outcomes_of_every_student(folder, concept: str, replacement: str) -> dict[str, tuple[str, float]]:
+    """Each check's one outcome over STUDENTS; fails naming the checks whose outcome varies."""
+    submission = make_mutant(folder, get_concept(concept).module, replacement)
     by_check: dict[str, set] = {}
     for student in STUDENTS:
         report = grading_process().grade(submission, COURSE, student=student, concepts=(concept,))
         for check_id, result in outcomes(report, concept).items():
             by_check.setdefault(check_id, set()).add(result)
     varying = sorted(check_id for check_id, results in by_check.items() if len(results) > 1)
-    assert varying == [], f"{name}: these checks pass for some students and fail for others: {varying}"
-    failed = sorted(check_id for check_id, results in by_check.items() if next(iter(results))[0] != "passed")
-    assert failed, f"{name} is not seen by any check"
+    assert varying == [], f"these checks pass for some students and fail for others: {varying}"
+    return {check_id: results.pop() for check_id, results in by_check.items()}
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_a_planted_mistake_costs_every_student_the_same(tmp_path, name):
+    results = outcomes_of_every_student(tmp_path, *MISTAKES[name])
+    assert [check_id for check_id, (status, _) in results.items() if status != "passed"], f"{name} is not seen by any check"
+
+
+@pytest.mark.parametrize("name", sorted(HONEST))
+def test_honest_code_gets_one_score_for_every_student(tmp_path, name):
+    outcomes_of_every_student(tmp_path, *HONEST[name])
