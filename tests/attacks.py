@@ -5,11 +5,13 @@ honest content must fail: the grader must give it exactly that, never more.
 `{course}` in an attack's code is replaced by the course root's path.
 """
 
-MSE_CHECKS = {"mean_squared_error_small_example", "mean_squared_error_matches_sklearn", "losses_are_zero_for_a_perfect_prediction"}
-CE_CHECKS = {"cross_entropy_of_uniform_logits_is_ln_k", "cross_entropy_matches_torch", "cross_entropy_is_stable_at_large_logits"}
-MSE_GRADIENT_CHECKS = {"mse_gradient_small_example", "mse_gradient_matches_autograd"}
-HINGE_CHECKS = {"hinge_loss_is_zero_beyond_the_margin", "hinge_loss_matches_sklearn"}
-MAE_CHECKS = {"mean_absolute_error_small_example", "mean_absolute_error_matches_sklearn"}
+# A function's checks include the inputs-unchanged one: it counts only with right answers.
+UNCHANGED = {"losses_leave_their_inputs_unchanged"}
+MSE_CHECKS = {"mean_squared_error_small_example", "mean_squared_error_matches_sklearn", "losses_are_zero_for_a_perfect_prediction"} | UNCHANGED
+CE_CHECKS = {"cross_entropy_of_uniform_logits_is_ln_k", "cross_entropy_matches_torch", "cross_entropy_is_stable_at_large_logits"} | UNCHANGED
+MSE_GRADIENT_CHECKS = {"mse_gradient_small_example", "mse_gradient_divides_by_the_number_of_elements", "mse_gradient_matches_autograd"} | UNCHANGED
+HINGE_CHECKS = {"hinge_loss_is_zero_beyond_the_margin", "hinge_loss_matches_sklearn"} | UNCHANGED
+MAE_CHECKS = {"mean_absolute_error_small_example", "mean_absolute_error_matches_sklearn"} | UNCHANGED
 ALL = "all"  # every check of the concept
 
 WRONG_MSE = """
@@ -97,7 +99,7 @@ def _steal(path):
 def mean_squared_error(y_true, y_pred):
     raise ValueError(_steal("{course}/checks/hidden/test_losses.py") + _steal("{course}/solutions/losses.py"))
 """,
-        MSE_CHECKS | {"losses_leave_their_inputs_unchanged"},
+        MSE_CHECKS,
     ),
     "exits_at_import": ("import sys\nsys.exit(0)\n", ALL),
     "loops_forever": (
@@ -106,14 +108,14 @@ def mse_gradient(y_true, y_pred):
     while True:
         pass
 """,
-        MSE_GRADIENT_CHECKS | {"losses_leave_their_inputs_unchanged"},
+        MSE_GRADIENT_CHECKS,
     ),
     "bombs_memory": (
         """
 def hinge_loss(y_true, scores):
     return np.ones(1 << 38).sum()
 """,
-        HINGE_CHECKS | {"losses_leave_their_inputs_unchanged"},
+        HINGE_CHECKS,
     ),
     "deletes_files": (
         """
@@ -164,7 +166,7 @@ def mean_absolute_error(y_true, y_pred):
 def hinge_loss(y_true, scores):
     raise KeyboardInterrupt
 """,
-        HINGE_CHECKS | {"losses_leave_their_inputs_unchanged"},
+        HINGE_CHECKS,
     ),
     "exits_with_os_exit": (
         """
@@ -172,7 +174,7 @@ import os
 def mean_absolute_error(y_true, y_pred):
     os._exit(3)
 """,
-        MAE_CHECKS | {"losses_are_zero_for_a_perfect_prediction", "losses_leave_their_inputs_unchanged"},
+        MAE_CHECKS | {"losses_are_zero_for_a_perfect_prediction"},
     ),
 }
 

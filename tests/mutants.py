@@ -63,3 +63,11 @@ def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: st
     for check_id in broken:
         feedback = checks[check_id]["feedback"]
         assert named in feedback, f"{check_id}: {feedback!r} does not name {named!r}"
+
+
+def assert_earns_nothing(folder: Path, concept: str, replacement: str) -> None:
+    """Code whose answers are never right (say, zeros of the right shape) passes no check of
+    `concept`, not even one of a side property such as "inputs unchanged"."""
+    report = grade_mutant(folder, concept, get_concept(concept).module, replacement)
+    passed = sorted(check_id for check_id, check in checks_by_id(report, concept).items() if check["status"] == "passed")
+    assert passed == [], f"{passed} pass for answers that are never right"

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from mutants import COURSE, assert_mistake_caught
+from mutants import COURSE, assert_earns_nothing, assert_mistake_caught
 
 KEEP_OTHERS = """
 _reference_gradient = activation_gradient
@@ -21,7 +21,7 @@ def activation_gradient(name, x, **params):
 MISTAKES = {
     "sigmoid_derivative_is_sigmoid": (
         KEEP_OTHERS.format(name="sigmoid", wrong="sigmoid(x)"),
-        {"activation_gradient_of_sigmoid_is_a_quarter_at_zero", "activation_gradient_matches_autograd"},
+        {"activation_gradient_of_sigmoid_is_a_quarter_at_zero", "activation_gradient_matches_autograd", "nonlinearities_leave_their_inputs_unchanged"},
         "that is sigmoid(x) itself",
     ),
     "relu_derivative_is_one_at_zero": (
@@ -31,7 +31,7 @@ MISTAKES = {
     ),
     "tanh_derivative_without_the_square": (
         KEEP_OTHERS.format(name="tanh", wrong="1.0 - np.tanh(x)"),
-        {"activation_gradient_matches_autograd"},
+        {"activation_gradient_matches_autograd", "nonlinearities_leave_their_inputs_unchanged"},
         "the square is missing",
     ),
     "softplus_overflows": (
@@ -42,12 +42,59 @@ MISTAKES = {
         {"sigmoid_and_softplus_at_plus_minus_1000", "activations_are_stable_at_large_inputs"},
         "overflows",
     ),
+    "leaky_relu_derivative_ignores_its_slope": (
+        KEEP_OTHERS.format(name="leaky_relu", wrong="np.where(x > 0, 1.0, 0.01)"),
+        {"activation_gradient_matches_autograd", "activation_gradient_at_zero_follows_pytorch", "nonlinearities_leave_their_inputs_unchanged"},
+        "the slope it is given",
+    ),
+    "prelu_derivative_is_relus": (
+        KEEP_OTHERS.format(name="prelu", wrong="np.where(x > 0, 1.0, 0.0)"),
+        {"activation_gradient_matches_autograd", "activation_gradient_at_zero_follows_pytorch", "nonlinearities_leave_their_inputs_unchanged"},
+        "the slope it is given",
+    ),
+    "relu_overwrites_its_input": (
+        """
+        def relu(x):
+            x[x < 0] = 0.0
+            return x
+        """,
+        {"nonlinearities_leave_their_inputs_unchanged"},
+        "changed its input",
+    ),
 }
+
+RETURNS_ZEROS = """
+def sigmoid(x):
+    return np.zeros_like(x)
+
+tanh = relu = sigmoid
+
+def leaky_relu(x, negative_slope=0.01):
+    return np.zeros_like(x)
+
+def prelu(x, a):
+    return np.zeros_like(x)
+
+def swish(x, beta=1.0):
+    return np.zeros_like(x)
+
+softplus = swish
+
+def activation_gradient(name, x, **params):
+    return np.zeros_like(x)
+
+def collapse_linear(weights, biases):
+    return np.zeros((weights[-1].shape[0], weights[0].shape[1])), np.zeros(weights[-1].shape[0])
+"""
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_a_planted_mistake_loses_exactly_its_checks(tmp_path, name):
     assert_mistake_caught(tmp_path, "nonlinearities", MISTAKES[name])
+
+
+def test_code_that_returns_zeros_earns_nothing(tmp_path):
+    assert_earns_nothing(tmp_path, "nonlinearities", RETURNS_ZEROS)
 
 
 def test_the_reference_activations_raise_no_warnings_at_plus_minus_1000():

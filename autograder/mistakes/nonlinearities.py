@@ -9,6 +9,7 @@ SIGMOID_GRADIENT_IS_SIGMOID = "that is sigmoid(x) itself; its derivative is sigm
 TANH_GRADIENT_UNSQUARED = "the derivative of tanh is 1 - tanh(x) ** 2; the square is missing."
 SWISH_GRADIENT_IS_SIGMOID = "swish is a product, x * sigmoid(beta * x): its derivative needs the product rule."
 SOFTPLUS_GRADIENT_WITHOUT_BETA = "the derivative of softplus is sigmoid(beta * x): beta belongs inside the sigmoid."
+GRADIENT_IGNORES_SLOPE = "below 0 the derivative is the slope it is given (negative_slope for leaky ReLU, a for PReLU), not 0, 0.01 or 0.25."
 KINK_CONVENTION = "at x = 0 follow PyTorch's convention: the derivative is the left-hand slope (0 for ReLU, the negative slope for leaky ReLU and PReLU)."
 REVERSED_PRODUCT = "the product is in the wrong order: the first layer acts first, so W = W_K @ ... @ W_2 @ W_1."
 SUMMED_BIASES = "the biases cannot simply be added: each bias passes through every layer after it (W_2 @ b_1 + b_2)."

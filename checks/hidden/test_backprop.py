@@ -19,7 +19,8 @@ from autograder.mistakes.backprop import (
     NO_FLOOR,
     NOT_RESTORED,
     ONE_SIDED,
-    OVERWRITTEN,
+    RELU_KINK,
+    backward_mistakes,
 )
 
 pytestmark = pytest.mark.concept("backprop")
@@ -29,23 +30,34 @@ def torch64(array):
     return torch.from_numpy(np.array(array, dtype=np.float64))
 
 
+def relative_error_cases(rng):
+    """(a, b, what they are): a 1-D and a 2-D array, each with one place where both are 0, and a pair of floats."""
+    cases = []
+    for shape in ((int(rng.integers(3, 8)),), tuple(int(n) for n in rng.integers(2, 6, size=2))):
+        a = rng.normal(size=shape)
+        b = a * (1.0 + rng.normal(0.0, 1e-3, size=shape))
+        a.flat[0] = b.flat[0] = 0.0
+        cases.append((a, b, f"{len(shape)}-D arrays"))
+    a = float(rng.normal())
+    cases.append((a, a * (1.0 + float(rng.normal(0.0, 1e-3))), "floats"))
+    return cases
+
+
 def test_relative_error_matches_the_definition(student, rng):
-    """relative_error is max(|a - b| / max(1e-8, |a| + |b|)), also where both are 0."""
-    shape = tuple(int(n) for n in rng.integers(2, 6, size=2))
-    a = rng.normal(size=shape)
-    b = a * (1.0 + rng.normal(0.0, 1e-3, size=shape))
-    a[0, 0] = b[0, 0] = 0.0
-    errors = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
-    expect_close(
-        student.relative_error(a.copy(), b.copy()),
-        float(np.max(errors)),
-        "relative_error",
-        mistakes=[
-            Mistake(NO_FLOOR, test=not_finite),
-            Mistake(MEAN_ERROR, answer=float(np.mean(errors))),
-            Mistake(ABSOLUTE_ERROR, answer=float(np.max(np.abs(a - b)))),
-        ],
-    )
+    """relative_error is max(|a - b| / max(1e-8, |a| + |b|)), also where both are 0, for arrays of any shape and for floats."""
+    for a, b, kind in relative_error_cases(rng):
+        errors = np.abs(np.subtract(a, b)) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+        given = (a.copy(), b.copy()) if isinstance(a, np.ndarray) else (a, b)
+        expect_close(
+            student.relative_error(*given),
+            float(np.max(errors)),
+            f"relative_error of {kind}",
+            mistakes=[
+                Mistake(NO_FLOOR, test=not_finite),
+                Mistake(MEAN_ERROR, answer=float(np.mean(errors))),
+                Mistake(ABSOLUTE_ERROR, answer=float(np.max(np.abs(np.subtract(a, b))))),
+            ],
+        )
 
 
 def differences(f, x, h, *, centred=True, restore=True):
@@ -86,31 +98,39 @@ def test_numerical_gradient_is_exact_for_a_quadratic(student, rng):
     )
 
 
-@pytest.mark.points(2)
-def test_numerical_gradient_matches_autograd_for_any_shape(student, rng):
-    """For sum(sin(w * x)) over an x of 2 or 3 dimensions, with the default h, it equals autograd's."""
-    shape = tuple(int(n) for n in rng.integers(2, 5, size=int(rng.integers(2, 4))))
-    x, w = rng.normal(size=shape), rng.uniform(0.5, 2.0, size=shape)
+def sine_sum_gradient(x, w):
+    """torch.autograd's gradient of sum(sin(w * x)) at x."""
     x_t = torch64(x).requires_grad_()
     torch.sum(torch.sin(torch64(w) * x_t)).backward()
-    f = catalogue.sine_sum(w=w)
-    expect_close(
-        student.numerical_gradient(f, x.copy()),
-        x_t.grad.numpy(),
-        "numerical_gradient",
-        rtol=GRADIENT_RTOL,
-        atol=1e-8,
-        mistakes=difference_mistakes(f, x, 1e-5),
-    )
+    return x_t.grad.numpy()
+
+
+@pytest.mark.points(2)
+def test_numerical_gradient_matches_autograd_for_any_shape(student, rng):
+    """For sum(sin(w * x)) over an x of 1, 2 and 3 dimensions, with the default h, it equals autograd's."""
+    for dims in (1, 2, 3):
+        shape = tuple(int(n) for n in rng.integers(2, 5, size=dims))
+        x, w = rng.normal(size=shape), rng.uniform(0.5, 2.0, size=shape)
+        f = catalogue.sine_sum(w=w)
+        expect_close(
+            student.numerical_gradient(f, x.copy()),
+            sine_sum_gradient(x, w),
+            f"numerical_gradient of a {dims}-D x",
+            rtol=GRADIENT_RTOL,
+            atol=1e-8,
+            mistakes=difference_mistakes(f, x, 1e-5),
+        )
 
 
 def test_numerical_gradient_leaves_x_as_it_found_it(student, rng):
-    """After numerical_gradient returns, x holds exactly the values it was given."""
+    """After numerical_gradient returns, x holds exactly the values it was given; and the gradient is right (else no points)."""
     x, w = rng.normal(size=(3, 4)), rng.uniform(0.5, 2.0, size=(3, 4))
     given = x.copy()
-    student.numerical_gradient(catalogue.sine_sum(w=w), given)
+    f = catalogue.sine_sum(w=w)
+    got = student.numerical_gradient(f, given)
     if not np.array_equal(x, given):
         raise CheckFailed(f"numerical_gradient changed x: {NOT_RESTORED}", mistake=NOT_RESTORED)
+    expect_close(got, sine_sum_gradient(x, w), "numerical_gradient", rtol=GRADIENT_RTOL, atol=1e-8, mistakes=difference_mistakes(f, x, 1e-5))
 
 
 def dense_problem(rng):
@@ -139,13 +159,15 @@ def test_dense_backward_matches_autograd(student, rng):
 
 
 def mlp_problem(rng):
-    """Parameters, X and y of a two-layer network whose ReLU inputs are all away from 0."""
+    """Parameters, X and y of a two-layer network whose ReLU inputs are all away from 0. Every
+    student meets ReLU inputs on both sides of 0, and both labels."""
     n, d, hidden = int(rng.integers(4, 12)), int(rng.integers(2, 6)), int(rng.integers(3, 8))
     while True:
         params = {"W1": rng.normal(size=(hidden, d)), "b1": rng.normal(size=hidden), "W2": rng.normal(size=(1, hidden)), "b2": rng.normal(size=1)}
         X = rng.normal(size=(n, d))
-        if np.min(np.abs(X @ params["W1"].T + params["b1"])) > 0.05:
-            y = rng.integers(0, 2, size=n).astype(np.float64)
+        a = X @ params["W1"].T + params["b1"]
+        if np.min(np.abs(a)) > 0.05 and np.any(a < 0) and np.any(a > 0):
+            y = rng.permutation(np.resize([0.0, 1.0], n))
             return params, X, y
 
 
@@ -179,36 +201,29 @@ def more_ops(a, b):
     return g + 10.0 / f + (a * 0.25).tanh() + (b * 0.5).exp()
 
 
-def overwrites_gradients(student):
-    """True when the engine gives a + a the gradient 1 or a * a the gradient a (= for +=)."""
-    a, b = student.Value(3.0), student.Value(3.0)
-    (a + a).backward()
-    (b * b).backward()
-    return a.grad == 1.0 or b.grad == 3.0
-
-
-def away_from_kinks(rng):
-    """Two values whose sum and difference are away from ReLU's kink at 0."""
-    while True:
-        a, b = rng.uniform(-4.0, 4.0, size=2)
-        if min(abs(a + b), abs(a - b)) > 0.1:
-            return float(a), float(b)
+def sides_of_both_kinks(rng):
+    """Two (a, b): with a > |b| more_ops' relus see b + a > 0 and b - a < 0, with a < -|b| the
+    other way round, so every student meets both sides of both kinks (and never 0)."""
+    pairs = []
+    for sign in (1.0, -1.0):
+        b = float(rng.uniform(-3.0, 3.0))
+        pairs.append((sign * (abs(b) + float(rng.uniform(0.1, 1.0))), b))
+    return pairs
 
 
 @pytest.mark.points(3)
 def test_value_expression_matches_autograd(student, rng):
-    """micrograd's test_more_ops on random inputs: g.data, a.grad and b.grad equal torch's."""
-    a_value, b_value = away_from_kinks(rng)
-    a_t, b_t = torch64(a_value).requires_grad_(), torch64(b_value).requires_grad_()
-    g_t = more_ops(a_t, b_t)
-    g_t.backward()
-    a, b = student.Value(a_value), student.Value(b_value)
-    g = more_ops(a, b)
-    g.backward()
-    reused = Mistake(OVERWRITTEN, test=lambda _: overwrites_gradients(student))
-    expect_close(expect_float(g.data, "Value.data"), g_t.item(), "Value: g.data")
-    expect_close(a.grad, a_t.grad.item(), "Value: a.grad", rtol=GRADIENT_RTOL, mistakes=[reused])
-    expect_close(b.grad, b_t.grad.item(), "Value: b.grad", rtol=GRADIENT_RTOL, mistakes=[reused])
+    """micrograd's test_more_ops on random inputs, each relu on both sides of 0: g.data, a.grad and b.grad equal torch's."""
+    for a_value, b_value in sides_of_both_kinks(rng):
+        a_t, b_t = torch64(a_value).requires_grad_(), torch64(b_value).requires_grad_()
+        g_t = more_ops(a_t, b_t)
+        g_t.backward()
+        a, b = student.Value(a_value), student.Value(b_value)
+        g = more_ops(a, b)
+        g.backward()
+        expect_close(expect_float(g.data, "Value.data"), g_t.item(), "Value: g.data")
+        expect_close(a.grad, a_t.grad.item(), "Value: a.grad", rtol=GRADIENT_RTOL, mistakes=backward_mistakes(student))
+        expect_close(b.grad, b_t.grad.item(), "Value: b.grad", rtol=GRADIENT_RTOL, mistakes=backward_mistakes(student))
 
 
 UNARY = [
@@ -225,26 +240,55 @@ UNARY = [
 
 @pytest.mark.points(2)
 def test_value_operations_match_autograd(student, rng):
-    """Each operation alone (tanh, exp, relu, powers, division, subtraction, negation) gives torch's value and gradient."""
-    reused = Mistake(OVERWRITTEN, test=lambda _: overwrites_gradients(student))
+    """Each operation alone (tanh, exp, relu, powers, division, subtraction, negation), at a negative and a positive input, gives torch's value and gradient."""
     for label, operation in UNARY:
-        x = float(rng.uniform(0.3, 2.0) * rng.choice([-1.0, 1.0]))
-        x_t = torch64(x).requires_grad_()
-        out_t = operation(x_t)
-        out_t.backward()
-        v = student.Value(x)
-        out = operation(v)
-        out.backward()
-        expect_close(out.data, out_t.item(), f"Value ({label}): out.data")
-        expect_close(v.grad, x_t.grad.item(), f"Value ({label}): the gradient", rtol=GRADIENT_RTOL, mistakes=[reused])
+        for sign in (-1.0, 1.0):
+            x = sign * float(rng.uniform(0.3, 2.0))
+            x_t = torch64(x).requires_grad_()
+            out_t = operation(x_t)
+            out_t.backward()
+            v = student.Value(x)
+            out = operation(v)
+            out.backward()
+            expect_close(out.data, out_t.item(), f"Value ({label}): out.data")
+            expect_close(v.grad, x_t.grad.item(), f"Value ({label}): the gradient", rtol=GRADIENT_RTOL, mistakes=backward_mistakes(student))
+
+
+def test_value_relu_passes_no_gradient_at_zero(student, rng):
+    """At exactly 0, relu gives 0 and passes no gradient, as in torch: d(relu(v) + k v)/dv = k at v = 0."""
+    k = float(rng.uniform(0.5, 3.0))
+    v_t = torch64(0.0).requires_grad_()
+    (torch.relu(v_t) + k * v_t).backward()
+    v = student.Value(0.0)
+    out = v.relu()
+    (out + v * k).backward()
+    expect_close(out.data, 0.0, "Value (relu at 0): out.data")
+    known = [Mistake(RELU_KINK, answer=k + 1.0), *backward_mistakes(student)]
+    expect_close(v.grad, v_t.grad.item(), "Value (relu at 0): the gradient", rtol=GRADIENT_RTOL, mistakes=known)
+
+
+def fork(a):
+    """b = a * a reached along two paths of one length: d/da = 10 a."""
+    b = a * a
+    return b * 2.0 + b * 3.0
+
+
+def lopsided_fork(a):
+    """b1 = a * a and b2 = 3 a, each reached along a short and a long path: d/da = 6 a + 9."""
+    b1, b2 = a * a, a * 3.0
+    return ((b1 * 2.0) + b2) + ((b2 * 2.0) + b1)
 
 
 def test_value_reused_nodes_accumulate(student, rng):
-    """Nodes used several times: d(a * a * a)/da = 3 a^2 and d(a + a * a + a)/da = 2 + 2 a."""
+    """Nodes used several times, leaves and inner nodes: each gets the gradient of all its uses, once."""
     x = float(rng.uniform(0.5, 3.0))
-    reused = Mistake(OVERWRITTEN, test=lambda _: overwrites_gradients(student))
-    for label, build, derivative in (("a * a * a", lambda a: a * a * a, 3 * x**2), ("a + a * a + a", lambda a: a + a * a + a, 2 + 2 * x)):
+    graphs = [
+        ("a * a * a", lambda a: a * a * a, 3 * x**2),
+        ("a + a * a + a", lambda a: a + a * a + a, 2 + 2 * x),
+        ("b * 2 + b * 3 with b = a * a", fork, 10 * x),
+        ("(2 b1 + b2) + (2 b2 + b1) with b1 = a * a and b2 = 3 a", lopsided_fork, 6 * x + 9),
+    ]
+    for label, build, derivative in graphs:
         a = student.Value(x)
         build(a).backward()
-        expect_close(a.grad, derivative, f"Value: the gradient of a in {label}", rtol=GRADIENT_RTOL, mistakes=[reused])
-
+        expect_close(a.grad, derivative, f"Value: the gradient of a in {label}", rtol=GRADIENT_RTOL, mistakes=backward_mistakes(student))

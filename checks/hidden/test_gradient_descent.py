@@ -1,7 +1,6 @@
 """Hidden checks for linear regression and gradient descent: seeded problems, numpy, sklearn and
-torch as oracles, and the properties the lecture promises (convergence, batches, splits)."""
-
-import math
+torch as oracles, and the properties the lecture promises (convergence, minibatch SGD). The
+minibatches and data splits are checked in test_gradient_descent_batches_and_splits.py."""
 
 import numpy as np
 import pytest
@@ -58,17 +57,22 @@ def random_quadratic(rng):
     return A, rng.normal(0.0, 2.0, size=p)
 
 
+def design_matrix_answer(x):
+    """np.column_stack of ones and the features, and what each known mistake gives instead."""
+    features = x.reshape(len(x), -1)
+    ones = np.ones(len(x))
+    return np.column_stack([ones, features]), [
+        Mistake(mistakes.NO_INTERCEPT, answer=features),
+        Mistake(mistakes.ONES_LAST, answer=np.column_stack([features, ones])),
+    ]
+
+
 def test_design_matrix_matches_column_stack(student, rng):
-    """design_matrix puts a column of ones before the features, for x of shape (N,) or (N, D)."""
+    """design_matrix puts a column of ones before the features, for x of shape (N,) and of shape (N, D)."""
     n = int(rng.integers(5, 30))
-    x = rng.normal(size=n) if rng.random() < 0.5 else rng.normal(size=(n, int(rng.integers(2, 5))))
-    features = x.reshape(n, -1)
-    expect_close(
-        student.design_matrix(x.copy()),
-        np.column_stack([np.ones(n), features]),
-        "design_matrix",
-        mistakes=[Mistake(mistakes.NO_INTERCEPT, answer=features), Mistake(mistakes.ONES_LAST, answer=np.column_stack([features, np.ones(n)]))],
-    )
+    for x, shape in ((rng.normal(size=n), "(N,)"), (rng.normal(size=(n, int(rng.integers(2, 5)))), "(N, D)")):
+        expected, known = design_matrix_answer(x)
+        expect_close(student.design_matrix(x.copy()), expected, f"design_matrix of x of shape {shape}", mistakes=known)
 
 
 def test_fit_least_squares_matches_lstsq_and_sklearn(student, rng):
@@ -80,25 +84,27 @@ def test_fit_least_squares_matches_lstsq_and_sklearn(student, rng):
     expect_close(student.fit_least_squares(X.copy(), y.copy()), expected, "fit_least_squares", atol=1e-10)
 
 
+def linear_mse_gradient_answer(beta, X, y):
+    """torch.autograd's gradient of the MSE, and what each known mistake gives instead."""
+    beta_t = torch.from_numpy(beta.copy()).requires_grad_()
+    F.mse_loss(torch.from_numpy(X) @ beta_t, torch.from_numpy(y)).backward()
+    expected = beta_t.grad.numpy()
+    return expected, [
+        Mistake(mistakes.HALF_GRADIENT, answer=expected / 2),
+        Mistake(mistakes.HALF_SUM_GRADIENT, answer=expected * len(y) / 2),
+        Mistake(mistakes.GRADIENT_TIMES_N, answer=expected * len(y)),
+        Mistake(mistakes.UPHILL, answer=-expected),
+    ]
+
+
 @pytest.mark.points(2)
 def test_linear_mse_gradient_matches_autograd(student, rng):
     """linear_mse_gradient equals torch.autograd's gradient of the mean squared error."""
     X, y = regression_problem(rng)
     beta = rng.normal(size=X.shape[1])
-    beta_t = torch.from_numpy(beta).requires_grad_()
-    F.mse_loss(torch.from_numpy(X) @ beta_t, torch.from_numpy(y)).backward()
-    expected = beta_t.grad.numpy()
-    expect_close(
-        student.linear_mse_gradient(beta.copy(), X.copy(), y.copy()),
-        expected,
-        "linear_mse_gradient",
-        rtol=GRADIENT_RTOL,
-        mistakes=[
-            Mistake(mistakes.HALF_GRADIENT, answer=expected / 2),
-            Mistake(mistakes.GRADIENT_TIMES_N, answer=expected * len(y)),
-            Mistake(mistakes.UPHILL, answer=-expected),
-        ],
-    )
+    expected, known = linear_mse_gradient_answer(beta, X, y)
+    got = student.linear_mse_gradient(beta.copy(), X.copy(), y.copy())
+    expect_close(got, expected, "linear_mse_gradient", rtol=GRADIENT_RTOL, mistakes=known)
 
 
 @pytest.mark.points(2)
@@ -172,33 +178,16 @@ def test_max_stable_learning_rate_matches_the_eigenvalues(student, rng):
     )
 
 
-def test_minibatch_indices_cover_every_sample_once_per_epoch(student, rng):
-    """ceil(N / B) batches of size B (the last may be shorter) holding 0, ..., N - 1 once each."""
-    n, batch_size = int(rng.integers(20, 80)), int(rng.integers(3, 9))
-    if n % batch_size == 0:  # a shorter last batch, always
-        n += 1
-    batches = student.minibatch_indices(n, batch_size, int(rng.integers(1000)))
-    sizes = [len(expect_array(batch, "each batch of minibatch_indices", dtype=np.int64)) for batch in batches]
-    if sizes == [batch_size] * (n // batch_size):
-        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}", mistake=mistakes.DROPS_LAST_BATCH)
-    if sizes != [batch_size] * (n // batch_size) + [n % batch_size]:
-        raise CheckFailed("minibatch_indices should give batches of batch_size, and one shorter batch with the rest last.")
-    if sorted(np.concatenate(batches).tolist()) != list(range(n)):
-        raise CheckFailed(f"minibatch_indices: {mistakes.WITH_REPLACEMENT}", mistake=mistakes.WITH_REPLACEMENT)
-
-
-def test_minibatch_indices_shuffle_with_the_seed(student, rng):
-    """The batches, joined, are np.random.default_rng(seed).permutation(n_samples)."""
-    n, batch_size, seed = int(rng.integers(20, 80)), int(rng.integers(3, 9)), int(rng.integers(1000))
-    if n % batch_size == 0:  # a shorter last batch, always
-        n += 1
-    got = np.concatenate(student.minibatch_indices(n, batch_size, seed))
-    if len(got) == n - n % batch_size:
-        raise CheckFailed(f"minibatch_indices: {mistakes.DROPS_LAST_BATCH}", mistake=mistakes.DROPS_LAST_BATCH)
-    if np.array_equal(got, np.arange(n)):
-        raise CheckFailed(f"minibatch_indices: {mistakes.UNSHUFFLED}", mistake=mistakes.UNSHUFFLED)
-    if not np.array_equal(got, np.random.default_rng(seed).permutation(n)):
-        raise CheckFailed("minibatch_indices should shuffle with np.random.default_rng(seed).permutation(n_samples).")
+def one_batch_sgd_answer(X, y, learning_rate, epochs):
+    """With batch_size = N, `epochs` full-batch descent steps from beta = 0, and the known mistakes."""
+    gradient = catalogue.least_squares_gradient(X=X, y=y)
+    start = np.zeros(X.shape[1])
+    return descend(gradient, start, learning_rate, epochs), [
+        Mistake(mistakes.UPHILL, answer=descend(gradient, start, learning_rate, epochs, sign=-1.0)),
+        Mistake(mistakes.GRADIENT_TIMES_N, answer=descend(gradient, start, learning_rate * len(X), epochs)),
+        Mistake(mistakes.HALF_GRADIENT, answer=descend(gradient, start, learning_rate / 2, epochs)),
+        Mistake(mistakes.HALF_SUM_GRADIENT, answer=descend(gradient, start, learning_rate * len(X) / 2, epochs)),
+    ]
 
 
 @pytest.mark.points(2)
@@ -206,93 +195,92 @@ def test_sgd_linear_regression_with_one_batch_is_gradient_descent(student, rng):
     """With batch_size = N every epoch is one full-batch descent step from beta = 0."""
     X, y = regression_problem(rng)
     learning_rate, epochs = 0.5 * stable_rate(X), int(rng.integers(2, 7))
-    gradient = catalogue.least_squares_gradient(X=X, y=y)
-    start = np.zeros(X.shape[1])
+    expected, known = one_batch_sgd_answer(X, y, learning_rate, epochs)
+    got = student.sgd_linear_regression(X.copy(), y.copy(), learning_rate, len(X), epochs, 0)
+    expect_close(got, expected, "sgd_linear_regression", mistakes=known)
+
+
+def sgd_in_order(X, y, learning_rate, batch_size, orders, scale=lambda m: 1.0):
+    """Minibatch SGD from beta = 0 that goes through the samples `orders[e]`, cut into batches, in epoch e;
+    `scale(m)` times the gradient of a batch of m samples stands for a gradient off by that factor."""
+    beta = np.zeros(X.shape[1])
+    for order in orders:
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            gradient = 2.0 / len(batch) * (X[batch].T @ (X[batch] @ beta - y[batch]))
+            beta = beta - learning_rate * scale(len(batch)) * gradient
+    return beta
+
+
+def shorter_last_batch(X, y, batch_size):
+    """X and y, one sample shorter when batch_size divides N: every student meets a shorter last batch."""
+    return (X[1:], y[1:]) if len(X) % batch_size == 0 else (X, y)
+
+
+@pytest.mark.points(2)
+def test_sgd_linear_regression_shuffles_each_epoch_with_its_seed(student, rng):
+    """Epoch e goes through the batches of minibatch_indices(N, batch_size, seed + e), a shorter batch last."""
+    batch_size, epochs, seed = int(rng.integers(3, 9)), int(rng.integers(3, 6)), int(rng.integers(1000))
+    X, y = shorter_last_batch(*regression_problem(rng), batch_size)
+    n, learning_rate = len(X), 0.25 / np.max(np.sum(X**2, axis=1))
+    shuffled = [np.random.default_rng(seed + epoch).permutation(n) for epoch in range(epochs)]
+    generator = np.random.default_rng(seed)
+
+    def run(orders, scale=lambda m: 1.0):
+        return sgd_in_order(X, y, learning_rate, batch_size, orders, scale)
+
     expect_close(
-        student.sgd_linear_regression(X.copy(), y.copy(), learning_rate, len(X), epochs, 0),
-        descend(gradient, start, learning_rate, epochs),
+        student.sgd_linear_regression(X.copy(), y.copy(), learning_rate, batch_size, epochs, seed),
+        run(shuffled),
         "sgd_linear_regression",
+        rtol=GRADIENT_RTOL,
         mistakes=[
-            Mistake(mistakes.UPHILL, answer=descend(gradient, start, learning_rate, epochs, sign=-1.0)),
-            Mistake(mistakes.GRADIENT_TIMES_N, answer=descend(gradient, start, learning_rate * len(X), epochs)),
-            Mistake(mistakes.HALF_GRADIENT, answer=descend(gradient, start, learning_rate / 2, epochs)),
+            Mistake(mistakes.SAME_SEED_EVERY_EPOCH, answer=run([np.random.default_rng(seed).permutation(n)] * epochs)),
+            Mistake(mistakes.SGD_UNSHUFFLED, answer=run([np.arange(n)] * epochs)),
+            Mistake(mistakes.ONE_GENERATOR, answer=run([generator.permutation(n) for _ in range(epochs)])),
+            Mistake(mistakes.DROPS_LAST_BATCH, answer=run([order[: n - n % batch_size] for order in shuffled])),
+            Mistake(mistakes.UPHILL, answer=run(shuffled, lambda m: -1.0)),
+            Mistake(mistakes.HALF_GRADIENT, answer=run(shuffled, lambda m: 0.5)),
+            Mistake(mistakes.HALF_SUM_GRADIENT, answer=run(shuffled, lambda m: m / 2)),
+            Mistake(mistakes.GRADIENT_TIMES_N, answer=run(shuffled, lambda m: m)),
         ],
     )
 
 
 def test_sgd_linear_regression_fits_noise_free_data(student, rng):
-    """On targets y = X beta with no noise, small minibatches converge to beta."""
-    X, _ = regression_problem(rng)
+    """On targets y = X beta with no noise, small minibatches (a shorter one last) converge to beta."""
+    batch_size = int(rng.integers(4, 9))
+    X, _ = shorter_last_batch(*regression_problem(rng), batch_size)
     beta = rng.normal(0.0, 2.0, size=X.shape[1])
     learning_rate = 0.25 / np.max(np.sum(X**2, axis=1))  # stable for every minibatch
-    got = student.sgd_linear_regression(X.copy(), X @ beta, learning_rate, int(rng.integers(4, 9)), 400, 7)
+    got = student.sgd_linear_regression(X.copy(), X @ beta, learning_rate, batch_size, 400, 7)
     start = np.zeros(X.shape[1])
     runs = Mistake(mistakes.RUNS_AWAY, test=lambda b: runs_away(b, start, beta))
     reject_overflow(got, "sgd_linear_regression", [runs])
     expect_close(got, beta, "sgd_linear_regression", rtol=1e-6, atol=1e-9, mistakes=[runs])
 
 
-def check_split(parts, n, name):
-    """The three index arrays are int64, disjoint, and hold 0, ..., n - 1 together."""
-    joined = np.concatenate([expect_array(part, name, dtype=np.int64) for part in parts])
-    if len(np.unique(joined)) < len(joined):
-        raise CheckFailed(f"{name}: {mistakes.SPLIT_OVERLAP}", mistake=mistakes.SPLIT_OVERLAP)
-    if sorted(joined.tolist()) != list(range(n)):
-        raise CheckFailed(f"{name}: {mistakes.SPLIT_MISSES}", mistake=mistakes.SPLIT_MISSES)
-
-
-def fractions_away_from_whole_numbers(rng, units):
-    """Validation and test fractions whose share of `units` is not a whole number."""
-    while True:
-        val, test = rng.uniform(0.1, 0.3, size=2)
-        if all(0.05 < (f * units) % 1 < 0.95 for f in (val, test)):
-            return float(val), float(test)
-
-
-@pytest.mark.points(2)
-def test_train_val_test_split_is_disjoint_and_covers(student, rng):
-    """Disjoint sets that together hold every sample, of sizes ceil(f_test N) and ceil(f_val N)."""
-    n = int(rng.integers(30, 200))
-    val_fraction, test_fraction = fractions_away_from_whole_numbers(rng, n)
-    parts = student.train_val_test_split(n, val_fraction, test_fraction, int(rng.integers(1000)))
-    check_split(parts, n, "train_val_test_split")
-    n_test, n_val = math.ceil(test_fraction * n), math.ceil(val_fraction * n)
-    if [len(p) for p in parts] != [n - n_test - n_val, n_val, n_test]:
-        raise CheckFailed("train_val_test_split should give ceil(test_fraction * N) test and ceil(val_fraction * N) validation samples.")
-
-
-@pytest.mark.points(2)
-def test_train_val_test_split_never_splits_a_group(student, rng):
-    """With groups, every group lies in one set, and the sets hold ceil(f * G) of the G groups."""
-    n_groups = int(rng.integers(10, 25))
-    groups = rng.permutation(np.repeat(np.arange(n_groups) * 7 + 3, rng.integers(1, 6, size=n_groups)))
-    val_fraction, test_fraction = fractions_away_from_whole_numbers(rng, n_groups)
-    parts = student.train_val_test_split(len(groups), val_fraction, test_fraction, int(rng.integers(1000)), groups=groups.copy())
-    check_split(parts, len(groups), "train_val_test_split")
-    group_sets = [set(groups[part].tolist()) for part in parts]
-    if any(group_sets[i] & group_sets[j] for i, j in ((0, 1), (0, 2), (1, 2))):
-        raise CheckFailed(f"train_val_test_split: {mistakes.SPLIT_GROUP}", mistake=mistakes.SPLIT_GROUP)
-    n_test, n_val = math.ceil(test_fraction * n_groups), math.ceil(val_fraction * n_groups)
-    if [len(s) for s in group_sets] != [n_groups - n_test - n_val, n_val, n_test]:
-        raise CheckFailed("train_val_test_split with groups should give ceil(test_fraction * G) groups to the test set and ceil(val_fraction * G) to validation.")
-
-
 def test_gradient_descent_functions_leave_their_inputs_unchanged(student, rng):
-    """No function changes the arrays it is given."""
+    """No function changes the arrays it is given, and each gives the right answer (else no points)."""
     X, y = regression_problem(rng)
     beta = rng.normal(size=X.shape[1])
+    rate = 0.5 * stable_rate(X)
     calls = [
-        ("design_matrix", (X[:, 1:],)),
-        ("fit_least_squares", (X, y)),
-        ("linear_mse_gradient", (beta, X, y)),
-        ("sgd_linear_regression", (X, y, 0.5 * stable_rate(X), 5, 2, 0)),
+        ("design_matrix", (X[:, 1:],), design_matrix_answer(X[:, 1:])),
+        ("fit_least_squares", (X, y), (np.linalg.lstsq(X, y, rcond=None)[0], [])),
+        ("linear_mse_gradient", (beta, X, y), linear_mse_gradient_answer(beta, X, y)),
+        ("sgd_linear_regression", (X, y, rate, len(X), 2, 0), one_batch_sgd_answer(X, y, rate, 2)),
     ]
-    for name, args in calls:
+    for name, args, (expected, known) in calls:
         copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        getattr(student, name)(*copies)
+        got = getattr(student, name)(*copies)
         for position, (before, after) in enumerate(zip(args, copies)):
             if isinstance(before, np.ndarray):
                 expect_unchanged(before, after, name, f"argument {position + 1}")
+        expect_close(got, expected, name, rtol=GRADIENT_RTOL, atol=1e-10, mistakes=known)
     theta0 = beta.copy()
-    student.gradient_descent(catalogue.least_squares_gradient(X=X, y=y), theta0, 0.5 * stable_rate(X), max_steps=3)
+    gradient = catalogue.least_squares_gradient(X=X, y=y)
+    theta, _ = student.gradient_descent(gradient, theta0, rate, max_steps=3)
     expect_unchanged(beta, theta0, "gradient_descent", "theta0")
+    uphill = [Mistake(mistakes.UPHILL, answer=descend(gradient, beta, rate, 3, sign=-1.0))]
+    expect_close(theta, descend(gradient, beta, rate, 3), "gradient_descent", mistakes=uphill)

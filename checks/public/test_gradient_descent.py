@@ -37,16 +37,17 @@ def test_fit_least_squares_of_points_on_a_line(student):
 
 
 def test_linear_mse_gradient_small_example(student):
-    """Residuals (1, 2) on X = [[1, 0], [1, 1]] give dL/dbeta = 2 / 2 * X.T @ (1, 2) = (3, 2)."""
-    X = np.array([[1.0, 0.0], [1.0, 1.0]])
+    """Residuals (1, 2, 3, 4) on X = [[1, 0], [1, 1], [1, 2], [1, 3]] give dL/dbeta = 2 / 4 * X.T @ (1, 2, 3, 4) = (5, 10)."""
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
     expect_close(
-        student.linear_mse_gradient(np.array([1.0, 1.0]), X, np.zeros(2)),
-        np.array([3.0, 2.0]),
+        student.linear_mse_gradient(np.array([1.0, 1.0]), X, np.zeros(4)),
+        np.array([5.0, 10.0]),
         "linear_mse_gradient",
         mistakes=[
-            Mistake(mistakes.HALF_GRADIENT, answer=np.array([1.5, 1.0])),
-            Mistake(mistakes.GRADIENT_TIMES_N, answer=np.array([6.0, 4.0])),
-            Mistake(mistakes.UPHILL, answer=np.array([-3.0, -2.0])),
+            Mistake(mistakes.HALF_GRADIENT, answer=np.array([2.5, 5.0])),
+            Mistake(mistakes.HALF_SUM_GRADIENT, answer=np.array([10.0, 20.0])),
+            Mistake(mistakes.GRADIENT_TIMES_N, answer=np.array([20.0, 40.0])),
+            Mistake(mistakes.UPHILL, answer=np.array([-5.0, -10.0])),
         ],
     )
 

@@ -20,7 +20,11 @@ def test_mean_squared_error_small_example(student):
         student.mean_squared_error(y_true, y_pred),
         4.0 / 3.0,
         "mean_squared_error",
-        mistakes=[Mistake(mistakes.SUM_NOT_MEAN, answer=4.0), Mistake(mistakes.ROOT_MSE, answer=math.sqrt(4.0 / 3.0))],
+        mistakes=[
+            Mistake(mistakes.SUM_NOT_MEAN, answer=4.0),
+            Mistake(mistakes.HALF_MSE, answer=2.0 / 3.0),
+            Mistake(mistakes.ROOT_MSE, answer=math.sqrt(4.0 / 3.0)),
+        ],
     )
 
 
@@ -37,10 +41,13 @@ def test_mean_absolute_error_small_example(student):
 
 
 def test_losses_are_zero_for_a_perfect_prediction(student):
-    """A perfect prediction makes nobody unhappy: MSE and MAE are 0."""
+    """A perfect prediction makes nobody unhappy: MSE and MAE are 0; off by 1 everywhere, both are 1."""
     y = np.array([0.5, -1.5, 2.0, 7.0])
-    expect_close(student.mean_squared_error(y, y.copy()), 0.0, "mean_squared_error")
-    expect_close(student.mean_absolute_error(y, y.copy()), 0.0, "mean_absolute_error")
+    off_by_one = y + np.array([1.0, -1.0, 1.0, -1.0])
+    summed = Mistake(mistakes.SUM_NOT_MEAN, answer=4.0)
+    for name, known in (("mean_squared_error", [summed, Mistake(mistakes.HALF_MSE, answer=0.5)]), ("mean_absolute_error", [summed])):
+        expect_close(getattr(student, name)(y, y.copy()), 0.0, name)
+        expect_close(getattr(student, name)(y, off_by_one), 1.0, name, mistakes=known)
 
 
 def test_binary_cross_entropy_punishes_confident_mistakes(student):
@@ -95,4 +102,21 @@ def test_mse_gradient_small_example(student):
         np.array([1.0, 0.0]),
         "mse_gradient",
         mistakes=[Mistake(mistakes.HALF_GRADIENT, answer=np.array([0.5, 0.0])), Mistake(mistakes.UPHILL, answer=np.array([-1.0, 0.0]))],
+    )
+
+
+def test_mse_gradient_divides_by_the_number_of_elements(student):
+    """With n = 4 the mean's 1/n shows: 2 (y_pred - y_true) / 4 = (y_pred - y_true) / 2."""
+    y_true = np.zeros(4)
+    y_pred = np.array([2.0, -1.0, 0.0, 4.0])
+    expect_close(
+        student.mse_gradient(y_true, y_pred),
+        np.array([1.0, -0.5, 0.0, 2.0]),
+        "mse_gradient",
+        mistakes=[
+            Mistake(mistakes.HALF_SUM_GRADIENT, answer=y_pred),
+            Mistake(mistakes.HALF_GRADIENT, answer=y_pred / 4),
+            Mistake(mistakes.GRADIENT_TIMES_N, answer=2 * y_pred),
+            Mistake(mistakes.UPHILL, answer=-y_pred / 2),
+        ],
     )
