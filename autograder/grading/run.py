@@ -18,8 +18,8 @@ from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.intake import checked_names, entry_for, prepare
 from autograder.report.signing import verify
-from autograder.submission import find_exercise_dir
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 # Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
@@ -27,14 +27,20 @@ SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
 
 
-def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
-    """The report of one submission, from a grading process of its own.
+def grade_submission(path: Path, course: CourseRoot, *, student: str | None = None, **options) -> dict:
+    """The report of one submission (a folder, repository, zip or notebook, read through
+    `autograder.intake`), from a grading process of its own.
 
-    Options: student (id, default from the folder's name), public_only, concepts,
-    time_scale. Raises UserError for a path that is no submission.
+    Options: student (id, default from the submission's name), public_only, concepts,
+    time_scale. Raises UserError for a path that is no submission or holds nothing gradable.
     """
-    with GradingProcess() as process:
-        return process.grade(path, course, **options)
+    entry = entry_for(path)
+    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
+        intake = prepare(entry, Path(scratch), checked_names(course))
+        if not intake.gradable:
+            raise UserError(f"{path}: {intake.reason}")
+        with GradingProcess() as process:
+            return intake.annotate(process.grade(intake.folder, course, student=student or entry.id, **options))
 
 
 class GradingProcess:
@@ -57,21 +63,21 @@ class GradingProcess:
 
     def grade(
         self,
-        path: Path,
+        folder: Path,
         course: CourseRoot,
         *,
-        student: str | None = None,
+        student: str,
         public_only: bool = False,
         concepts: tuple[str, ...] = (),
         time_scale: float = 1.0,
     ) -> dict:
-        exercise_dir = find_exercise_dir(path)
+        """The report of `folder`, a prepared submission (`autograder.intake.prepare`)."""
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         started = time.perf_counter()
-        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), public_only, concepts, time_scale)
+        arguments = self._arguments(folder, course, student, public_only, concepts, time_scale)
         report = self._ask(arguments)
-        report["submission"] = str(path)
+        report["submission"] = str(folder)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return report
 
@@ -136,12 +142,6 @@ def secret_paths(course: CourseRoot, session_dir: Path) -> list[str]:
     notebooks and history, and the session's own folder."""
     parts = [course.solutions, course.hidden_checks, course.path / "course", course.path / "tests", course.path / ".git", session_dir]
     return [str(path) for path in parts if path.is_dir()]
-
-
-def default_student_id(path: Path) -> str:
-    """A student id from the submission's folder name (its repository, or the folder itself)."""
-    resolved = path.resolve()
-    return resolved.parent.name if resolved.name == "exercises" else resolved.name
 
 
 def session_environment() -> dict[str, str]:

@@ -7,6 +7,7 @@ Public checks are visible at once; hidden checks show after the grades are publi
 import json
 
 from autograder.report.classroom import points_line
+from autograder.report.intake_notes import intake_lines
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 
@@ -29,7 +30,7 @@ def render_gradescope(report: dict) -> str:
     results = {
         "score": report["score"],
         "execution_time": report["duration_s"],
-        "output": points_line(report),
+        "output": "\n".join([points_line(report), *intake_lines(report)]),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

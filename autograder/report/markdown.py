@@ -1,5 +1,7 @@
 """The Markdown view of a report: for a CI job summary or a feedback page."""
 
+from autograder.report.intake_notes import intake_lines
+
 STATUS_MARK = {
     "passed": "✅ passed",
     "failed": "❌ failed",
@@ -23,6 +25,9 @@ def render_markdown(report: dict) -> str:
         passed = sum(c["status"] == "passed" for c in checks)
         counted = f"{passed}/{len(checks)}" if checks else "no checks yet"
         lines.append(f"| {concept['title']} | {counted} | {concept['score']:g} / {concept['max_score']:g} |")
+    read = intake_lines(report)
+    if read:
+        lines += ["", "<details><summary>How the submission was read</summary>", "", *[f"- {_escape(line)}" for line in read], "", "</details>"]
     for concept in report["concepts"]:
         unfinished = [c for c in concept["checks"] if c["status"] != "passed"]
         if not unfinished:

@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from autograder.report.intake_notes import intake_lines
+
 STATUS_STYLE = {
     "passed": "green",
     "failed": "red",
@@ -22,6 +24,11 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None, width=width)
     console.print(_concept_table(report))
+    read = intake_lines(report)
+    if read:
+        console.print(Text("How the submission was read", style="bold"))
+        for line in read:
+            console.print(Text(f"  {line}"))
     next_steps = _next_steps(report)
     if next_steps:
         console.print(Text("What to look at next", style="bold"))
