@@ -4,7 +4,6 @@ reason, never an exception. No grading here: `test_intake_class.py` grades a cla
 
 import json
 import os
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -244,4 +243,3 @@ def test_the_submission_is_never_changed(tmp_path):
     before = sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file())
     intake_of(folder, tmp_path / "scratch")
     assert sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file()) == before
-    shutil.rmtree(tmp_path / "scratch")
