@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -105,7 +106,9 @@ def course(tmp_path_factory) -> Path:
             students.update(traps(full, released))
         for student, (notebook, name) in students.items():
             (root / "submitted" / student / concept).mkdir(parents=True)
-            nbformat.write(notebook, root / "submitted" / student / concept / f"{name}.ipynb")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the pasted cell's id: nbformat gives it a new one, as Jupyter does
+                nbformat.write(notebook, root / "submitted" / student / concept / f"{name}.ipynb")
     return root
 
 
