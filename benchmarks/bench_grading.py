@@ -69,8 +69,8 @@ def main() -> None:
     cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
     print(f"one submission, cold process, no training    {cold:6.2f} s  ({cold / floor:.1f} x the floor)")
     with GradingProcess() as process:
-        process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING)  # warm it up
-        per_submission = seconds(lambda: process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING), repeat=3)
+        process.grade(COURSE.solutions, COURSE, student="bench", concepts=WITHOUT_TRAINING)  # warm it up
+        per_submission = seconds(lambda: process.grade(COURSE.solutions, COURSE, student="bench", concepts=WITHOUT_TRAINING), repeat=3)
     print(f"one submission, warm process, no training    {per_submission:6.2f} s  ({per_submission / floor:.1f} x the floor)")
     training = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=("architectures",)), repeat=1)
     print(f"architectures (with the training check)     {training:6.2f} s  ({training / floor:.1f} x the floor)")
