@@ -145,6 +145,13 @@ def test_platform_downloads_are_grouped_per_student_and_names_in_any_script_are_
     assert prepared(entries["Zoë Müller"], tmp_path / "scratch").files == {"losses": "losses (1).py"}
 
 
+def test_a_long_name_gives_an_id_short_enough_to_name_a_report(tmp_path):
+    put(tmp_path / "class" / ("ü" * 120) / "losses.py")
+    put(tmp_path / "class" / ("ü" * 121) / "losses.py")
+    ids = [entry.id for entry in find_entries(tmp_path / "class")]
+    assert len(set(ids)) == 2 and all(len(f"{i}.json".encode()) < 200 for i in ids)
+
+
 def test_two_entries_with_one_name_get_two_ids(tmp_path):
     put(tmp_path / "class" / "alice" / "losses.py")
     make_zip(tmp_path / "class" / "alice.zip", {"losses.py": LOSSES})

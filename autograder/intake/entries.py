@@ -9,12 +9,15 @@ Müller`, `学生 01`); a name that is not UTF-8 shows its odd bytes as `\\xff` 
 """
 
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import UserError
 from autograder.intake.names import platform_name
 from autograder.intake.walk import display
+
+MAX_ID_BYTES = 160  # an id names its report file, whose name may hold 255 bytes
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def entry_for(path: Path) -> Entry:
         name = resolved.parent.name
     else:
         name = resolved.stem if resolved.is_file() else resolved.name
-    return Entry(display(name) or "submission", resolved)
+    return Entry(_bounded(name) or "submission", resolved)
 
 
 def find_entries(folder: Path) -> list[Entry]:
@@ -77,10 +80,19 @@ def _unique(named: list) -> list[Entry]:
     taken: set[str] = set()
     entries = []
     for (short, full), path, members in sorted(named, key=lambda item: item[0]):
-        choice = next((name for name in (display(short), display(full)) if name not in taken), None)
+        choice = next((name for name in (_bounded(short), _bounded(full)) if name not in taken), None)
         count = 2
         while choice is None or choice in taken:
-            choice, count = f"{display(full)} ({count})", count + 1
+            choice, count = f"{_bounded(full)} ({count})", count + 1
         taken.add(choice)
         entries.append(Entry(choice, path, members))
     return entries
+
+
+def _bounded(name: str) -> str:
+    """`name` shown as an id short enough to name its report file: a long one keeps its
+    start and a checksum of the whole."""
+    shown = display(name)
+    if len(shown.encode("utf-8")) <= MAX_ID_BYTES:
+        return shown
+    return f"{shown.encode('utf-8')[: MAX_ID_BYTES - 20].decode('utf-8', 'ignore')}...{zlib.crc32(shown.encode('utf-8')):08x}"
