@@ -104,7 +104,11 @@ def _scan_folder(descriptor: int, prefix: tuple[str, ...], tree: Tree, seen: lis
         if why:
             tree.refused[parts] = why
         elif entry.is_dir(follow_symlinks=False):
-            child = os.open(entry.name, _DIRECTORY, dir_fd=descriptor)
+            try:
+                child = os.open(entry.name, _DIRECTORY, dir_fd=descriptor)
+            except OSError as problem:
+                tree.refused[parts] = f"a folder that cannot be opened ({problem.strerror})"
+                continue
             try:
                 _scan_folder(child, parts, tree, seen)
             finally:
