@@ -46,6 +46,11 @@ def test_helper_assignments_lambdas_and_the_constants_functions_use_are_kept():
     assert "KERNEL = np.array" in text and "unused" not in text
 
 
+def test_an_assignment_that_reads_a_name_bound_only_further_down_is_left_out():
+    namespace, text, _ = module_of("alias = later\nrelu = 1", "def later():\n    return 2")
+    assert "alias" not in text and namespace["later"]() == 2
+
+
 def test_a_name_the_checks_call_is_kept_however_it_is_made():
     namespace, _, _ = module_of("import numpy as np\ntanh = np.vectorize(np.tanh)")
     assert callable(namespace["tanh"])

@@ -237,19 +237,21 @@ def _makes_no_call(node: ast.stmt) -> bool:
 
 
 def _keep(statements: list[Statement], called: frozenset[str]) -> set[int]:
-    """Ids of the kept statements: grow the kept set until nothing more is needed."""
+    """Ids of the kept statements: grow the kept set until nothing more is needed. A
+    statement kept on its own must read only names bound above it, as the module runs top
+    to bottom."""
     kept: set[int] = set()
     changed = True
     while changed:
         changed = False
-        kept_statements = [s for s in statements if id(s) in kept]
-        needed = set(called).union(*(s.reads_now | s.reads_later for s in kept_statements))
-        bound = BUILTINS.union(*(s.binds for s in kept_statements))
+        needed = set(called).union(*(s.reads_now | s.reads_later for s in statements if id(s) in kept))
+        bound = set(BUILTINS)
         for statement in statements:
+            if id(statement) not in kept:
+                on_its_own = statement.always and (isinstance(statement.node, _DEFINITIONS) or statement.reads_now <= bound)
+                if on_its_own or (statement.binds | statement.changes) & needed:
+                    kept.add(id(statement))
+                    changed = True
             if id(statement) in kept:
-                continue
-            self_contained = statement.always and (isinstance(statement.node, _DEFINITIONS) or statement.reads_now <= bound)
-            if self_contained or (statement.binds | statement.changes) & needed:
-                kept.add(id(statement))
-                changed = True
+                bound |= statement.binds
     return kept
