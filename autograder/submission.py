@@ -1,4 +1,4 @@
-"""Find and load a submission's exercise modules in this process (the student's loop).
+"""Load a submission's exercise modules in this process (the student's loop).
 
 In the student's own `pytest` the `student` fixture is the imported module itself, so
 print and pdb work. The grader never uses this: it reaches student code through the
@@ -12,25 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from autograder.errors import UserError
 from autograder.normalise import normalise
-from autograder.registry import exercise_modules
-
-
-def find_exercise_dir(path: Path) -> Path:
-    """The folder holding the exercise modules: `path` itself or its `exercises/`.
-
-    Raises UserError for a missing path or one with no exercise module.
-    """
-    if not path.exists():
-        raise UserError(f"{path}: no such file or directory")
-    if not path.is_dir():
-        raise UserError(f"{path}: not a folder (give a student repository or a folder of exercise modules)")
-    for candidate in (path, path / "exercises"):
-        if any((candidate / f"{module}.py").is_file() for module in exercise_modules()):
-            return candidate
-    expected = ", ".join(f"{m}.py" for m in exercise_modules()[:3])
-    raise UserError(f"{path}: no exercise modules found (expected {expected}, ... here or in exercises/)")
 
 
 class ModuleNotAttempted(NotImplementedError):

@@ -68,8 +68,8 @@ def make_class(folder: Path, size: int) -> None:
 def warm_seconds(sandbox: str) -> float:
     """Seconds per submission on a warm grading process, every concept but the training."""
     with GradingProcess() as process:
-        process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING, sandbox=sandbox)  # warm it up
-        return seconds(lambda: process.grade(COURSE.solutions, COURSE, concepts=WITHOUT_TRAINING, sandbox=sandbox), repeat=3)
+        process.grade(COURSE.solutions, COURSE, student="bench", concepts=WITHOUT_TRAINING, sandbox=sandbox)  # warm it up
+        return seconds(lambda: process.grade(COURSE.solutions, COURSE, student="bench", concepts=WITHOUT_TRAINING, sandbox=sandbox), repeat=3)
 
 
 def class_seconds(sandbox: str, jobs: int) -> tuple[float, int, int]:

@@ -3,14 +3,14 @@
 In a temporary copy of course/, three students hand in two concepts (losses and
 receptive_fields): the released notebooks filled with the reference code, the notebooks
 as released, and the reference with the mean squared error summed instead of averaged.
-The same code is also laid out as exercise folders. One run times `nbgrader autograde`
-(a kernel per notebook, one notebook after another) and `autograder grade-all` with one
-job and with one job per core, and prints the ratios.
+The same code is also laid out as exercise folders. One run times the nbgrader route
+(`nbgrader autograde`, a kernel per notebook one after another, then `autograder
+nbgrader-grade`, which gives the points) and `autograder grade-all` with one job and with
+one job per core, and prints the ratios.
 
 Run: `python benchmarks/bench_nbgrader.py` (a few minutes; needs nbgrader and ipykernel).
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import nbformat
 
 from autograder.course import ROOT_ENV, find_course_root
 from autograder.generate.notebooks import fill_solutions
@@ -36,18 +38,18 @@ def run(*command: str, cwd: Path | None = None) -> float:
     return time.perf_counter() - started
 
 
-def released_and_reference(course: Path, concept: str) -> tuple[dict, dict]:
+def released_and_reference(course: Path, concept: str):
     run(sys.executable, "-m", "nbgrader", "generate_assignment", concept, cwd=course)
-    released = json.loads((course / "release" / concept / f"{concept}.ipynb").read_text(encoding="utf-8"))
-    return released, json.loads((course / "source" / concept / f"{concept}.ipynb").read_text(encoding="utf-8"))
+    released = nbformat.read(course / "release" / concept / f"{concept}.ipynb", as_version=4)
+    return released, nbformat.read(course / "source" / concept / f"{concept}.ipynb", as_version=4)
 
 
 def make_class(course: Path, folders: Path) -> None:
     """The submissions, as nbgrader notebooks in course/submitted/ and as exercise folders."""
     for concept in CONCEPTS:
         released, reference = released_and_reference(course, concept)
-        full = json.dumps(fill_solutions(released, reference))
-        notebooks = {"full": full, "blank": json.dumps(released), "wrong": full.replace(MEAN, SUM)}
+        full = nbformat.writes(fill_solutions(released, reference))
+        notebooks = {"full": full, "blank": nbformat.writes(released), "wrong": full.replace(MEAN, SUM)}
         modules = {"full": COURSE.solutions, "blank": COURSE.exercises, "wrong": COURSE.solutions}
         for student in STUDENTS:
             (course / "submitted" / student / concept).mkdir(parents=True)
@@ -64,13 +66,14 @@ def main() -> None:
         shutil.copytree(COURSE.path / "course", course, ignore=shutil.ignore_patterns("gradebook.db", "release", "submitted", "autograded"))
         make_class(course, folders)
         nbgrader_s = sum(run(sys.executable, "-m", "nbgrader", "autograde", concept, "--create", cwd=course) for concept in CONCEPTS)
+        nbgrader_s += run(sys.executable, "-m", "autograder", "nbgrader-grade", *CONCEPTS, cwd=course)
         only = [f"--concept={concept}" for concept in CONCEPTS]
         grade_all = [sys.executable, "-m", "autograder", "grade-all", str(folders), *only]
         serial_s = run(*grade_all, "--jobs=1", f"--out={Path(scratch) / 'serial'}")
         parallel_s = run(*grade_all, f"--jobs={cores}", f"--out={Path(scratch) / 'parallel'}")
     count = len(STUDENTS)
     print(f"{count} students x {len(CONCEPTS)} concepts ({', '.join(CONCEPTS)})")
-    print(f"nbgrader autograde               {nbgrader_s:7.2f} s  ({nbgrader_s / count:.2f} s a student)")
+    print(f"nbgrader autograde + points      {nbgrader_s:7.2f} s  ({nbgrader_s / count:.2f} s a student)")
     print(f"autograder grade-all, 1 job      {serial_s:7.2f} s  ({serial_s / count:.2f} s a student)")
     print(f"autograder grade-all, {cores} jobs     {parallel_s:7.2f} s  ({parallel_s / count:.2f} s a student)")
     print(f"ratio nbgrader / grade-all: {nbgrader_s / serial_s:.2f} with 1 job, {nbgrader_s / parallel_s:.2f} with {cores} jobs")

@@ -26,8 +26,9 @@ def tree_digest(folder: Path) -> dict[str, str]:
     ("args", "message"),
     [
         (["grade", "/no/such/folder"], "autograder: error: /no/such/folder: no such file or directory"),
-        (["grade", "{empty}"], "autograder: error: {empty}: no exercise modules found (expected losses.py, gradient_descent.py, nonlinearities.py, ... here or in exercises/)"),
-        (["grade", "{file}"], "autograder: error: {file}: not a folder (give a student repository or a folder of exercise modules)"),
+        (["grade", "{empty}"], "autograder: error: {empty}: no exercise modules found (expected losses.py, gradient_descent.py, nonlinearities.py, ... or notebooks, here or in exercises/)"),
+        (["grade", "{file}"], "autograder: error: {file}: no exercise modules found (expected losses.py, gradient_descent.py, nonlinearities.py, ... or notebooks, here or in exercises/)"),
+        (["grade", "{nothing}"], "autograder: error: {nothing}: it holds no files"),
         (["grade", "{sub}", "--format", "xml"], "'xml' is not one of"),
         (["grade", "{sub}", "--concept", "nope"], "'nope' is not one of"),
         (["grade"], "Missing argument 'PATH'"),
@@ -41,9 +42,10 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path, args, message):
     empty.mkdir()
     (empty / "notes.txt").write_text("not code")
     (tmp_path / "file.py").write_text("x = 1\n")
+    (tmp_path / "nothing").mkdir()
     submission = tmp_path / "sub"
     shutil.copytree(COURSE.solutions, submission)
-    places = {"empty": str(empty), "file": str(tmp_path / "file.py"), "sub": str(submission)}
+    places = {"empty": str(empty), "file": str(tmp_path / "file.py"), "nothing": str(tmp_path / "nothing"), "sub": str(submission)}
     before = tree_digest(tmp_path)
     done = run(*[a.format(**places) for a in args])
     assert done.returncode == 2

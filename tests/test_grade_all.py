@@ -24,7 +24,7 @@ HOSTILE = {
 @pytest.fixture
 def classroom(tmp_path):
     """A frozen course copy and a class of 30: good repositories, samples, stubs, broken and
-    hostile submissions, and one folder that is not a submission."""
+    hostile submissions, and one empty folder, which is listed as not submitted."""
     course = tmp_path / "course"
     for part in ("solutions", "checks"):
         shutil.copytree(COURSE.path / part, course / part)
@@ -67,13 +67,14 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
     second = grade_all(course, folder, out)
     stdout, stderr = second.communicate(timeout=900)
     assert second.returncode == 0, stderr
-    assert f"{CLASS_SIZE - len(finished)} graded, {len(finished)} unchanged and reused, 0 failed" in stdout
-    assert "notes: no exercise modules, skipped" in stderr
+    entries = CLASS_SIZE + 1
+    assert f"{entries} entries ({CLASS_SIZE} graded, 1 not submitted): {entries - len(finished)} graded, {len(finished)} unchanged and reused, 0 failed" in stdout
+    assert "autograder: warning: notes: not submitted (it holds no files)" in stderr
     for name, content in finished.items():
         assert (out / "reports" / name).read_bytes() == content
     with open(out / "gradebook.csv") as gradebook:
         rows = {row["student"]: row for row in csv.DictReader(gradebook)}
-    assert len(rows) == CLASS_SIZE
+    assert len(rows) == entries and rows.pop("notes")["status"] == "not_submitted"
     scores = {name.split("-", 1)[1]: float(row["losses"]) for name, row in rows.items()}
     assert scores["repository"] == 10 and scores["stubs"] == 0 and scores["syntax"] == 0 and scores["exits"] == 0
     assert 0 < scores["sample"] < 10 and 0 < scores["loops"] < 10
@@ -87,7 +88,7 @@ def test_a_changed_submission_is_graded_again(classroom):
     (folder / "s03-syntax" / "losses.py").write_text((COURSE.solutions / "losses.py").read_text())
     again = grade_all(course, folder, out)
     stdout, _ = again.communicate(timeout=600)
-    assert f"1 graded, {CLASS_SIZE - 1} unchanged and reused" in stdout
+    assert f"1 graded, {CLASS_SIZE} unchanged and reused" in stdout
 
 
 def refused(course, folder, out):

@@ -1,23 +1,30 @@
-"""The nbgrader route for real: nbgrader's own commands, a real Jupyter kernel, its gradebook.
+"""The nbgrader route for real: nbgrader's own commands, a real Jupyter kernel, its gradebook,
+and the points graded outside the kernel by `autograder nbgrader-grade`.
 
-In a temporary copy of course/: `nbgrader generate_assignment` for two concepts, three
-students (the released notebooks filled with the reference code; left as released; the
-reference with one loss summed instead of averaged), `nbgrader autograde`, `nbgrader
-export`, `nbgrader generate_feedback`. Then: full marks, zero, and for the mistake the same
-partial credit as `autograder grade` gives the same code; no stderr, nothing hidden in the
-feedback.
+In a temporary copy of course/: `nbgrader generate_assignment` for two concepts; students
+handing in the released notebooks filled with the reference code, left as released, with
+one loss summed instead of averaged, and, for losses, nbgrader's traps: a scratch cell that
+calls `os._exit`, a pasted-twice checks cell, a deleted checks cell, a renamed notebook,
+helpers made by assignment, a lambda and a `%%time` cell, and a notebook that redefines
+`grade_concept` and makes its kernel show a score of 10. Then `nbgrader autograde`,
+`autograder nbgrader-grade`, `nbgrader export`, `nbgrader generate_feedback`: each student
+gets what their functions deserve, the same as `autograder grade` gives the same code, and
+nothing the kernel shows changes a score.
 """
 
+import copy
 import csv
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbformat import v4
 
 from autograder.course import ROOT_ENV
 from autograder.generate.notebooks import fill_solutions
@@ -28,28 +35,61 @@ pytest.importorskip("nbgrader")
 
 ROUND_TRIP = ("losses", "receptive_fields")
 STUDENTS = ("full", "blank", "wrong")
+TRAPS = ("exits", "pasted", "deleted", "renamed", "helpers", "fake")  # losses only; each deserves full marks but fake
 MEAN = "np.mean((y_true - y_pred) ** 2)"
 SUM = "np.sum((y_true - y_pred) ** 2)"
 NBGRADER_OUTPUT = ("gradebook.db", "release", "submitted", "autograded", "feedback", "*.csv")
+# What a kernel can be made to show as the checks cell's value: nbgrader would take it as the score.
+FAKE_SCORE = "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda value, printer, cycle: printer.text('10.0'))"
 
 
-def nbgrader(course: Path, *args: str) -> None:
-    command = [sys.executable, "-m", "nbgrader", *args]
-    done = subprocess.run(command, cwd=course, capture_output=True, text=True, env={**os.environ, ROOT_ENV: str(COURSE.path)}, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+def run(course: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A command in the nbgrader course folder, with the environment's bin first on PATH
+    (nbgrader runs `alembic` when it makes a gradebook)."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, ROOT_ENV: str(COURSE.path), "PATH": path}
+    done = subprocess.run([sys.executable, "-m", *command], cwd=course, capture_output=True, text=True, env=env, timeout=1800)
+    assert not check or done.returncode == 0, done.stdout + done.stderr
+    return done
 
 
-def read(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def cell_index(notebook, cell_id: str) -> int:
+    return next(index for index, cell in enumerate(notebook.cells) if cell.get("id") == cell_id)
 
 
-def summed_mse(notebook: dict) -> dict:
-    """The mistake: mean_squared_error sums over the samples."""
-    (cell,) = [cell for cell in notebook["cells"] if cell.get("id") == "mean_squared_error"]
-    text = "".join(cell["source"])
-    assert MEAN in text
-    cell["source"] = text.replace(MEAN, SUM)
-    return notebook
+def with_cell_after(notebook, cell_id: str, source: str):
+    changed = copy.deepcopy(notebook)
+    changed.cells.insert(cell_index(changed, cell_id) + 1, v4.new_code_cell(source))
+    return changed
+
+
+def edited(notebook, cell_id: str, old: str, new: str):
+    changed = copy.deepcopy(notebook)
+    cell = changed.cells[cell_index(changed, cell_id)]
+    assert old in cell.source
+    cell.source = cell.source.replace(old, new)
+    return changed
+
+
+def traps(full, released) -> dict[str, tuple]:
+    """Student -> (notebook, file name) for nbgrader's traps; see the module doc."""
+    pasted = copy.deepcopy(full)
+    pasted.cells.append(copy.deepcopy(pasted.cells[cell_index(pasted, "checks")]))
+    deleted = copy.deepcopy(full)
+    del deleted.cells[cell_index(deleted, "checks")]
+    helpers = edited(full, "mean_squared_error", MEAN, "np.mean(square(y_true - y_pred))")
+    helpers = edited(helpers, "mean_absolute_error", "np.abs(y_true - y_pred)", "absolute(y_true - y_pred)")
+    helpers = edited(helpers, "hinge_loss", "def hinge_loss", "%%time\ndef hinge_loss")
+    helpers = with_cell_after(helpers, "setup", "%matplotlib inline\nsquare = np.square\nabsolute = lambda v: np.abs(v)\n!echo trying things out")
+    fake = with_cell_after(released, "setup", f"def grade_concept(concept_id):\n    return 10.0\n\n{FAKE_SCORE}")
+    return {
+        "exits": (with_cell_after(full, "mean_squared_error", "import os\nprint('trying things out')\nos._exit(0)"), "losses"),
+        "pasted": (pasted, "losses"),
+        "deleted": (deleted, "losses"),
+        "renamed": (full, "losses-Copy1"),
+        "helpers": (helpers, "losses"),
+        "fake": (fake, "losses"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +97,45 @@ def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("nbgrader") / "course"
     shutil.copytree(COURSE.path / "course", root, ignore=shutil.ignore_patterns(*NBGRADER_OUTPUT))
     for concept in ROUND_TRIP:
-        nbgrader(root, "generate_assignment", concept)
-        released = read(root / "release" / concept / f"{concept}.ipynb")
-        full = fill_solutions(released, read(root / "source" / concept / f"{concept}.ipynb"))
-        wrong = summed_mse(json.loads(json.dumps(full))) if concept == "losses" else full
-        for student, notebook in zip(STUDENTS, (full, released, wrong)):
-            folder = root / "submitted" / student / concept
-            folder.mkdir(parents=True)
-            (folder / f"{concept}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
-    for concept in ROUND_TRIP:
-        nbgrader(root, "autograde", concept, "--create")
-    nbgrader(root, "export")
-    nbgrader(root, "generate_feedback", "losses")
+        run(root, "nbgrader", "generate_assignment", concept)
+        released = nbformat.read(root / "release" / concept / f"{concept}.ipynb", as_version=4)
+        full = fill_solutions(released, nbformat.read(root / "source" / concept / f"{concept}.ipynb", as_version=4))
+        wrong = edited(full, "mean_squared_error", MEAN, SUM) if concept == "losses" else full
+        students = {student: (notebook, concept) for student, notebook in zip(STUDENTS, (full, released, wrong))}
+        if concept == "losses":
+            students.update(traps(full, released))
+        for student, (notebook, name) in students.items():
+            (root / "submitted" / student / concept).mkdir(parents=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the pasted cell's id: nbformat gives it a new one, as Jupyter does
+                nbformat.write(notebook, root / "submitted" / student / concept / f"{name}.ipynb")
     return root
+
+
+@pytest.fixture(scope="module")
+def graded(course) -> dict:
+    """nbgrader's kernel scores after `nbgrader autograde`, then the output of `nbgrader-grade`."""
+    autograde = {concept: run(course, "nbgrader", "autograde", concept, "--create", check=False) for concept in ROUND_TRIP}
+    kernel_scores = gradebook_scores(course)
+    points = run(course, "autograder", "nbgrader-grade", *ROUND_TRIP)
+    run(course, "nbgrader", "export")
+    run(course, "nbgrader", "generate_feedback", "losses", check=False)
+    return {"autograde": autograde, "kernel": kernel_scores, "points": points}
+
+
+def gradebook_scores(course: Path) -> dict[tuple[str, str], float | None]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in gradebook.students:
+            for concept in ROUND_TRIP:
+                try:
+                    (grade,) = [g for notebook in gradebook.find_submission(concept, student.id).notebooks for g in notebook.grades]
+                except MissingEntry:
+                    continue
+                scores[(student.id, concept)] = grade.auto_score
+    return scores
 
 
 def exported(course: Path) -> dict[tuple[str, str], float]:
@@ -77,7 +143,7 @@ def exported(course: Path) -> dict[tuple[str, str], float]:
         return {(row["student_id"], row["assignment"]): float(row["score"]) for row in csv.DictReader(grades)}
 
 
-def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(course, tmp_path):
+def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(course, graded, tmp_path):
     scores = exported(course)
     assert {scores[("full", c)] for c in ROUND_TRIP} == {10.0}
     assert {scores[("blank", c)] for c in ROUND_TRIP} == {0.0}
@@ -92,25 +158,44 @@ def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(cours
     assert scores[("wrong", "losses")] == pytest.approx(expected)
 
 
-def test_checks_cells_write_no_stderr_and_reveal_no_hidden_check(course):
+def test_each_trap_gets_what_the_students_functions_deserve(course, graded):
+    scores = exported(course)
+    assert {student: scores[(student, "losses")] for student in TRAPS} == {**dict.fromkeys(TRAPS, 10.0), "fake": 0.0}
+    lines = graded["points"].stdout
+    assert "pasted: losses 10 / 10\n    losses.ipynb: the graded cell 'checks' appears 2 times" in lines
+    assert "renamed: losses 10 / 10\n    losses: graded from losses-Copy1.ipynb" in lines
+    assert "helpers: losses 10 / 10\n    losses.ipynb: cell 5 line 1: `%matplotlib inline` needs a Jupyter kernel; left out" in lines
+
+
+def test_nbgrader_alone_fails_these_students_and_a_kernel_can_fake_its_score(graded):
+    """Why the points never come from the kernel: what nbgrader autograde does by itself."""
+    log = graded["autograde"]["losses"].stdout + graded["autograde"]["losses"].stderr
+    for student in ("exits", "pasted", "renamed"):
+        assert f"There was an error processing assignment 'losses' for student '{student}'" in log
+    assert "DeadKernelError" in log and "Missing grade cell checks encountered, adding to notebook" in log
+    assert graded["kernel"][("fake", "losses")] == 10.0 and graded["kernel"][("full", "losses")] == 0.0
+
+
+def test_checks_cells_write_no_stderr_and_reveal_no_hidden_check(course, graded):
     hidden_ids = set(re.findall(r"^def test_(\w+)", (COURSE.hidden_checks / "test_losses.py").read_text(encoding="utf-8"), re.M))
     assert hidden_ids
     for student in STUDENTS:
-        notebook = read(course / "autograded" / student / "losses" / "losses.ipynb")
-        (checks,) = [cell for cell in notebook["cells"] if cell.get("id") == "checks"]
-        assert not [o for o in checks["outputs"] if o["output_type"] == "error" or o.get("name") == "stderr"]
-        shown = json.dumps(checks["outputs"]) + (course / "feedback" / student / "losses" / "losses.html").read_text(encoding="utf-8")
+        notebook = nbformat.read(course / "autograded" / student / "losses" / "losses.ipynb", as_version=4)
+        (checks,) = [cell for cell in notebook.cells if cell.get("id") == "checks"]
+        assert not [o for o in checks.outputs if o.output_type == "error" or o.get("name") == "stderr"]
+        assert "passed" in "".join(o.get("text", "") for o in checks.outputs) or student == "blank"
+        shown = nbformat.writes(notebook) + (course / "feedback" / student / "losses" / "losses.html").read_text(encoding="utf-8")
         assert not [check for check in hidden_ids if check in shown], student
 
 
-def test_released_notebooks_hold_no_solution_and_no_hidden_call(course):
+def test_released_notebooks_hold_no_solution_and_no_hidden_region(course):
     for concept in ROUND_TRIP:
         released = (course / "release" / concept / f"{concept}.ipynb").read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in released and "HIDDEN TESTS" not in released
-        assert "grade_concept(" not in released and "raise NotImplementedError()" in released
+        assert "nbgrader-grade" not in released and "raise NotImplementedError()" in released
 
 
-def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, tmp_path):
+def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, graded, tmp_path):
     out = tmp_path / "grades"
     done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-report", str(course / "gradebook.db"), "--out", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -122,3 +207,9 @@ def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, tmp_path):
             assert float(rows[student][concept]) == pytest.approx(scores[(student, concept)])
         assert float(rows[student]["max_score"]) == 20.0
     assert (out / "summary" / "scores_per_concept.png").is_file()
+
+
+def test_nbgrader_grade_refuses_what_is_no_nbgrader_course_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-grade", "losses", "--nbgrader-course", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"autograder: error: {tmp_path / 'gradebook.db'}: no nbgrader gradebook (run `nbgrader generate_assignment losses` first)\n"

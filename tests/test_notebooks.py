@@ -6,12 +6,12 @@ import base64
 import functools
 import json
 
+import nbformat
 import pytest
 
 from autograder.generate.notebooks import drifted_notebooks, expected_notebooks, notebook_text
 from autograder.generate.regions import HIDDEN_TESTS, SOLUTION, replace_regions
 from autograder.grading.run import grade_submission
-from autograder.nbgrader_cell import definitions
 from autograder.registry import CONCEPTS, get_concept
 from conftest import COURSE
 
@@ -67,29 +67,30 @@ def test_every_reference_definition_is_in_the_notebook(name):
     assert ast.dump(ast.parse(code)) == ast.dump(ast.parse(reference))
 
 
-def test_the_students_checks_cell_reveals_nothing_hidden():
+def test_the_checks_cell_shows_the_public_checks_and_gives_nbgrader_no_score_of_its_own():
+    """The points never come from the student's kernel: nbgrader's own score of the checks
+    cell is 0, and `autograder nbgrader-grade` writes the graded score."""
     (checks,) = [cell for cell in cells("source/losses/losses.ipynb") if cell["id"] == "checks"]
     student_view = replace_regions(source(checks), "checks", HIDDEN_TESTS, ())
-    assert "public_checks('losses')" in student_view
-    assert "grade_concept(" not in student_view.replace("import grade_concept", "")
-    hidden_call = source(checks).split(HIDDEN_TESTS.begin)[1].split(HIDDEN_TESTS.end)[0]
-    assert hidden_call.strip() == "grade_concept('losses')"
+    assert "public_checks('losses')" in student_view and "grade_concept" not in source(checks)
+    hidden = source(checks).split(HIDDEN_TESTS.begin)[1].split(HIDDEN_TESTS.end)[0]
+    assert [line for line in hidden.splitlines() if line and not line.startswith("#")] == ["0.0"]
 
 
-def test_the_kernel_source_keeps_imports_definitions_and_constants_only():
-    cell = "import numpy as np\nfrom autograder.nbgrader_cell import grade_concept\nx = np.ones(3)\nprint(x)\nEPOCHS = 2 * 5\nrate = 0.1\n\ndef f(a):\n    return a + 1\n\nclass V:\n    pass\n"
-    kept = definitions(cell)
-    assert [type(node).__name__ for node in ast.parse(kept).body] == ["Import", "Assign", "Assign", "FunctionDef", "ClassDef"]
-    assert "np.ones" not in kept
-    assert definitions("def broken(:\n") == ""
+def test_notebooks_are_valid_nbformat_4():
+    for name in NAMES:
+        nbformat.validate(nbformat.reads(notebooks()[name], as_version=4))
 
 
-def test_the_reference_notebooks_get_full_marks_as_the_checks_cell_grades_them(tmp_path):
-    """What the checks cell hands the grader (the kernel's definitions) loses nothing."""
+def test_the_reference_notebooks_graded_as_submissions_get_the_reference_report(tmp_path, reference_report):
+    """A folder of the course's notebooks, graded by `autograder grade` as a student's
+    notebooks are, scores what the same code in modules scores."""
     for name in NAMES:
         concept = get_concept(name.split("/")[1])
-        code = [source(cell) for cell in cells(name) if cell["cell_type"] == "code" and cell["id"] != "checks"]
-        (tmp_path / f"{concept.module}.py").write_text("\n\n".join(filter(None, map(definitions, code))), encoding="utf-8")
-    report = grade_submission(tmp_path, COURSE, student="notebook")
-    graded = {c["id"]: (c["score"], c["max_score"]) for c in report["concepts"] if f"source/{c['id']}/{c['id']}.ipynb" in NAMES}
-    assert graded and all(score == maximum > 0 for score, maximum in graded.values()), graded
+        (tmp_path / f"{concept.module}.ipynb").write_text(notebooks()[name], encoding="utf-8")
+    report = grade_submission(tmp_path, COURSE, student="reference")
+    assert report["intake"]["files"] == {get_concept(n.split("/")[1]).module: f"{get_concept(n.split('/')[1]).module}.ipynb" for n in NAMES}
+    graded = {c["id"]: c["score"] for c in report["concepts"]}
+    expected = {c["id"]: c["score"] for c in reference_report["concepts"] if f"source/{c['id']}/{c['id']}.ipynb" in NAMES}
+    assert {concept: graded[concept] for concept in expected} == expected
+    assert all(score > 0 for score in expected.values())

@@ -20,6 +20,7 @@ def _register() -> None:
     from autograder.cli.build import build
     from autograder.cli.grade import grade
     from autograder.cli.grade_all import grade_all
+    from autograder.cli.nbgrader_grade import nbgrader_grade
     from autograder.cli.nbgrader_report import nbgrader_report
     from autograder.cli.release import gradescope, release
     from autograder.cli.show import show
@@ -27,6 +28,7 @@ def _register() -> None:
     cli.add_command(build)
     cli.add_command(grade)
     cli.add_command(grade_all)
+    cli.add_command(nbgrader_grade)
     cli.add_command(nbgrader_report)
     cli.add_command(show)
     cli.add_command(release)

@@ -20,8 +20,8 @@ from autograder.salt import resolve_course_salt
 @click.option("--student", help="Student id (default: the submission's folder name); personalises hidden inputs.")
 @grading_options
 def grade(*, path: Path, output_format: str, output_file: Path | None, public_only: bool, student: str | None, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None, sandbox: str, no_sandbox: bool, course_salt: str | None) -> None:
-    """Grade PATH, a student repository or a folder holding the exercise modules,
-    and print the per-concept report."""
+    """Grade PATH (a student repository, a folder of exercise modules or notebooks, a .zip
+    of one, or a notebook) and print the per-concept report."""
     from autograder.grading.run import grade_submission
 
     course = find_course_root(course_root, hidden_checks)

@@ -18,22 +18,25 @@ from autograder.cli.options import grading_options, sandbox_mode, warn_if_public
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="one per core", help="Submissions graded at once.")
 @grading_options
 def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts: tuple[str, ...], time_scale: float, course_root: str | None, hidden_checks: str | None, sandbox: str, no_sandbox: bool, course_salt: str | None) -> None:
-    """Grade each submission in FOLDER (one sub-folder or cloned repository per student).
+    """Grade each entry of FOLDER: a folder or cloned repository per student, a .zip, a
+    notebook, or the flat files of a Canvas or Moodle download (grouped per student).
 
-    Reports are written to OUT/reports/ as each finishes, signed with a key kept in your
-    user config folder; a rerun reuses every report whose signature holds and whose
-    submission, checks and options are unchanged, so an interrupted batch resumes where it
-    stopped."""
+    Every entry gets one report and one gradebook row, with a status and the reason when
+    nothing in it could be graded. Reports are written to OUT/reports/ as each finishes,
+    signed with a key kept in your user config folder; a rerun reuses every report whose
+    signature holds and whose submission, checks and options are unchanged, so an
+    interrupted batch resumes where it stopped."""
     from autograder.files import write_atomically
-    from autograder.grading.batch import find_submissions, grade_folder
-    from autograder.report.gradebook import render_gradebook
+    from autograder.grading.batch import grade_folder
+    from autograder.intake import find_entries
+    from autograder.report.gradebook import render_gradebook, status_counts
     from autograder.report.signing import instructor_key
     from autograder.report.summary import write_summary
 
     course = find_course_root(course_root, hidden_checks)
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
-    submissions, _ = find_submissions(folder)
+    entries = find_entries(folder)
     instructor_key()  # made or checked now, before any grading
     salt = resolve_course_salt(course_salt, course.path)
     warn_if_public(salt, public_only)
@@ -43,17 +46,19 @@ def grade_all(*, folder: Path, out: Path, jobs: int, public_only: bool, concepts
         "public_only": public_only, "concepts": tuple(concepts), "time_scale": time_scale,
         "sandbox": sandbox_mode(sandbox, no_sandbox), "secrets": secrets, "course_salt": salt.value,
     }  # fmt: skip
-    with console.progress(len(submissions), "grading") as advance:
+    with console.progress(len(entries), "grading") as advance:
         result = grade_folder(folder, out, course, jobs=jobs, options=options, on_done=lambda sid, outcome: advance(f"{sid}: {outcome}"))
-    write_atomically(out / "gradebook.csv", render_gradebook(result.reports))
-    write_summary(result.reports, out / "summary")
-    for name in result.not_submissions:
-        console.warn(f"{folder / name}: no exercise modules, skipped")
+    write_atomically(out / "gradebook.csv", render_gradebook(result.reports, result.failed))
+    write_summary(result.reports, out / "summary", result.failed)
+    for submission_id, report in sorted(result.reports.items()):
+        if report.get("status", "graded") != "graded":
+            console.warn(f"{submission_id}: {report['status'].replace('_', ' ')} ({report['reason']})")
     for submission_id in result.altered:
         console.warn(f"{submission_id}: its saved report was changed or not signed on this machine; graded again")
     for submission_id, why in result.failed.items():
         console.warn(f"{submission_id}: could not be graded ({why}); rerun to retry")
     console.out(
+        f"{len(entries)} entries ({status_counts(result.reports, result.failed)}): "
         f"{len(result.graded)} graded, {len(result.reused)} unchanged and reused, {len(result.failed)} failed; "
         f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary' / 'summary.md'}"
     )

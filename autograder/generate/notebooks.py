@@ -7,18 +7,24 @@ cell per top-level definition, and one checks cell. A definition holding a solut
 becomes an nbgrader autograded-answer cell (nbgrader clears `### BEGIN SOLUTION` regions
 itself, with the same stub as `exercises/`); the module header and given helpers become
 read-only cells. The checks cell is an autograder-tests cell worth the concept's weight: its
-visible line runs the public checks, its hidden-tests region returns the graded score.
+visible line runs the public checks; its hidden-tests region makes nbgrader's own score of the
+cell 0, because the points come from `autograder nbgrader-grade`, which grades the submitted
+notebook's code outside the student's kernel (docs/nbgrader.md).
 
-Generation is deterministic (fixed cell ids, no timestamps, PNGs without a software tag);
-a concept whose reference module is missing is skipped.
+Notebooks are built, validated and written with nbformat's API. Generation is deterministic
+(fixed cell ids, no timestamps, PNGs without a software tag); a concept whose reference
+module is missing is skipped.
 """
 
 import ast
 import base64
+import copy
 import importlib.util
 import io
-import json
 from pathlib import Path
+
+import nbformat
+from nbformat import v4
 
 from autograder.course import CourseRoot
 from autograder.generate.regions import HIDDEN_TESTS, SOLUTION, replace_regions
@@ -33,7 +39,8 @@ Fill in every `# YOUR CODE HERE` below: delete the `raise NotImplementedError()`
 write the computation, keeping the function names and signatures. Run each cell, then run
 the **checks** cell at the end: it grades the functions you defined in a separate process
 with the course's public checks and prints one line per check. When your notebook is
-collected, hidden checks grade the same functions.
+collected, hidden checks grade the functions its cells define; cells that only print, plot
+or try things out are left aside.
 """
 
 
@@ -83,33 +90,29 @@ def _generated(course: CourseRoot) -> list[tuple[Path, str]]:
 
 
 def without_figures(text: str) -> dict:
-    """A notebook's JSON with every attachment's bytes blanked."""
-    notebook = json.loads(text)
-    for cell in notebook["cells"]:
+    """A notebook (nbformat.reads) with every attachment's bytes blanked."""
+    notebook = nbformat.reads(text, as_version=4)
+    for cell in notebook.cells:
         for attachment in cell.get("attachments", {}).values():
             attachment.update({mime: "" for mime in attachment})
     return notebook
 
 
 def notebook_text(course: CourseRoot, concept: Concept) -> str:
-    """One concept's notebook as nbformat 4.5 JSON, written the way nbformat writes it."""
+    """One concept's notebook, as nbformat writes it (nbformat 4.5, validated)."""
     where = f"solutions/{concept.module}.py"
     reference = (course.solutions / f"{concept.module}.py").read_text(encoding="utf-8")
     stub_source(reference, where)  # refuse a malformed region before writing anything
-    cells = [_markdown("explanation", _explanation(course, concept))]
+    cells = [v4.new_markdown_cell(_explanation(course, concept), id="explanation")]
     figure = course.path / "course" / "figures" / f"{concept.id}.py"
     if figure.is_file():
         cells.append(_figure_cell(figure, concept))
-    cells.append(_markdown("instructions", INSTRUCTIONS))
+    cells.append(v4.new_markdown_cell(INSTRUCTIONS, id="instructions"))
     cells += [_code_cell(name, source) for name, source in split_module(reference)]
     cells.append(_checks_cell(concept))
-    notebook = {
-        "cells": cells,
-        "metadata": {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
 
 
 def split_module(text: str) -> list[tuple[str, str]]:
@@ -137,58 +140,51 @@ def _explanation(course: CourseRoot, concept: Concept) -> str:
     return path.read_text(encoding="utf-8").strip("\n") if path.is_file() else f"# {concept.title}"
 
 
-def _figure_cell(path: Path, concept: Concept) -> dict:
+def _figure_cell(path: Path, concept: Concept):
     spec = importlib.util.spec_from_file_location(f"course_figure_{concept.id}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     buffer = io.BytesIO()
     module.make_figure().savefig(buffer, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
-    cell = _markdown("figure", f"![{concept.title}](attachment:{concept.id}.png)")
-    cell["attachments"] = {f"{concept.id}.png": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")}}
-    return cell
+    attachments = {f"{concept.id}.png": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")}}
+    return v4.new_markdown_cell(f"![{concept.title}](attachment:{concept.id}.png)", id="figure", attachments=attachments)
 
 
-def _markdown(cell_id: str, text: str) -> dict:
-    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _lines(text)}
-
-
-def _code_cell(name: str, source: str) -> dict:
+def _code_cell(name: str, source: str):
     is_solution = replace_regions(source, name, SOLUTION, ()) != source
     role = {"solution": is_solution, "locked": not is_solution}
     return _code(name, source, {"grade": False, "task": False, **role})
 
 
-def _checks_cell(concept: Concept) -> dict:
+def _checks_cell(concept: Concept):
     source = "\n".join([
         f"# Checks of {concept.title!r}: run this cell to grade the functions above with the",
         "# course's checks, in a separate process. It prints one line per public check.",
-        "from autograder.nbgrader_cell import grade_concept, public_checks",
+        "from autograder.nbgrader_cell import public_checks",
         "",
         f"public_checks({concept.id!r})",
         HIDDEN_TESTS.begin,
-        f"grade_concept({concept.id!r})",
+        "# nbgrader's score of this cell is 0: the points are written into the gradebook by",
+        "# `autograder nbgrader-grade`, which grades the notebook's code outside this kernel.",
+        "0.0",
         HIDDEN_TESTS.end,
     ])  # fmt: skip
     role = {"grade": True, "solution": False, "locked": True, "task": False, "points": concept.weight}
     return _code("checks", source, role)
 
 
-def _code(name: str, source: str, role: dict) -> dict:
+def _code(name: str, source: str, role: dict):
     nbgrader = {"grade_id": name, "schema_version": 3, **role}
-    return {"cell_type": "code", "execution_count": None, "id": name[:64], "metadata": {"nbgrader": nbgrader}, "outputs": [], "source": _lines(source)}
+    return v4.new_code_cell(source, id=name[:64], metadata={"nbgrader": nbgrader})
 
 
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
-
-
-def fill_solutions(released: dict, reference: dict) -> dict:
-    """A copy of a released notebook whose answer cells hold the reference notebook's code
-    (a complete submission, for tests and benchmarks)."""
-    answers = {c["metadata"]["nbgrader"]["grade_id"]: c["source"] for c in reference["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    filled = json.loads(json.dumps(released))
-    for cell in filled["cells"]:
+def fill_solutions(released, reference):
+    """A copy of a released notebook (nbformat node) whose answer cells hold the reference
+    notebook's code: a complete submission, for tests and benchmarks."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in reference.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    filled = copy.deepcopy(released)
+    for cell in filled.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
-            cell["source"] = answers[grade_id]
+            cell.source = answers[grade_id]
     return filled

@@ -1,16 +1,20 @@
 """Grade a folder of submissions: in parallel, one report per submission as it finishes,
 resumable after a kill, and one gradebook.
 
-A report carries a fingerprint of everything its grade depends on (the submission's
-files, the checks, the options) and is signed with the instructor's key. Rerunning reuses
-each report whose signature holds and whose fingerprint still matches, so an interrupted
-batch loses nothing and grades nothing twice, and a report changed on disk is graded
-again. A submission whose grading fails outright is listed and retried next time; it
-never stops the batch.
+Every entry of the folder (a folder, repository, zip, notebook or a platform's flat files,
+see `autograder.intake`) is prepared first and gets one report: an entry with nothing
+gradable is graded as empty, so its report lists every check, with its status and reason.
+A report carries a fingerprint of everything its grade depends on (the prepared files,
+the intake's notes, the checks, the options) and is signed with the instructor's key.
+Rerunning reuses each report whose signature holds and whose fingerprint still matches,
+so an interrupted batch loses nothing and grades nothing twice, and a report changed on
+disk is graded again. A submission whose grading fails outright is listed and retried
+next time; it never stops the batch.
 """
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from queue import Queue
@@ -19,11 +23,10 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.course import CourseRoot
-from autograder.errors import UserError
 from autograder.files import write_atomically
 from autograder.grading.run import GradingProcess
+from autograder.intake import Intake, checked_names, find_entries, prepare
 from autograder.report.signing import instructor_key, sign_report, verify_report
-from autograder.submission import find_exercise_dir
 
 SKIPPED_PARTS = ("__pycache__", ".git", ".venv", "node_modules")
 
@@ -34,32 +37,15 @@ class BatchResult:
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # submission id -> why
     altered: list[str] = field(default_factory=list)  # saved reports whose signature did not hold
-    not_submissions: list[str] = field(default_factory=list)
     reports: dict[str, dict] = field(default_factory=dict)
 
 
-def find_submissions(folder: Path) -> tuple[dict[str, Path], list[str]]:
-    """Submission id (the folder's or repository's name) -> path, and the folders that hold none."""
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no such folder")
-    found, others = {}, []
-    for child in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        try:
-            find_exercise_dir(child)
-        except UserError:
-            others.append(child.name)
-            continue
-        found[child.name] = child
-    if not found:
-        raise UserError(f"{folder}: no submissions found (expected one folder per student holding the exercise modules)")
-    return found, others
-
-
-def fingerprint(submission: Path, course: CourseRoot, options: dict) -> str:
-    """A digest of the submission's files, the checks and the grading options."""
+def fingerprint(intake: Intake, course: CourseRoot, options: dict) -> str:
+    """A digest of the prepared submission, the intake's record, the checks and the options."""
     graded_with = {key: value for key, value in options.items() if key != "secrets"}  # where the folders are is no part of a grade
-    digest = hashlib.sha256(json.dumps({"version": __version__, **graded_with}, sort_keys=True).encode())
-    for root in (find_exercise_dir(submission), course.public_checks, course.hidden_checks):
+    described = {"version": __version__, "student": intake.entry.id, **graded_with, **intake.fields()}
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
+    for root in (intake.folder, course.public_checks, course.hidden_checks):
         for path in _files(root):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -82,42 +68,48 @@ def grade_folder(
     options: dict,
     on_done: Callable[[str, str], None] = lambda submission_id, outcome: None,
 ) -> BatchResult:
-    """Grade every submission in `folder` into `out/reports/<id>.json`; see the module doc."""
-    submissions, others = find_submissions(folder)
+    """Grade every entry of `folder` into `out/reports/<id>.json`; see the module doc."""
     reports_dir = out / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
-    result = BatchResult(not_submissions=others)
-    pending = {}
-    for submission_id, path in submissions.items():
-        stamp = fingerprint(path, course, options)
-        previous = _read_report(reports_dir / f"{submission_id}.json", result)
-        if previous is not None and previous.get("fingerprint") == stamp:
-            result.reused.append(submission_id)
-            result.reports[submission_id] = previous
-            on_done(submission_id, "reused")
-        else:
-            pending[submission_id] = (path, stamp)
+    result = BatchResult()
+    checked = checked_names(course)
+    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
+        pending = {}
+        for entry in find_entries(folder):
+            intake = prepare(entry, Path(scratch), checked)
+            stamp = fingerprint(intake, course, options)
+            previous = _read_report(reports_dir / f"{entry.id}.json", result)
+            if previous is not None and previous.get("fingerprint") == stamp:
+                result.reused.append(entry.id)
+                result.reports[entry.id] = previous
+                on_done(entry.id, "reused")
+            else:
+                pending[entry.id] = (intake, stamp)
+        _grade_pending(pending, course, jobs, options, reports_dir, result, on_done)
+    return result
+
+
+def _grade_pending(pending: dict, course: CourseRoot, jobs: int, options: dict, reports_dir: Path, result: BatchResult, on_done) -> None:
     processes: Queue[GradingProcess] = Queue()
     for _ in range(jobs):
         processes.put(GradingProcess())
 
-    def grade_one(path: Path, submission_id: str) -> dict:
+    def grade_one(intake: Intake, submission_id: str) -> dict:
         process = processes.get()  # one grading process per job, reused across submissions
         try:
-            return process.grade(path, course, student=submission_id, **options)
+            return intake.annotate(process.grade(intake.folder, course, student=submission_id, **options))
         finally:
             processes.put(process)
 
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, path, sid): (sid, stamp) for sid, (path, stamp) in pending.items()}
+            futures = {pool.submit(grade_one, intake, sid): (sid, stamp) for sid, (intake, stamp) in pending.items()}
             for future in as_completed(futures):
                 submission_id, stamp = futures[future]
                 _collect(future, submission_id, stamp, reports_dir, result, on_done)
     finally:
         while not processes.empty():
             processes.get().close()
-    return result
 
 
 def _collect(future, submission_id: str, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:

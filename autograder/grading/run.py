@@ -20,10 +20,10 @@ from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.intake import checked_names, entry_for, prepare
 from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
 from autograder.salt import SALT_FILE, resolve_course_salt
-from autograder.submission import find_exercise_dir
 from autograder.worker.isolation import Isolation, choose_isolation
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
@@ -32,17 +32,23 @@ SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
 
 
-def grade_submission(path: Path, course: CourseRoot, **options) -> dict:
-    """The report of one submission, from a grading process of its own.
+def grade_submission(path: Path, course: CourseRoot, *, student: str | None = None, **options) -> dict:
+    """The report of one submission (a folder, repository, zip or notebook, read through
+    `autograder.intake`), from a grading process of its own.
 
-    Options: student (id, default from the folder's name), public_only, concepts,
+    Options: student (id, default from the submission's name), public_only, concepts,
     time_scale, sandbox (auto, bwrap, uid or none), secrets (more paths the sandbox must
     not read: a class folder, an output folder), course_salt (default: from the
     environment or the course, see `autograder.salt`). Raises UserError for a path that
-    is no submission, or a sandbox that cannot be built.
+    is no submission or holds nothing gradable, or a sandbox that cannot be built.
     """
-    with GradingProcess() as process:
-        return process.grade(path, course, **options)
+    entry = entry_for(path)
+    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
+        intake = prepare(entry, Path(scratch), checked_names(course))
+        if not intake.gradable:
+            raise UserError(f"{path}: {intake.reason}")
+        with GradingProcess() as process:
+            return intake.annotate(process.grade(intake.folder, course, student=student or entry.id, **options))
 
 
 class GradingProcess:
@@ -65,10 +71,10 @@ class GradingProcess:
 
     def grade(
         self,
-        path: Path,
+        folder: Path,
         course: CourseRoot,
         *,
-        student: str | None = None,
+        student: str,
         public_only: bool = False,
         concepts: tuple[str, ...] = (),
         time_scale: float = 1.0,
@@ -76,7 +82,7 @@ class GradingProcess:
         secrets: tuple[str, ...] = (),
         course_salt: str | None = None,
     ) -> dict:
-        exercise_dir = find_exercise_dir(path)
+        """The report of `folder`, a prepared submission (`autograder.intake.prepare`)."""
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         salt = resolve_course_salt(course_salt, course.path).value
@@ -85,13 +91,13 @@ class GradingProcess:
         started = time.perf_counter()
         options = [f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts]]
         options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
-        arguments = self._arguments(exercise_dir, course, student or default_student_id(path), isolation, hidden, options, public_only)
+        arguments = self._arguments(folder, course, student, isolation, hidden, options, public_only)
         report = self._ask(arguments)
-        report["submission"] = str(path)
+        report["submission"] = str(folder)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return sanitise_report(report)  # the submission's path may hold a student's folder name
 
-    def _arguments(self, exercise_dir, course, student_id, isolation, hidden, options, public_only) -> list[str]:
+    def _arguments(self, folder, course, student_id, isolation, hidden, options, public_only) -> list[str]:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
         sandbox = [f"--sandbox={isolation.mode}", *([f"--bwrap={isolation.bwrap}"] if isolation.bwrap else []), *[f"--secret={p}" for p in hidden]]
         return [
@@ -99,7 +105,7 @@ class GradingProcess:
             "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
             "--noconftest", "--import-mode=importlib", "--tb=no",
             "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
-            "--submission", str(exercise_dir.resolve()), "--student", student_id, "--grading",
+            "--submission", str(folder.resolve()), "--student", student_id, "--grading",
             f"--hidden-dir={course.hidden_checks}", *sandbox, *options, *[str(d) for d in check_dirs],
         ]  # fmt: skip
 
@@ -189,12 +195,6 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
             if trial is not None:
                 trial.close()
     return isolation
-
-
-def default_student_id(path: Path) -> str:
-    """A student id from the submission's folder name (its repository, or the folder itself)."""
-    resolved = path.resolve()
-    return resolved.parent.name if resolved.name == "exercises" else resolved.name
 
 
 def session_environment() -> dict[str, str]:

@@ -1,27 +1,39 @@
-"""The gradebook: one row per student, one column per concept, from the reports.
+"""The gradebook: one row per entry of the class, one column per concept, from the reports.
 
-A student id is a folder's name, which its student may have chosen: it is written without
-control characters, and one that a spreadsheet would run as a formula gets a leading quote.
+Every entry has its row (law 9): graded, not submitted or ungradable with the reason, and a
+submission whose grading failed (to be retried) with its score left blank. A student id is
+a folder's name, which its student may have chosen: it is written without control
+characters, and one that a spreadsheet would run as a formula gets a leading quote.
 """
 
 import csv
 import io
+from collections import Counter
 
 from autograder.registry import CONCEPTS
 from autograder.report.sanitise import strip_controls
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
+SUBMISSION_STATUSES = ("graded", "not_submitted", "ungradable")
 
-def render_gradebook(reports: dict[str, dict]) -> str:
-    """CSV text: student, score, max_score, then each concept's score (registry order)."""
+
+def render_gradebook(reports: dict[str, dict], failed: dict[str, str] | None = None) -> str:
+    """CSV text: student, status, score, max_score, each concept's score (registry order),
+    reason; `failed` maps the students whose grading failed to why."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *[c.id for c in CONCEPTS]])
-    for student in sorted(reports):
+    writer.writerow(["student", "status", "score", "max_score", *[c.id for c in CONCEPTS], "reason"])
+    failed = failed or {}
+    for student in sorted({*reports, *failed}):
+        if student in failed:
+            writer.writerow([student, "failed", "", "", *[""] * len(CONCEPTS), f"the grader failed ({failed[student]}); rerun to retry"])
+            continue
         report = reports[student]
         by_concept = {c["id"]: c["score"] for c in report["concepts"]}
-        writer.writerow([spreadsheet_text(student), f"{report['score']:g}", f"{report['max_score']:g}", *[f"{by_concept.get(c.id, 0):g}" for c in CONCEPTS]])
+        scores = [f"{by_concept.get(c.id, 0):g}" for c in CONCEPTS]
+        row = [spreadsheet_text(student), report.get("status", "graded"), f"{report['score']:g}", f"{report['max_score']:g}", *scores]
+        writer.writerow([*row, spreadsheet_text(report.get("reason", ""))])
     return buffer.getvalue()
 
 
@@ -29,3 +41,10 @@ def spreadsheet_text(text: str) -> str:
     """`text` for a CSV cell that a spreadsheet shows as text, never runs as a formula."""
     text = strip_controls(text)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def status_counts(reports: dict[str, dict], failed: dict[str, str] | None = None) -> str:
+    """How many rows have each status, e.g. `27 graded, 2 not submitted, 1 ungradable`."""
+    counts = Counter(report.get("status", "graded") for report in reports.values())
+    counts["failed"] = len(failed or {})
+    return ", ".join(f"{counts[status]} {status.replace('_', ' ')}" for status in (*SUBMISSION_STATUSES, "failed") if counts[status])

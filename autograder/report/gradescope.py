@@ -9,6 +9,7 @@ Markdown; `json.dumps` keeps the file valid JSON whatever the text holds.
 import json
 
 from autograder.report.classroom import points_line
+from autograder.report.intake_notes import intake_lines
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 
@@ -31,7 +32,7 @@ def render_gradescope(report: dict) -> str:
     results = {
         "score": report["score"],
         "execution_time": report["duration_s"],
-        "output": points_line(report),
+        "output": "\n".join([points_line(report), *intake_lines(report)]),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",

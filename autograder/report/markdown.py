@@ -9,6 +9,8 @@ cell, or make a link, an image, an autolink, an entity or HTML. Inside the raw H
 import html
 import re
 
+from autograder.report.intake_notes import intake_lines
+
 MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")  # CommonMark's escapable characters
 STATUS_MARK = {
     "passed": "✅ passed",
@@ -33,6 +35,9 @@ def render_markdown(report: dict) -> str:
         passed = sum(c["status"] == "passed" for c in checks)
         counted = f"{passed}/{len(checks)}" if checks else "no checks yet"
         lines.append(f"| {escape_markdown(concept['title'])} | {counted} | {concept['score']:g} / {concept['max_score']:g} |")
+    read = intake_lines(report)
+    if read:
+        lines += ["", "<details><summary>How the submission was read</summary>", "", *[f"- {escape_markdown(line)}" for line in read], "", "</details>"]
     for concept in report["concepts"]:
         unfinished = [c for c in concept["checks"] if c["status"] != "passed"]
         if not unfinished:

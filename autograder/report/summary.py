@@ -6,13 +6,15 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from autograder.files import write_atomically
+from autograder.report.gradebook import status_counts
 from autograder.registry import CONCEPTS
 
 TOP = 12  # bars in the "most often" plots
 
 
-def write_summary(reports: dict[str, dict], out: Path) -> list[Path]:
-    """Write the PNG plots and `summary.md` into `out`; return the files written."""
+def write_summary(reports: dict[str, dict], out: Path, failed: dict[str, str] | None = None) -> list[Path]:
+    """Write the PNG plots and `summary.md` into `out`; return the files written. `failed`:
+    students whose grading failed (no report yet), counted with the rest."""
     out.mkdir(parents=True, exist_ok=True)
     failed_checks, mistakes = _failure_counts(reports)
     written = [
@@ -21,7 +23,7 @@ def write_summary(reports: dict[str, dict], out: Path) -> list[Path]:
         _save(_bar_chart(mistakes, "Mistakes most often named", "checks"), out / "named_mistakes.png"),
     ]
     page = out / "summary.md"
-    write_atomically(page, _page(reports, failed_checks, mistakes))
+    write_atomically(page, _page(reports, failed_checks, mistakes, failed or {}))
     return [*written, page]
 
 
@@ -74,8 +76,10 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter) -> str:
-    lines = [f"# Class summary: {len(reports)} submissions", "", "| Concept | Mean score | Max |", "| --- | ---: | ---: |"]
+def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter, failed: dict[str, str]) -> str:
+    lines = [f"# Class summary: {len(reports) + len(failed)} entries ({status_counts(reports, failed)})", ""]
+    lines += _not_graded(reports, failed)
+    lines += ["| Concept | Mean score | Max |", "| --- | ---: | ---: |"]
     for concept in CONCEPTS:
         entries = [c for r in reports.values() for c in r["concepts"] if c["id"] == concept.id]
         mean = sum(c["score"] for c in entries) / len(entries) if entries else 0.0
@@ -87,3 +91,12 @@ def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter) -
     lines += [f"- {label} ({count})" for label, count in mistakes.most_common(TOP)] or ["- none"]
     lines += ["", "![Mistakes most often named](named_mistakes.png)", ""]
     return "\n".join(lines)
+
+
+def _not_graded(reports: dict[str, dict], failed: dict[str, str]) -> list[str]:
+    """A list of the entries with nothing graded, and why (they count as 0 in the means)."""
+    rows = [(student, report["status"], report.get("reason", "")) for student, report in sorted(reports.items()) if report.get("status", "graded") != "graded"]
+    rows += [(student, "failed", f"the grader failed ({why}); rerun to retry") for student, why in sorted(failed.items())]
+    if not rows:
+        return []
+    return ["## Entries with nothing graded (0 in the means below)", "", *[f"- {student}: {status.replace('_', ' ')} ({why})" for student, status, why in rows], ""]

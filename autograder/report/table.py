@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.report.sanitise import strip_controls
+from autograder.report.intake_notes import intake_lines
 
 STATUS_STYLE = {
     "passed": "green",
@@ -30,6 +31,11 @@ def render_table(report: dict, *, color: bool = False, width: int = 100) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None, width=width)
     console.print(_concept_table(report))
+    read = intake_lines(report)
+    if read:
+        console.print(Text("How the submission was read", style="bold"))
+        for line in read:
+            console.print(Text(f"  {line}"))
     next_steps = _next_steps(report)
     if next_steps:
         console.print(Text("What to look at next", style="bold"))

@@ -1,0 +1,257 @@
+"""Which statements of a notebook's code cells become the graded module.
+
+Each cell is first translated from IPython syntax to Python as IPython itself translates it
+(`IPython.core.inputtransformer2.TransformerManager`). The module then keeps, in the order
+written, every definition and whatever the definitions need, and leaves out what ran only
+for the student to look at, so that a scratch cell (`os._exit(0)`, a plot, a call that
+raises) cannot cost the functions that are right. Decision table, top to bottom:
+
+| statement | in the module |
+| --- | --- |
+| a line that needs a kernel (`%matplotlib`, `!pip`, `x = !ls`) | never; a note names it |
+| a `%%time`, `%%capture`, `%%prun` cell, a `%time` line | its body, by these rules |
+| a cell that does not parse | never; a note says so (it defined nothing in the kernel either) |
+| import, def, class | always (an import of the grader itself: never) |
+| an assignment whose value makes no call (`square = np.square`, a lambda, a constant), once the names it reads are bound | always |
+| anything else (an assignment from a call, a loop, `if`, `try`, a method call that changes a value) | when it binds or changes a name that a kept statement reads, or that the checks call |
+
+Redefinitions all stay in order, so the last one wins, as in a kernel run top to bottom.
+"""
+
+import ast
+import builtins
+import symtable
+from dataclasses import dataclass, field
+
+# Cell magics whose body is Python that runs in the notebook's namespace (%%timeit runs
+# its body inside a function of its own, so what it defines does not stay).
+BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+BODY_LINE_MAGICS = frozenset({"time", "prun"})
+BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__"}
+_COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A code cell: where it is ('cell 7'), and its source as written."""
+
+    label: str
+    source: str
+
+
+@dataclass
+class Statement:
+    """One top-level statement and the names it binds, changes and reads."""
+
+    node: ast.stmt
+    label: str
+    line: int
+    binds: frozenset[str] = frozenset()
+    changes: frozenset[str] = frozenset()
+    reads_now: frozenset[str] = frozenset()  # read when the statement runs
+    reads_later: frozenset[str] = frozenset()  # read when what it defines is called
+    always: bool = False
+
+
+@dataclass
+class Selection:
+    """The module's statements in order, and notes on what was left out."""
+
+    kept: list[Statement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def source(self, header: str) -> str:
+        """The module's text: a header comment, then each cell's kept statements."""
+        lines, label = [f"# {header}", ""], None
+        for statement in self.kept:
+            if statement.label != label:
+                label = statement.label
+                lines += ["", f"# {label}"]
+            lines.append(ast.unparse(statement.node))
+        return "\n".join(lines) + "\n"
+
+
+def select(cells: list[Cell], called: frozenset[str] = frozenset()) -> Selection:
+    """The statements of `cells` that make the module; `called` are the names the checks call."""
+    selection = Selection()
+    statements = []
+    for cell in cells:
+        statements += _statements(cell.label, cell.source, 0, selection.notes)
+    _classify(statements)
+    kept = _keep(statements, called)
+    selection.kept = [s for s in statements if id(s) in kept]
+    left_out: dict[str, list[str]] = {}
+    for statement in statements:
+        if id(statement) not in kept and not _is_inert(statement.node):
+            left_out.setdefault(statement.label, []).append(str(statement.line))
+    if left_out:
+        places = "; ".join(f"{label} line{'s' if len(lines) > 1 else ''} {', '.join(lines)}" for label, lines in left_out.items())
+        selection.notes.append(f"left out, as nothing graded uses what they make (they ran only in your kernel): {places}")
+    return selection
+
+
+def _statements(label: str, source: str, offset: int, notes: list[str]) -> list[Statement]:
+    """The top-level statements of one cell (or magic body), with kernel-only lines dropped."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError) as problem:
+        line = getattr(problem, "lineno", None)
+        where = f", line {line + offset}" if line else ""
+        notes.append(f"{label} does not parse ({type(problem).__name__}{where}); left out, as it defined nothing in the kernel either")
+        return []
+    statements = []
+    for node in tree.body:
+        line = node.lineno + offset
+        body = _magic_body(node)
+        magic = _kernel_only(node)
+        if body is not None:
+            statements += _statements(label, body, line, notes)
+        elif magic:
+            notes.append(f"{label} line {line}: `{magic}` needs a Jupyter kernel; left out")
+        elif not _imports_grader(node):
+            statements.append(Statement(node, label, line))
+    return statements
+
+
+def _ipython_call(node: ast.AST) -> tuple[str, list] | None:
+    """(method, constant arguments) of `get_ipython().method(...)`, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    receiver = node.func.value
+    if not (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) and receiver.func.id == "get_ipython"):
+        return None
+    return node.func.attr, [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+
+
+def _magic_body(node: ast.stmt) -> str | None:
+    """The Python body of `%%time`-like cells and `%time`-like lines, else None."""
+    call = _ipython_call(node.value) if isinstance(node, ast.Expr) else None
+    if call is None:
+        return None
+    method, args = call
+    if method == "run_cell_magic" and len(args) == 3 and args[0] in BODY_CELL_MAGICS and isinstance(args[2], str):
+        return args[2]
+    if method == "run_line_magic" and len(args) == 2 and args[0] in BODY_LINE_MAGICS and isinstance(args[1], str):
+        return args[1]
+    return None
+
+
+def _kernel_only(node: ast.stmt) -> str:
+    """The IPython line a statement was translated from, when it needs a kernel; else ''."""
+    value = node.value if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) else None
+    call = _ipython_call(value) if value is not None else None
+    if call is None:
+        uses_kernel = any(isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(node))
+        return ast.unparse(node).splitlines()[0][:60] if uses_kernel and not isinstance(node, _DEFINITIONS) else ""
+    method, args = call
+    text = [arg for arg in args if isinstance(arg, str)]
+    if method in ("system", "getoutput") and text:
+        return f"!{text[0]}"
+    if method == "run_line_magic" and len(text) >= 2:
+        return f"%{text[0]} {text[1]}".strip()
+    if method == "run_cell_magic" and len(text) >= 2:
+        return f"%%{text[0]} {text[1]}".strip()
+    return f"get_ipython().{method}(...)"
+
+
+def _imports_grader(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "autograder"
+    return isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "autograder" for alias in node.names)
+
+
+def _is_inert(node: ast.stmt) -> bool:
+    """A statement with no effect: `pass`, a docstring, `...`."""
+    return isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+
+
+def _classify(statements: list[Statement]) -> None:
+    """Fill in what each statement binds, changes and reads, and whether it always stays."""
+    for statement in statements:
+        try:
+            table = symtable.symtable(ast.unparse(statement.node), "<cell>", "exec")
+        except SyntaxError:  # e.g. `return` outside a function: it never ran in the kernel
+            continue
+        symbols = table.get_symbols()
+        statement.binds = frozenset(s.get_name() for s in symbols if s.is_assigned() or s.is_imported())
+        now, later = _reads(table)
+        statement.reads_now = frozenset(now | {s.get_name() for s in symbols if s.is_referenced()})
+        statement.reads_later = frozenset(later)
+    assigned = frozenset().union(*(s.binds for s in statements if not isinstance(s.node, _DEFINITIONS)))
+    for statement in statements:
+        statement.changes = frozenset(_changed(statement.node, assigned))
+        statement.always = isinstance(statement.node, _DEFINITIONS) or _makes_no_call(statement.node)
+
+
+def _reads(table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
+    """Global names read by the scopes nested in `table`: (when it runs, when called later)."""
+    now, later = set(), set()
+    for child in table.get_children():
+        immediate = child.get_type() == "class" or child.get_name() in _COMPREHENSIONS
+        names = {s.get_name() for s in child.get_symbols() if s.is_global() and s.is_referenced()}
+        child_now, child_later = _reads(child)
+        if immediate:
+            now |= names | child_now
+            later |= child_later
+        else:
+            later |= names | child_now | child_later
+    return now, later
+
+
+def _changed(node: ast.stmt, assigned: frozenset[str]) -> set[str]:
+    """Names whose value the statement changes in place: `T[k] = v`, `Value.relu = f`,
+    `LAYERS.append(x)` (a method call counts only on a name some assignment binds)."""
+    changed = set()
+    for sub in ast.walk(node):
+        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            if isinstance(target, (ast.Attribute, ast.Subscript)):
+                changed.add(_root(target))
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _root(sub.func) in assigned:
+            changed.add(_root(sub.func))
+    changed.discard("")
+    return changed
+
+
+def _root(node: ast.expr) -> str:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _makes_no_call(node: ast.stmt) -> bool:
+    """An assignment whose value calls nothing (a lambda's body runs only when called)."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) or node.value is None:
+        return False
+    pending = [node.value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
+            return False
+        if not isinstance(current, ast.Lambda):
+            pending += list(ast.iter_child_nodes(current))
+    return True
+
+
+def _keep(statements: list[Statement], called: frozenset[str]) -> set[int]:
+    """Ids of the kept statements: grow the kept set until nothing more is needed. A
+    statement kept on its own must read only names bound above it, as the module runs top
+    to bottom."""
+    kept: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        needed = set(called).union(*(s.reads_now | s.reads_later for s in statements if id(s) in kept))
+        bound = set(BUILTINS)
+        for statement in statements:
+            if id(statement) not in kept:
+                on_its_own = statement.always and (isinstance(statement.node, _DEFINITIONS) or statement.reads_now <= bound)
+                if on_its_own or (statement.binds | statement.changes) & needed:
+                    kept.add(id(statement))
+                    changed = True
+            if id(statement) in kept:
+                bound |= statement.binds
+    return kept

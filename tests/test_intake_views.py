@@ -1,0 +1,55 @@
+"""How a submission was read reaches every place an instructor or student looks: the views
+show the status and the intake's notes briefly, the gradebook has a row with a status for
+every entry, and the summary counts every row."""
+
+import csv
+import io
+import json
+
+from autograder.report.gradebook import render_gradebook
+from autograder.report.model import CheckResult, build_report
+from autograder.report.summary import write_summary
+from autograder.report.views import render
+
+NOTES = [f"note {index}" for index in range(9)]
+
+
+def report(student: str, status: str = "graded", reason: str = "", notes=(), passed: bool = True) -> dict:
+    results = [CheckResult("losses", "mse_small_example", "public", 1.0, "passed" if passed else "not_attempted", "")]
+    made = build_report(results, submission=f"class/{student}", student=student, duration_s=1.0)
+    made.update(status=status, reason=reason, intake={"files": {}, "refused": {}, "notes": list(notes)})
+    return made
+
+
+def test_the_views_show_why_nothing_was_graded_and_the_first_notes():
+    ungradable = report("ada", "ungradable", "losses.py: a symbolic link (to /proc/self/mem); links are refused, never followed", NOTES, passed=False)
+    table = render(ungradable, "table")
+    assert "Nothing graded: ungradable (losses.py: a symbolic link (to /proc/self/mem)" in table.replace("\n", " ").replace("  ", " ")
+    assert "note 5" in table and "note 6" not in table and "... and 3 more notes in the JSON report" in table
+    markdown = render(ungradable, "markdown")
+    assert "<details><summary>How the submission was read</summary>" in markdown and "- note 0" in markdown
+    assert "Nothing graded: ungradable" in json.loads(render(ungradable, "gradescope"))["output"]
+
+
+def test_a_report_read_without_notes_shows_nothing_more():
+    plain = report("bea")
+    plain.pop("intake")
+    assert "How the submission was read" not in render(plain, "table") + render(plain, "markdown")
+
+
+def test_the_gradebook_has_a_row_with_a_status_for_every_entry():
+    reports = {"ada": report("ada"), "bo": report("bo", "not_submitted", "it holds no files", passed=False)}
+    rows = list(csv.DictReader(io.StringIO(render_gradebook(reports, {"cy": "RuntimeError: the grading session ended"}))))
+    assert [(row["student"], row["status"], row["score"], row["reason"]) for row in rows] == [
+        ("ada", "graded", "10", ""),
+        ("bo", "not_submitted", "0", "it holds no files"),
+        ("cy", "failed", "", "the grader failed (RuntimeError: the grading session ended); rerun to retry"),
+    ]
+
+
+def test_the_summary_counts_every_row_and_lists_what_was_not_graded(tmp_path):
+    reports = {"ada": report("ada"), "bo": report("bo", "ungradable", "no exercise modules found", passed=False)}
+    write_summary(reports, tmp_path, {"cy": "RuntimeError: boom"})
+    page = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert page.startswith("# Class summary: 3 entries (1 graded, 1 ungradable, 1 failed)")
+    assert "- bo: ungradable (no exercise modules found)" in page and "- cy: failed (the grader failed (RuntimeError: boom); rerun to retry)" in page
