@@ -30,6 +30,8 @@ from test_hostile_feedback import HOSTILE, controls
 COURSE = find_course_root()
 TIME_SCALE = 0.3  # 3 s instead of 10 s per check: the loops and bombs cost less to wait out
 CLASSMATES = ("honest_classmate_1", "honest_classmate_2")
+UNDECODABLE = "caf\\xe9_honest"  # its id: the odd byte shown as an escape
+ODD_MEMBERS = {UNDECODABLE: set(), "links_to_proc_self_mem": ALL}  # what their honest content fails
 MODES = ["bwrap as root", "bwrap as an ordinary user", "uid as root"] if os.geteuid() == 0 else ["bwrap as an ordinary user"]
 
 
@@ -71,6 +73,11 @@ def write_class(class_folder: Path, course: Path, listener: Listener) -> None:
     for name in CLASSMATES:
         (class_folder / name).mkdir()
         shutil.copy(course / "solutions" / "losses.py", class_folder / name / "losses.py")
+    undecodable = os.fsencode(class_folder) + b"/caf\xe9_honest"  # not UTF-8: Latin-1's é
+    os.mkdir(undecodable)
+    shutil.copy(course / "solutions" / "losses.py", os.fsdecode(undecodable + b"/losses.py"))
+    (class_folder / "links_to_proc_self_mem").mkdir()
+    os.symlink("/proc/self/mem", class_folder / "links_to_proc_self_mem" / "losses.py")
 
 
 def grade_as_root(root: Path, listener: Listener) -> dict:
@@ -119,15 +126,24 @@ def losses_checks(report: dict) -> dict[str, dict]:
 
 
 def expected_failures(name: str) -> set[str] | str:
-    return ATTACKS[name][1] if name in ATTACKS else SANDBOX_ATTACKS[name][2] if name in SANDBOX_ATTACKS else set()
+    if name in ATTACKS:
+        return ATTACKS[name][1]
+    if name in SANDBOX_ATTACKS:
+        return SANDBOX_ATTACKS[name][2]
+    return ODD_MEMBERS.get(name, set())
 
 
 def test_every_member_of_the_class_has_a_report_graded_in_the_sandbox(graded):
-    assert sorted(graded["reports"]) == sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES])
+    assert sorted(graded["reports"]) == sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES, *ODD_MEMBERS])
     assert {report["sandbox"] for report in graded["reports"].values()} == {graded["sandbox"]}
 
 
-@pytest.mark.parametrize("name", sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES]))
+def test_a_link_to_proc_self_mem_earns_nothing_and_says_why(graded):
+    report = graded["reports"]["links_to_proc_self_mem"]
+    assert report["status"] == "ungradable" and "link" in report["reason"]
+
+
+@pytest.mark.parametrize("name", sorted([*ATTACKS, *SANDBOX_ATTACKS, *CLASSMATES, *ODD_MEMBERS]))
 def test_each_member_scores_exactly_its_honest_content(graded, name):
     checks = losses_checks(graded["reports"][name])
     broken = expected_failures(name)
