@@ -143,6 +143,7 @@ def test_the_workflow_steps_grade_the_repository(released, fresh_venv, tmp_path,
     steps, summary = run_workflow(repo, fresh_venv, tmp_path)
     assert all(step.returncode == 0 for step in steps), steps[-1].stderr[-2000:]
     report = json.loads((repo / "report.json").read_text())
+    assert report["sandbox"] == "none"  # the student's own code on the student's own runner
     assert {c["visibility"] for concept in report["concepts"] for c in concept["checks"]} == {"public"}
     assert (report["score"] == report["max_score"] > 0) if filled else report["score"] == 0
     assert summary.read_text().startswith("## Per-concept results")
