@@ -1,23 +1,34 @@
-"""The same mistake costs every student the same (law 7, issue 11 item 2): one submission
-with a planted mistake in each of several concepts, graded with the public and hidden
-checks under 20 student ids, gets one score per concept. Each mistake below is one that
-a coin flip per student used to decide (does MSE meet a 2-D input, relu a negative
-number, conv2d a bias, a pool a stride other than its kernel, a conv groups > 1?); the
-micrograd engine is correct code that some students' inputs used to fail."""
+"""The same mistake costs every student the same (law 7, issue 11 item 2). Each planted
+submission below carries one mistake (or one honest style) per concept; graded with the
+public and hidden checks under 20 student ids, every check of every concept gets one
+status and one number of points for all of them. Each mistake is one that a coin flip per
+student used to decide (does MSE meet a 2-D input, relu a negative number, conv2d a bias,
+a pool a stride other than its kernel, a conv groups > 1, a batch size that does not
+divide N?); the micrograd engine is correct code that some students' inputs used to fail.
+"""
 
 import pytest
 
 from autograder.course import find_course_root
-from mutants import grading_process, plant
+from mutants import checks_by_id, grading_process, plant
 from styles import MICROGRAD_VALUE
 
 COURSE = find_course_root()
 STUDENTS = [f"student-{i:02d}" for i in range(20)]
 
-PLANTED = {
+MISTAKES = {
     "losses": """
         def mean_squared_error(y_true, y_pred):
             return float(np.sum((y_true - y_pred) ** 2) / len(y_true))
+        """,
+    "gradient_descent": """
+        def design_matrix(x):
+            return np.vstack([np.ones(len(x)), x]).T
+
+
+        def minibatch_indices(n_samples, batch_size, seed):
+            order = np.random.default_rng(seed).permutation(n_samples)
+            return [order[i * batch_size : (i + 1) * batch_size] for i in range(n_samples // batch_size + 1)]
         """,
     "nonlinearities": """
         def relu(x):
@@ -42,26 +53,62 @@ PLANTED = {
             kh, kw = pair(kernel_size)
             return out_channels * in_channels * kh * kw + (out_channels if bias else 0)
         """,
-    "backprop": MICROGRAD_VALUE,
+    "optimisers": """
+        def adam_step(params, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            beta1, beta2 = betas
+            m = beta1 * state.get("exp_avg", 0.0) + (1 - beta1) * grad
+            v = beta2 * state.get("exp_avg_sq", 0.0) + (1 - beta2) * grad**2
+            return params - lr * m / np.sqrt(v + eps), {"exp_avg": m, "exp_avg_sq": v}
+
+
+        def rmsprop_step(params, grad, state, lr=0.01, alpha=0.99, eps=1e-8):
+            square_avg = alpha * state.get("square_avg", 0.0) + (1 - alpha) * grad
+            return params - lr * grad / (np.sqrt(square_avg) + eps), {"square_avg": square_avg}
+        """,
+    "normalisation": """
+        def dropout_forward(x, p, training, rng):
+            mask = (rng.random(x.shape) < p) / p
+            return x * mask, mask
+
+
+        _batchnorm_forward = batchnorm_forward
+
+
+        def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):
+            return _batchnorm_forward(x, gamma, beta, running_mean, running_var, 1 - momentum, eps, training)
+        """,
+    "backprop": MICROGRAD_VALUE,  # honest: micrograd's own engine
 }
-CORRECT = {"backprop"}
+MORE_MISTAKES = {
+    "nonlinearities": """
+        def relu(x):
+            return np.array([max(0.0, value) for value in x])
+        """,
+}
+HONEST = {"backprop"}
+SUBMISSIONS = {"planted": MISTAKES, "more planted": MORE_MISTAKES}
 
 
-@pytest.fixture(scope="module")
-def scores(tmp_path_factory) -> dict[str, dict[str, float]]:
-    """Concept -> student id -> score of the planted submission, all from one grading process."""
-    submission = plant(tmp_path_factory.mktemp("planted"), PLANTED)
-    by_concept: dict[str, dict[str, float]] = {concept: {} for concept in PLANTED}
+@pytest.fixture(scope="module", params=sorted(SUBMISSIONS))
+def outcomes(request, tmp_path_factory) -> dict[str, dict[str, set]]:
+    """Concept -> check -> the set of (status, points) it got over the 20 student ids."""
+    planted = SUBMISSIONS[request.param]
+    submission = plant(tmp_path_factory.mktemp("planted"), planted)
+    found: dict[str, dict[str, set]] = {concept: {} for concept in planted}
     for student in STUDENTS:
-        report = grading_process().grade(submission, COURSE, student=student, concepts=tuple(PLANTED))
-        for concept in report["concepts"]:
-            by_concept[concept["id"]][student] = concept["score"]
-    return by_concept
+        report = grading_process().grade(submission, COURSE, student=student, concepts=tuple(planted))
+        for concept in planted:
+            for check_id, check in checks_by_id(report, concept).items():
+                found[concept].setdefault(check_id, set()).add((check["status"], check["points"]))
+    return {concept: found[concept] for concept in planted}
 
 
-@pytest.mark.parametrize("concept", sorted(PLANTED))
-def test_a_planted_mistake_costs_every_student_the_same(scores, concept):
-    distinct = sorted(set(scores[concept].values()))
-    assert len(distinct) == 1, f"{concept}: scores {distinct} over {len(STUDENTS)} student ids"
-    full = concept in CORRECT
-    assert (distinct[0] == 10.0) == full, f"{concept}: {distinct[0]}"
+def test_every_check_has_one_outcome_for_every_student(outcomes):
+    varying = {concept: sorted(c for c, results in checks.items() if len(results) > 1) for concept, checks in outcomes.items()}
+    assert {concept: ids for concept, ids in varying.items() if ids} == {}, "these checks pass for some students and fail for others"
+
+
+def test_a_mistake_is_seen_and_honest_code_gets_full_marks(outcomes):
+    for concept, checks in outcomes.items():
+        statuses = {status for results in checks.values() for status, _ in results}
+        assert (statuses == {"passed"}) == (concept in HONEST), f"{concept}: {statuses}"
