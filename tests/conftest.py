@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from autograder.course import find_course_root  # noqa: E402
 from autograder.grading.run import grade_submission  # noqa: E402
+from mutants import grading_process  # noqa: E402
 
 COURSE = find_course_root()
 
@@ -25,10 +26,10 @@ def private_config_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def reference_report() -> dict:
     """The report of solutions/ with every public and hidden check."""
-    return grade_submission(COURSE.solutions, COURSE, student="reference")
+    return grade_submission(COURSE.solutions, COURSE, student="reference", process=grading_process())
 
 
 @pytest.fixture(scope="session")
 def stub_report() -> dict:
     """The report of the generated stubs in exercises/."""
-    return grade_submission(COURSE.exercises, COURSE, student="stubs")
+    return grade_submission(COURSE.exercises, COURSE, student="stubs", process=grading_process())

@@ -10,6 +10,7 @@ from autograder.course import find_course_root
 from autograder.grading.run import grade_submission
 from autograder.registry import CONCEPTS
 from autograder.versions import library_versions
+from mutants import grading_process
 
 COURSE = find_course_root()
 SCHEMA = json.loads(resources.files("autograder.report").joinpath("schema.json").read_text())
@@ -76,13 +77,13 @@ def test_a_student_repository_is_graded_from_its_exercises_folder(tmp_path):
 
     repo = tmp_path / "student-repo"
     shutil.copytree(COURSE.solutions, repo / "exercises")
-    report = grade_submission(repo, COURSE, concepts=("losses",))
+    report = grade_submission(repo, COURSE, concepts=("losses",), process=grading_process())
     assert report["student"] == "student-repo"
     assert report["score"] == report["max_score"] > 0
 
 
 def test_public_only_runs_no_hidden_check():
-    report = grade_submission(COURSE.solutions, COURSE, public_only=True, concepts=("losses",))
+    report = grade_submission(COURSE.solutions, COURSE, public_only=True, concepts=("losses",), process=grading_process())
     assert {c["visibility"] for c in all_checks(report)} == {"public"}
 
 
@@ -92,7 +93,7 @@ def test_a_syntax_error_in_one_module_costs_only_its_concept(tmp_path):
     submission = tmp_path / "submission"
     shutil.copytree(COURSE.solutions, submission)
     (submission / "pooling.py").write_text("def max_pool2d(x, kernel_size, stride=None)\n    return x\n")
-    report = grade_submission(submission, COURSE, concepts=("losses", "pooling"))
+    report = grade_submission(submission, COURSE, concepts=("losses", "pooling"), process=grading_process())
     by_concept = {c["id"]: c for c in report["concepts"]}
     assert by_concept["losses"]["score"] == by_concept["losses"]["max_score"] > 0
     pooling = by_concept["pooling"]["checks"]

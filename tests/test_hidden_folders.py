@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from autograder.compare import expect_close
+from mutants import grading_process
 
 pytestmark = pytest.mark.concept("losses")
 
@@ -60,7 +61,7 @@ def test_the_grader_hides_a_nested_hidden_check(tmp_path):
     shutil.copytree(COURSE.path / "checks" / "public", course.public_checks)
     (course.hidden_checks / "by-week" / "week1").mkdir(parents=True)
     (course.hidden_checks / "by-week" / "week1" / "test_nested.py").write_text(CHECK.format(name="nested_mse"))
-    report = grade_submission(COURSE.solutions, course, concepts=("losses",))
+    report = grade_submission(COURSE.solutions, course, concepts=("losses",), process=grading_process())
     nested = next(check for check in report["concepts"][0]["checks"] if check["id"] == "nested_mse")
     assert nested["visibility"] == "hidden" and nested["status"] == "failed"
     assert "0.4375" not in nested["feedback"]

@@ -19,6 +19,7 @@ from autograder.grading.run import grade_submission
 from autograder.report.gradebook import render_gradebook
 from autograder.report.model import CheckResult, build_report
 from autograder.report.views import VIEWS, render
+from mutants import grading_process
 
 COURSE = find_course_root()
 GOLDEN = Path(__file__).parent / "golden"
@@ -41,7 +42,7 @@ def graded(tmp_path_factory) -> dict:
     shutil.copytree(COURSE.solutions, submission)
     with open(submission / "losses.py", "a", encoding="utf-8") as module:
         module.write(HOSTILE_MODULE)
-    return grade_submission(submission, COURSE, concepts=("losses",))
+    return grade_submission(submission, COURSE, concepts=("losses",), process=grading_process())
 
 
 def failing_feedback(report: dict) -> list[str]:

@@ -15,6 +15,7 @@ from autograder.grading.run import grade_submission
 from autograder.report.views import render
 from autograder.worker.isolation import find_bwrap
 from grader_accounts import GraderAccount
+from mutants import grading_process
 
 COURSE = find_course_root()
 NO_BWRAP = {"AUTOGRADER_BWRAP": "/bin/false"}  # a bwrap that cannot start, as in a default Docker container
@@ -85,7 +86,7 @@ def test_an_ordinary_user_without_bwrap_is_refused_in_one_line():
 
 
 def test_without_a_sandbox_a_grade_says_so():
-    report = grade_submission(COURSE.solutions, COURSE, concepts=("losses",), sandbox="none")
+    report = grade_submission(COURSE.solutions, COURSE, concepts=("losses",), sandbox="none", process=grading_process())
     assert (report["sandbox"], report["score"]) == ("none", 10.0)
     assert "graded without a sandbox" in render(report, "table")
 

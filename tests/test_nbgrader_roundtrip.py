@@ -30,6 +30,7 @@ from autograder.course import ROOT_ENV
 from autograder.generate.notebooks import fill_solutions
 from autograder.grading.run import grade_submission
 from conftest import COURSE
+from mutants import grading_process
 
 pytest.importorskip("nbgrader")
 
@@ -152,7 +153,7 @@ def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(cours
     submission.mkdir()
     reference = (COURSE.solutions / "losses.py").read_text(encoding="utf-8")
     (submission / "losses.py").write_text(reference.replace(MEAN, SUM), encoding="utf-8")
-    report = grade_submission(submission, COURSE, student="wrong", concepts=("losses",))
+    report = grade_submission(submission, COURSE, student="wrong", concepts=("losses",), process=grading_process())
     (expected,) = [c["score"] for c in report["concepts"] if c["id"] == "losses"]
     assert 0.0 < expected < 10.0
     assert scores[("wrong", "losses")] == pytest.approx(expected)

@@ -14,6 +14,7 @@ from autograder.generate.regions import HIDDEN_TESTS, SOLUTION, replace_regions
 from autograder.grading.run import grade_submission
 from autograder.registry import CONCEPTS, get_concept
 from conftest import COURSE
+from mutants import grading_process
 
 NAMES = [f"source/{c.id}/{c.id}.ipynb" for c in CONCEPTS if (COURSE.solutions / f"{c.module}.py").is_file()]
 
@@ -88,7 +89,7 @@ def test_the_reference_notebooks_graded_as_submissions_get_the_reference_report(
     for name in NAMES:
         concept = get_concept(name.split("/")[1])
         (tmp_path / f"{concept.module}.ipynb").write_text(notebooks()[name], encoding="utf-8")
-    report = grade_submission(tmp_path, COURSE, student="reference")
+    report = grade_submission(tmp_path, COURSE, student="reference", process=grading_process())
     assert report["intake"]["files"] == {get_concept(n.split("/")[1]).module: f"{get_concept(n.split('/')[1]).module}.ipynb" for n in NAMES}
     graded = {c["id"]: c["score"] for c in report["concepts"]}
     expected = {c["id"]: c["score"] for c in reference_report["concepts"] if f"source/{c['id']}/{c['id']}.ipynb" in NAMES}

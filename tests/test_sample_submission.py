@@ -2,12 +2,13 @@
 
 from autograder.course import find_course_root
 from autograder.grading.run import grade_submission
+from mutants import grading_process
 
 COURSE = find_course_root()
 
 
 def test_the_sample_submission_shows_its_three_named_mistakes():
-    report = grade_submission(COURSE.path / "examples" / "sample-submission", COURSE, concepts=("losses",))
+    report = grade_submission(COURSE.path / "examples" / "sample-submission", COURSE, concepts=("losses",), process=grading_process())
     losses = next(c for c in report["concepts"] if c["id"] == "losses")
     statuses = {check["status"] for check in losses["checks"]}
     assert statuses == {"passed", "failed", "not_attempted"}

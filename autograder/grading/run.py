@@ -32,9 +32,9 @@ SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
 
 
-def grade_submission(path: Path, course: CourseRoot, *, student: str | None = None, **options) -> dict:
+def grade_submission(path: Path, course: CourseRoot, *, student: str | None = None, process: "GradingProcess | None" = None, **options) -> dict:
     """The report of one submission (a folder, repository, zip or notebook, read through
-    `autograder.intake`), from a grading process of its own.
+    `autograder.intake`), from `process` or, by default, a grading process of its own.
 
     Options: student (id, default from the submission's name), public_only, concepts,
     time_scale, sandbox (auto, bwrap, uid or none), secrets (more paths the sandbox must
@@ -47,8 +47,10 @@ def grade_submission(path: Path, course: CourseRoot, *, student: str | None = No
         intake = prepare(entry, Path(scratch), checked_names(course))
         if not intake.gradable:
             raise UserError(f"{path}: {intake.reason}")
-        with GradingProcess() as process:
+        if process is not None:
             return intake.annotate(process.grade(intake.folder, course, student=student or entry.id, **options))
+        with GradingProcess() as own:
+            return intake.annotate(own.grade(intake.folder, course, student=student or entry.id, **options))
 
 
 class GradingProcess:
