@@ -8,6 +8,7 @@ import pytest
 
 from autograder.course import CourseRoot, find_course_root
 from autograder.grading.run import grade_submission
+from mutants import grading_process
 
 COURSE = find_course_root()
 pytest_plugins = ["pytester"]
@@ -18,7 +19,6 @@ import numpy as np
 import pytest
 
 from autograder.compare import expect_close
-from mutants import grading_process
 
 pytestmark = pytest.mark.concept("losses")
 
