@@ -33,12 +33,14 @@ def reference_conv(x, w, b=None, stride=1, padding=0, dilation=1):
     return out.numpy()
 
 
-def random_layer(rng, kernel=(3, 4), as_wide_as_filters=False):
-    """x (N, C, H, W), w (F, C, kh, kw), b (F,) with N, C, F > 1 and non-square maps; the
-    output is F wide when as_wide_as_filters (so that a bias added along W shows)."""
+def random_layer(rng, kernel=(3, 4), stride=1, padding=0, dilation=1, as_wide_as_filters=False):
+    """x (N, C, H, W), w (F, C, kh, kw), b (F,) with N, C, F > 1 and non-square maps, sized so
+    that the last window ends at the far edge of the padded input (every padded row and column
+    counts); the output is F wide when as_wide_as_filters (so that a bias added along W shows)."""
     n, c, f = (int(v) for v in rng.integers(2, 5, size=3))
-    height = int(rng.integers(9, 15))
-    width = f + kernel[1] - 1 if as_wide_as_filters else int(rng.integers(16, 22))
+    h_out = int(rng.integers(5, 9))
+    w_out = f if as_wide_as_filters else int(rng.integers(9, 13))
+    height, width = ((size - 1) * stride + dilation * (k - 1) + 1 - 2 * padding for size, k in zip((h_out, w_out), kernel))
     x = rng.normal(size=(n, c, height, width))
     return x, rng.normal(size=(f, c, *kernel)), rng.normal(size=f)
 
@@ -248,13 +250,13 @@ def test_conv2d_matches_torch(student, rng):
 
 def test_conv2d_with_stride_and_padding_matches_torch(student, rng):
     """conv2d with stride 2 and padding 2 equals torch's."""
-    x, w, b = random_layer(rng, kernel=(3, 5))
+    x, w, b = random_layer(rng, kernel=(3, 5), stride=2, padding=2)
     expect_conv2d(student, call_conv2d(student, x, w, b, stride=2, padding=2), x, w, b, stride=2, padding=2)
 
 
 def test_conv2d_with_dilation_matches_torch(student, rng):
     """conv2d with dilation 2, stride 2 and padding 1 equals torch's."""
-    x, w, b = random_layer(rng, kernel=(3, 2))
+    x, w, b = random_layer(rng, kernel=(3, 2), stride=2, padding=1, dilation=2)
     options = {"stride": 2, "padding": 1, "dilation": 2}
     expect_conv2d(student, call_conv2d(student, x, w, b, **options), x, w, b, **options)
 
@@ -269,6 +271,7 @@ def shifted(x, down, right):
 def test_conv2d_is_equivariant_to_shifts(student, rng):
     """Shifting the input shifts conv2d's (right) output: by (a, b) at stride 1, by (a, b) // 2 at stride 2."""
     x, w, _ = random_layer(rng, kernel=(3, 3))
+    x = rng.normal(size=(*x.shape[:2], int(rng.integers(12, 16)), int(rng.integers(16, 20))))
     border = np.zeros(x.shape[2:], dtype=bool)
     border[:2] = border[-4:] = True
     border[:, :2] = border[:, -4:] = True
@@ -316,7 +319,7 @@ def expect_conv2d_backward(student, call, dout, x, w, stride, padding):
 
 
 def check_conv2d_backward(student, rng, stride, padding):
-    x, w, b = random_layer(rng)
+    x, w, b = random_layer(rng, stride=stride, padding=padding)
     dout = rng.normal(size=reference_conv(x, w, b, stride, padding).shape)
     call = lambda: student.conv2d_backward(dout.copy(), x.copy(), w.copy(), stride=stride, padding=padding)  # noqa: E731
     expect_conv2d_backward(student, call, dout, x, w, stride, padding)
