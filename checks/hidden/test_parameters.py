@@ -58,6 +58,10 @@ def build(layers):
     return nn.Sequential(*modules)
 
 
+def count_of(module):
+    return sum(p.numel() for p in module.parameters())
+
+
 def torch_rows(layers, input_shape):
     """The network in torch, and (output shape, parameters) per top-level layer."""
     net = build(layers).double().eval()
@@ -66,7 +70,7 @@ def torch_rows(layers, input_shape):
     with torch.no_grad():
         for module in net:
             x = module(x)
-            rows.append((tuple(x.shape[1:]), sum(p.numel() for p in module.parameters())))
+            rows.append((tuple(x.shape[1:]), count_of(module)))
     return net, rows
 
 
@@ -220,10 +224,6 @@ def total_mistakes(net, expected):
     return [Mistake(why, answer=expected + change) for why, change in counting_mistakes(net) if change]
 
 
-def count_of(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 def counting_calls(net):
     """The conv2d_params and dense_params calls a layer table of `net` makes, with torch's counts."""
     convs, denses = [], []
@@ -237,20 +237,16 @@ def counting_calls(net):
     return {"conv2d_params": convs, "dense_params": denses}
 
 
-def table_helper(student, layers, input_shape, rows):
-    """The check of layer_table on the network count_parameters counts: torch's shapes and counts."""
+def count_helpers(student, net, layers, input_shape, rows):
+    """What count_parameters builds on: conv2d_params and dense_params, then layer_table
+    (checked against torch's shapes and counts)."""
 
-    def check():
+    def table():
         shapes, counts = table_columns(student.layer_table(layers, input_shape), layers)
         expect_exact(flat(shapes), flat([shape for shape, _ in rows]), "layer_table", [])
         expect_exact(np.array(counts, dtype=np.float64), np.array([count for _, count in rows], dtype=np.float64), "layer_table", [])
 
-    return {"layer_table": check}
-
-
-def count_helpers(student, net, layers, input_shape, rows):
-    """What count_parameters builds on: conv2d_params and dense_params, then layer_table."""
-    return {**counting_helpers(student, counting_calls(net)), **table_helper(student, layers, input_shape, rows)}
+    return {**counting_helpers(student, counting_calls(net)), "layer_table": table}
 
 
 def test_dense_params_matches_torch(student, rng):
@@ -293,18 +289,13 @@ def test_conv2d_params_with_groups_matches_torch(student, rng):
         expect_count(got, expected, "conv2d_params", mistakes=known)
 
 
-def random_pair(rng, low=2, high=5):
-    """A pair (a, b) with a != b."""
-    return non_square(rng, low, high)
-
-
 @pytest.mark.points(2)
 def test_layer_table_output_shapes_match_torch(student, rng):
     """layer_table's output shapes equal those of the same network in torch, layer by layer, on
     conv blocks (ending in an adaptive pool to a pair) where every known shape mistake shows."""
-    layers, input_shape = random_convnet(rng, pool_to=random_pair(rng), head=False)
+    layers, input_shape = random_convnet(rng, pool_to=non_square(rng, 2), head=False)
     while not tells_shape_mistakes_apart(layers, input_shape):
-        layers, input_shape = random_convnet(rng, pool_to=random_pair(rng), head=False)
+        layers, input_shape = random_convnet(rng, pool_to=non_square(rng, 2), head=False)
     _, rows = torch_rows(layers, input_shape)
     shapes, _ = table_columns(student.layer_table(layers, input_shape), layers)
     known = [Mistake(why, answer=shapes) for why, shapes in shape_mistakes(layers, input_shape)]
@@ -314,7 +305,7 @@ def test_layer_table_output_shapes_match_torch(student, rng):
 @pytest.mark.points(2)
 def test_layer_table_parameters_match_torch(student, rng):
     """layer_table's parameter column equals torch's count per layer (pools, BN, groups, no-bias convs)."""
-    layers, input_shape = random_convnet(rng, pool_to=random_pair(rng))
+    layers, input_shape = random_convnet(rng, pool_to=non_square(rng, 2))
     net, rows = torch_rows(layers, input_shape)
     expected = np.array([count for _, count in rows], dtype=np.float64)
     kinds = np.array([layer["type"] for layer in layers])
