@@ -252,5 +252,6 @@ def test_pooling_stages_needed_matches_the_closed_form(student, rng):
         if len({expected, *wrong.values()}) == 4 and expected not in in_helpers:
             break
     mistakes = [Mistake(why, answer=n) for why, n in wrong.items()]
-    with helpers_first("pooling_stages_needed", pooling_stages_helpers(student, *call[1:], stages=expected)):
+    fields = [5 * 2**n - 2 for n in range(expected + 2)]
+    with helpers_first("pooling_stages_needed", pooling_stages_helpers(student, *call[1:], fields)):
         expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)
