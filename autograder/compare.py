@@ -9,7 +9,8 @@ integer an int. A failure raises `CheckFailed` with a message for the student; e
 values are shown only in public checks (the plugin sets `REVEAL_EXPECTED` for each check).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from autograder.feedback import Mistake, answers_agree, recognise
 from autograder.mistakes.common import FLOAT32
 from autograder.normalise import normalise
+from autograder.worker.errors import StudentRaised
 from autograder.worker.handles import Handle
 
 REVEAL_EXPECTED: ContextVar[bool] = ContextVar("REVEAL_EXPECTED", default=True)
@@ -178,6 +180,43 @@ def expect_unchanged(before: np.ndarray, after: np.ndarray, name: str, argument:
     __tracebackhide__ = True
     if not np.array_equal(before, after, equal_nan=True):
         raise CheckFailed(f"{name} changed its input {argument} in place; work on a copy and leave inputs as they were.", mistake=INPUT_CHANGED)
+
+
+@contextmanager
+def helpers_first(name: str, helpers: Mapping[str, Callable[[], Any]]) -> Iterator[None]:
+    """Blame a wrong helper, not `name`, for a failure inside the block.
+
+    `helpers` maps each student function that `name` builds on (in the exercise's hints) to
+    a check of it on the inputs `name` hands it: a call compared with the grader's own
+    oracle that raises CheckFailed when wrong. When a comparison inside the block fails, or
+    `name` raises while graded, the helpers are checked in order and the first wrong one
+    replaces the feedback, so no mistake is named in `name` that may sit in its helper. The
+    grader cannot see whether `name` calls the helper; a helper that is missing or raises
+    is not blamed.
+    """
+    __tracebackhide__ = True
+    try:
+        yield
+    except (CheckFailed, StudentRaised) as failure:
+        wrong = _first_wrong(helpers)
+        if wrong is None:
+            raise
+        what = "gives a wrong answer" if isinstance(failure, CheckFailed) else "raised an error"
+        raise CheckFailed(
+            f"{name} {what}, and {wrong}, which it builds on, is wrong on the same inputs: fix {wrong} first.",
+            mistake=f"a wrong {wrong} (fix it first)",
+        ) from None
+
+
+def _first_wrong(helpers: Mapping[str, Callable[[], Any]]) -> str | None:
+    for helper, check in helpers.items():
+        try:
+            check()
+        except CheckFailed:
+            return helper
+        except Exception:  # a helper the student removed, left a stub or broke: it cannot be the cause
+            continue
+    return None
 
 
 def _fail_naming(got: Any, mistakes: Sequence[Mistake], message: str, expected: Any) -> None:

@@ -124,7 +124,7 @@ def zero_pad(x, pad):
 
 
 def windows(x, kernel_height, kernel_width, stride=1, dilation=1):
-    """Every piece of x that a kernel covers, without copying (im2col by stride tricks).
+    """Every piece of x that a kernel covers (im2col; stride tricks do it without copying).
 
     windows(x, ...)[n, c, r, s] is the (kernel_height, kernel_width) piece of x[n, c] that
     the kernel multiplies at output position (r, s): taps `dilation` apart, starting at row
@@ -136,8 +136,9 @@ def windows(x, kernel_height, kernel_width, stride=1, dilation=1):
     - stride, dilation: int >= 1
 
     Returns:
-    - pieces: float64 read-only view of shape (N, C, H', W', kernel_height, kernel_width)
-      with H' = (H - dilation * (kernel_height - 1) - 1) // stride + 1 (W' likewise)
+    - pieces: float64 array of shape (N, C, H', W', kernel_height, kernel_width) with
+      H' = (H - dilation * (kernel_height - 1) - 1) // stride + 1 (W' likewise); a view
+      (read-only, from stride tricks) and a copy are both fine
     """
     # Hint: sliding_window_view over axes (2, 3) with the dilated span, then keep every
     # stride-th window and every dilation-th tap with slices.

@@ -36,10 +36,12 @@ def plant(folder: Path, replacements: dict[str, str]) -> Path:
     return submission
 
 
-def assert_mistake_caught(folder: Path, concept: str, mistake: tuple[str, set[str], str]) -> None:
-    """Plant `mistake` (replacement code, the checks it breaks, the words that name it) in
-    the reference module of `concept`; it must fail exactly those checks, naming it."""
-    replacement, broken, named = mistake
+def assert_mistake_caught(folder: Path, concept: str, mistake: tuple) -> None:
+    """Plant `mistake` in the reference module of `concept`: (replacement code, the checks it
+    breaks, the words that name it), or (replacement code, {each check it breaks: the words
+    its feedback holds}). It must fail exactly those checks, with those words."""
+    replacement, *expected = mistake
+    broken, named = expected if len(expected) == 2 else (set(expected[0]), expected[0])
     report = grade_mutant(folder, concept, get_concept(concept).module, replacement)
     assert_loses_exactly(report, concept, broken, named)
 
@@ -55,14 +57,16 @@ def checks_by_id(report: dict, concept: str) -> dict[str, dict]:
     return {check["id"]: check for check in entry["checks"]}
 
 
-def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: str) -> None:
-    """The mistake fails exactly the `broken` checks, each naming it, and passes the rest."""
+def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: str | dict[str, str]) -> None:
+    """The mistake fails exactly the `broken` checks, each naming it (`named`, or
+    `named[check id]`), and passes the rest."""
     checks = checks_by_id(report, concept)
     failed = {check_id for check_id, check in checks.items() if check["status"] != "passed"}
     assert failed == broken, f"failed {sorted(failed)}, expected {sorted(broken)}"
     for check_id in broken:
         feedback = checks[check_id]["feedback"]
-        assert named in feedback, f"{check_id}: {feedback!r} does not name {named!r}"
+        words = named if isinstance(named, str) else named[check_id]
+        assert words in feedback, f"{check_id}: {feedback!r} does not name {words!r}"
 
 
 def assert_earns_nothing(folder: Path, concept: str, replacement: str) -> None:

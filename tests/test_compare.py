@@ -4,7 +4,7 @@ never right, expected values only in public."""
 import numpy as np
 import pytest
 
-from autograder.compare import REVEAL_EXPECTED, CheckFailed, computed_in_float32, expect_array, expect_close, expect_count, expect_float, expect_int
+from autograder.compare import REVEAL_EXPECTED, CheckFailed, computed_in_float32, expect_array, expect_close, expect_count, expect_float, expect_int, helpers_first
 from autograder.feedback import Mistake
 from autograder.mistakes import common
 
@@ -105,3 +105,32 @@ def test_float32_arithmetic_returned_as_float64_is_named():
     assert computed_in_float32(in_float32, expected)
     assert not computed_in_float32(expected * (1 + 1e-3), expected), "a float64 answer that is wrong is not float32"
     assert not computed_in_float32(np.round(expected), np.round(expected) + 0.5), "exact small numbers are float32 numbers"
+
+
+def test_a_wrong_helper_is_blamed_instead_of_the_function_built_on_it():
+    def wrong_helper():
+        expect_close(1.0, 2.0, "helper")
+
+    with pytest.raises(CheckFailed) as failed:
+        with helpers_first("f", {"fine": lambda: None, "helper": wrong_helper}):
+            expect_close(6.0, 2.0, "f", mistakes=[Mistake("a sum, not a mean.", answer=6.0)])
+    assert "fix helper first" in str(failed.value) and "a sum" not in str(failed.value)
+    assert failed.value.mistake == "a wrong helper (fix it first)"
+
+
+def test_a_right_missing_or_broken_helper_leaves_the_named_mistake():
+    def missing():
+        raise AttributeError("no such function")
+
+    with pytest.raises(CheckFailed) as failed:
+        with helpers_first("f", {"right": lambda: expect_close(2.0, 2.0, "right"), "missing": missing}):
+            expect_close(6.0, 2.0, "f", mistakes=[Mistake("a sum, not a mean.", answer=6.0)])
+    assert failed.value.mistake == "a sum, not a mean."
+
+
+def test_helpers_are_not_checked_when_the_function_is_right():
+    def never():
+        raise AssertionError("a helper was checked for a right answer")
+
+    with helpers_first("f", {"helper": never}):
+        expect_close(2.0, 2.0, "f")

@@ -4,7 +4,65 @@ import pytest
 
 from mutants import assert_mistake_caught
 
+UNCHANGED = "pooling_leaves_its_inputs_unchanged"
+OVERLAPPING_MAX_BACKWARD = {
+    "max_pool2d_backward_with_overlapping_windows",
+    "max_pool2d_backward_adds_up_overlapping_windows",
+    UNCHANGED,
+}
+
+
+def max_pool_backward_loop(first_line: str, winner: str, update: str) -> str:
+    """A max_pool2d_backward written as a loop over windows, as students write it: `first_line`
+    sets the stride, `winner` picks the mask of the window's maximum, `update` writes dx."""
+    return f"""
+        def max_pool2d_backward(dout, x, kernel_size, stride=None):
+            {first_line}
+            dx = np.zeros_like(x)
+            for r in range(dout.shape[2]):
+                for s in range(dout.shape[3]):
+                    rows = slice(r * stride, r * stride + kernel_size)
+                    cols = slice(s * stride, s * stride + kernel_size)
+                    window = x[:, :, rows, cols]
+                    {winner}
+                    {update}
+            return dx
+        """
+
+
+FIRST_MAX = """flat = window.reshape(*window.shape[:2], -1)
+                    mask = (np.arange(flat.shape[2]) == flat.argmax(axis=2)[..., None]).reshape(window.shape)"""
+LAST_MAX = """flat = window.reshape(*window.shape[:2], -1)[..., ::-1]
+                    last = flat.shape[2] - 1 - flat.argmax(axis=2)
+                    mask = (np.arange(flat.shape[2]) == last[..., None]).reshape(window.shape)"""
+DEFAULT_STRIDE = "stride = kernel_size if stride is None else stride"
+ADD = "dx[:, :, rows, cols] += mask * dout[:, :, r, s][:, :, None, None]"
+
+
+def avg_pool_backward_loop(first_line: str, update: str) -> str:
+    """An avg_pool2d_backward written as a loop over windows."""
+    return f"""
+        def avg_pool2d_backward(dout, x_shape, kernel_size, stride=None):
+            {first_line}
+            dx = np.zeros(x_shape)
+            for r in range(dout.shape[2]):
+                for s in range(dout.shape[3]):
+                    rows = slice(r * stride, r * stride + kernel_size)
+                    cols = slice(s * stride, s * stride + kernel_size)
+                    {update}
+            return dx
+        """
+
+
 MISTAKES = {
+    "max_pool_ignores_the_stride": (
+        """
+        def max_pool2d(x, kernel_size, stride=None):
+            return pool_windows(x, kernel_size, kernel_size).max(axis=(4, 5))
+        """,
+        {"max_pool2d_with_overlapping_windows", "max_pool2d_matches_torch", UNCHANGED},
+        "the stride is ignored",
+    ),
     "max_pool_gradient_to_every_tie": (
         """
         def max_pool2d_backward(dout, x, kernel_size, stride=None):
@@ -23,23 +81,32 @@ MISTAKES = {
         {"max_pool2d_backward_sends_a_tie_to_one_entry", "max_pool2d_backward_sends_ties_to_one_entry"},
         "every tied maximum",
     ),
+    "max_pool_gradient_to_the_last_tie": (
+        max_pool_backward_loop(DEFAULT_STRIDE, LAST_MAX, ADD),
+        {"max_pool2d_backward_sends_a_tie_to_one_entry", "max_pool2d_backward_sends_ties_to_one_entry"},
+        "the last of the tied maxima",
+    ),
     "max_pool_gradient_overwrites_overlaps": (
-        """
-        def max_pool2d_backward(dout, x, kernel_size, stride=None):
-            stride = kernel_size if stride is None else stride
-            dx = np.zeros_like(x)
-            n, c = np.indices(x.shape[:2])
-            for r in range(dout.shape[2]):
-                for s in range(dout.shape[3]):
-                    window = x[:, :, r * stride : r * stride + kernel_size, s * stride : s * stride + kernel_size]
-                    first = window.reshape(*x.shape[:2], -1).argmax(axis=2)
-                    rows = r * stride + first // kernel_size
-                    cols = s * stride + first % kernel_size
-                    dx[n, c, rows, cols] = dout[:, :, r, s]
-            return dx
-        """,
-        {"max_pool2d_backward_adds_up_overlapping_windows"},
+        max_pool_backward_loop(DEFAULT_STRIDE, FIRST_MAX, "dx[:, :, rows, cols][mask] = (mask * dout[:, :, r, s][:, :, None, None])[mask]"),
+        OVERLAPPING_MAX_BACKWARD,
         "must add up",
+    ),
+    "max_pool_gradient_assigned_over_the_window": (
+        max_pool_backward_loop(DEFAULT_STRIDE, FIRST_MAX, "dx[:, :, rows, cols] = mask * dout[:, :, r, s][:, :, None, None]"),
+        OVERLAPPING_MAX_BACKWARD,
+        "assigned (=) over the whole window",
+    ),
+    "max_pool_gradient_forgets_the_stride": (
+        max_pool_backward_loop("stride = 1", FIRST_MAX, ADD),
+        {
+            "max_pool2d_backward_adds_up_overlapping_windows",
+            UNCHANGED,
+            "max_pool2d_backward_routes_the_gradient_to_each_maximum",
+            "max_pool2d_backward_sends_a_tie_to_one_entry",
+            "max_pool2d_backward_matches_autograd",
+            "max_pool2d_backward_sends_ties_to_one_entry",
+        },
+        "the stride is ignored",
     ),
     "avg_pool_gradient_not_divided": (
         """
@@ -52,15 +119,25 @@ MISTAKES = {
                     dx[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] += dout
             return dx
         """,
-        {"avg_pool2d_backward_shares_the_gradient", "avg_pool2d_backward_matches_autograd"},
+        {"avg_pool2d_backward_shares_the_gradient", "avg_pool2d_backward_matches_autograd", UNCHANGED},
         "dout / k**2",
+    ),
+    "avg_pool_gradient_assigned_over_the_window": (
+        avg_pool_backward_loop(DEFAULT_STRIDE, "dx[:, :, rows, cols] = dout[:, :, r, s][:, :, None, None] / kernel_size**2"),
+        {"avg_pool2d_backward_matches_autograd", UNCHANGED},
+        "assigned (=) over the whole window",
+    ),
+    "avg_pool_gradient_forgets_the_stride": (
+        avg_pool_backward_loop("stride = 1", "dx[:, :, rows, cols] += dout[:, :, r, s][:, :, None, None] / kernel_size**2"),
+        {"avg_pool2d_backward_shares_the_gradient", "avg_pool2d_backward_matches_autograd", UNCHANGED},
+        "the stride is ignored",
     ),
     "translate_wraps_around": (
         """
         def translate(x, down, right):
             return np.roll(x, (down, right), axis=(2, 3))
         """,
-        {"translate_moves_a_single_pixel", "translate_matches_numpy"},
+        {"translate_moves_a_single_pixel", "translate_matches_numpy", UNCHANGED},
         "wraps around",
     ),
     "global_avg_pool_keeps_its_axes": (
@@ -68,7 +145,7 @@ MISTAKES = {
         def global_avg_pool(x):
             return x.mean(axis=(2, 3), keepdims=True)
         """,
-        {"global_avg_pool_small_example", "global_avg_pool_matches_torch", "global_avg_pool_is_invariant_to_shifts"},
+        {"global_avg_pool_small_example", "global_avg_pool_matches_torch", "global_avg_pool_is_invariant_to_shifts", UNCHANGED},
         "two axes of length 1",
     ),
 }

@@ -1,4 +1,7 @@
-"""Known mistakes in receptive fields and spectrogram resolution."""
+"""Known mistakes in receptive fields and spectrogram resolution, and the helpers a wrong
+number of pooling stages may come from (checked first, so the feedback blames the right function)."""
+
+from autograder.compare import expect_close, expect_count
 
 NO_JUMP = "it ignores the jump of a stride: after a stride-s layer, each step of a later kernel moves s inputs, so (k - 1) is multiplied by the product of the earlier strides."
 KERNEL_SUM = "that is the sum of the kernel sizes; each layer adds (k - 1) times the jump, not k."
@@ -16,3 +19,26 @@ SWAPPED = "the two values are swapped: (hz_per_bin, frames_per_second)."
 HOPS_ONLY = "r frames span (r - 1) hops plus one whole window: ((r - 1) * hop_length + n_fft) samples, not r * hop_length."
 WINDOWS_ONLY = "frames overlap: r frames span (r - 1) * hop_length + n_fft samples, not r * n_fft."
 BIN_CENTRES = "b bins cover b bin widths (b * sample_rate / n_fft), not the (b - 1) widths between the outer bin centres."
+OFF_BY_ONE = "it is one off: with no layers an output sees 1 input, and each layer adds d * (k - 1) * J inputs, so size = 1 + the sum over the layers."
+START_IGNORES_DILATION = "the start ignores the dilation: worked out from the field's middle or end it needs each kernel's dilated span d * (k - 1) + 1 (start = -(sum of p_l * J_l) needs no kernel at all)."
+
+
+def stage_layers(stages: int) -> list[tuple[int, int]]:
+    """The network of pooling_stages_needed: a 3x3 conv, then `stages` of 2x2 max-pool -> 3x3 conv."""
+    return [(3, 1)] + [(2, 2), (3, 1)] * stages
+
+
+def pooling_stages_helpers(student, sample_rate, n_fft, hop_length, fields: list[int]) -> dict:
+    """The checks of receptive_field and receptive_field_extent on what pooling_stages_needed
+    hands them while it grows its network stage by stage: fields[n] is the field of n stages."""
+
+    def sizes():
+        for n, size in enumerate(fields):
+            expect_count(student.receptive_field(stage_layers(n))[0], size, "receptive_field")
+
+    def extents():
+        for frames in fields:
+            seconds = student.receptive_field_extent(frames, 1, sample_rate, n_fft, hop_length)[0]
+            expect_close(seconds, ((frames - 1) * hop_length + n_fft) / sample_rate, "receptive_field_extent")
+
+    return {"receptive_field": sizes, "receptive_field_extent": extents}

@@ -5,9 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import GRADIENT_RTOL, expect_array, expect_close, expect_unchanged
+from autograder.compare import GRADIENT_RTOL, expect_close, expect_unchanged
 from autograder.feedback import Mistake
 from autograder.mistakes import pooling as mistakes
+from autograder.mistakes.pooling import routed_gradient, shared_gradient
 
 pytestmark = pytest.mark.concept("pooling")
 
@@ -41,20 +42,26 @@ def torch_pool(kind, x, kernel_size, stride, dout=None):
 WRONG_KIND = {"max": mistakes.MEAN_FOR_MAX, "avg": mistakes.MAX_FOR_MEAN}
 
 
+def expect_pool(kind, got, x, k, stride=None):
+    """max_pool2d's or avg_pool2d's answer equals torch's; else name a known mistake."""
+    other = "avg" if kind == "max" else "max"
+    expect_close(
+        got,
+        torch_pool(kind, x, k, stride),
+        f"{kind}_pool2d",
+        mistakes=[
+            Mistake(mistakes.STRIDE_ONE_BY_DEFAULT, answer=torch_pool(kind, x, k, 1)),
+            Mistake(mistakes.STRIDE_IGNORED, answer=torch_pool(kind, x, k, k)),
+            Mistake(WRONG_KIND[kind], answer=torch_pool(other, x, k, stride)),
+        ],
+    )
+
+
 def check_pool_matches_torch(student, rng, kind):
     """student's max_pool2d or avg_pool2d equals torch's, side by side and overlapping."""
-    other = "avg" if kind == "max" else "max"
     x = random_maps(rng)
     for k, stride in SIDE_BY_SIDE + OVERLAPPING:
-        expect_close(
-            getattr(student, f"{kind}_pool2d")(x.copy(), k, stride),
-            torch_pool(kind, x, k, stride),
-            f"{kind}_pool2d",
-            mistakes=[
-                Mistake(mistakes.STRIDE_ONE_BY_DEFAULT, answer=torch_pool(kind, x, k, 1)),
-                Mistake(WRONG_KIND[kind], answer=torch_pool(other, x, k, stride)),
-            ],
-        )
+        expect_pool(kind, getattr(student, f"{kind}_pool2d")(x.copy(), k, stride), x, k, stride)
 
 
 @pytest.mark.points(2)
@@ -69,47 +76,27 @@ def test_avg_pool2d_matches_torch(student, rng):
     check_pool_matches_torch(student, rng, "avg")
 
 
-def winners(x, kernel_size, stride):
-    """Per output (n, c, r, s): the (row, col) lists of the entries that tie for its window's max."""
-    n, c, height, width = x.shape
-    for r in range((height - kernel_size) // stride + 1):
-        for s in range((width - kernel_size) // stride + 1):
-            window = x[:, :, r * stride : r * stride + kernel_size, s * stride : s * stride + kernel_size]
-            best = window.max(axis=(2, 3), keepdims=True)
-            yield r, s, window == best
-
-
-def overwritten_gradient(dout, x, kernel_size, stride):
-    """The gradient when each window assigns (=) to its first maximum instead of adding (+=)."""
-    dx = np.zeros_like(x)
-    for r, s, ties in winners(x, kernel_size, stride):
-        first = ties.reshape(*ties.shape[:2], -1).argmax(axis=2)
-        rows, cols = r * stride + first // kernel_size, s * stride + first % kernel_size
-        n, c = np.indices(first.shape)
-        dx[n, c, rows, cols] = dout[:, :, r, s]
-    return dx
-
-
-def tied_gradient(dout, x, kernel_size, stride):
-    """The gradient when every entry that ties for a window's max receives its dout."""
-    dx = np.zeros_like(x)
-    for r, s, ties in winners(x, kernel_size, stride):
-        window = (slice(None), slice(None), slice(r * stride, r * stride + kernel_size), slice(s * stride, s * stride + kernel_size))
-        dx[window] += ties * dout[:, :, r, s][:, :, None, None]
-    return dx
-
-
-def check_max_pool_backward(student, x, dout, k, stride):
+def expect_max_pool_backward(got, dout, x, k, stride=None):
+    """max_pool2d_backward's answer equals torch.autograd's; else name a known mistake."""
+    step = stride or k
     expect_close(
-        student.max_pool2d_backward(dout.copy(), x.copy(), k, stride),
+        got,
         torch_pool("max", x, k, stride, dout),
         "max_pool2d_backward",
         rtol=GRADIENT_RTOL,
         mistakes=[
-            Mistake(mistakes.TIED_GRADIENT, answer=tied_gradient(dout, x, k, stride or k)),
-            Mistake(mistakes.OVERLAP_OVERWRITTEN, answer=overwritten_gradient(dout, x, k, stride or k)),
+            Mistake(mistakes.TIED_GRADIENT, answer=routed_gradient(dout, x, k, step, which="ties")),
+            Mistake(mistakes.LAST_MAXIMUM, answer=routed_gradient(dout, x, k, step, which="last")),
+            Mistake(mistakes.OVERLAP_OVERWRITTEN, answer=routed_gradient(dout, x, k, step, assign="entry")),
+            Mistake(mistakes.WINDOW_ASSIGNED, answer=routed_gradient(dout, x, k, step, assign="window")),
+            Mistake(mistakes.STRIDE_IGNORED, answer=routed_gradient(dout, x, k, k)),
+            Mistake(mistakes.STRIDE_IGNORED, answer=routed_gradient(dout, x, k, 1)),
         ],
     )
+
+
+def check_max_pool_backward(student, x, dout, k, stride):
+    expect_max_pool_backward(student.max_pool2d_backward(dout.copy(), x.copy(), k, stride), dout, x, k, stride)
 
 
 @pytest.mark.points(2)
@@ -134,27 +121,36 @@ def test_max_pool2d_backward_sends_ties_to_one_entry(student, rng):
     check_max_pool_backward(student, x, rng.normal(size=torch_pool("max", x, 2, None).shape), 2, None)
 
 
+def expect_avg_pool_backward(got, dout, x_shape, k, stride=None):
+    """avg_pool2d_backward's answer equals torch.autograd's; else name a known mistake."""
+    step = stride or k
+    expected = torch_pool("avg", np.zeros(x_shape), k, stride, dout)
+    expect_close(
+        got,
+        expected,
+        "avg_pool2d_backward",
+        rtol=GRADIENT_RTOL,
+        mistakes=[
+            Mistake(mistakes.NOT_DIVIDED, answer=expected * k**2),
+            Mistake(mistakes.WINDOW_ASSIGNED, answer=shared_gradient(dout, x_shape, k, step, assign=True)),
+            Mistake(mistakes.STRIDE_IGNORED, answer=shared_gradient(dout, x_shape, k, k)),
+            Mistake(mistakes.STRIDE_IGNORED, answer=shared_gradient(dout, x_shape, k, 1)),
+        ],
+    )
+
+
 def test_avg_pool2d_backward_matches_autograd(student, rng):
     """avg_pool2d_backward equals torch.autograd's, windows side by side and overlapping."""
     x = random_maps(rng)
     for k, stride in SIDE_BY_SIDE + OVERLAPPING:
         dout = rng.normal(size=torch_pool("avg", x, k, stride).shape)
-        expected = torch_pool("avg", x, k, stride, dout)
-        expect_close(
-            student.avg_pool2d_backward(dout.copy(), tuple(x.shape), k, stride),
-            expected,
-            "avg_pool2d_backward",
-            rtol=GRADIENT_RTOL,
-            mistakes=[Mistake(mistakes.NOT_DIVIDED, answer=expected * k**2)],
-        )
+        expect_avg_pool_backward(student.avg_pool2d_backward(dout.copy(), tuple(x.shape), k, stride), dout, x.shape, k, stride)
 
 
-def test_global_avg_pool_matches_torch(student, rng):
-    """global_avg_pool equals torch's adaptive_avg_pool2d to 1 x 1, as shape (N, C)."""
-    x = random_maps(rng)
+def expect_global_avg_pool(got, x):
     expected = F.adaptive_avg_pool2d(torch64(x), 1).numpy()
     expect_close(
-        student.global_avg_pool(x.copy()),
+        got,
         expected[:, :, 0, 0].copy(),
         "global_avg_pool",
         mistakes=[
@@ -163,6 +159,12 @@ def test_global_avg_pool_matches_torch(student, rng):
             Mistake(mistakes.AVERAGES_CHANNELS, answer=x.mean(axis=(1, 2, 3))),
         ],
     )
+
+
+def test_global_avg_pool_matches_torch(student, rng):
+    """global_avg_pool equals torch's adaptive_avg_pool2d to 1 x 1, as shape (N, C)."""
+    x = random_maps(rng)
+    expect_global_avg_pool(student.global_avg_pool(x.copy()), x)
 
 
 def shifted(x, down, right):
@@ -176,21 +178,30 @@ def shifted(x, down, right):
     return out
 
 
+def every_direction(rng):
+    """Shifts (down, right) of random sizes 1 to 3 in each of the four diagonal directions."""
+    down, right = (int(v) for v in rng.integers(1, 4, size=2))
+    return [(down, right), (down, -right), (-down, right), (-down, -right)]
+
+
+def expect_translate(got, x, down, right):
+    expect_close(
+        got,
+        shifted(x, down, right),
+        "translate",
+        mistakes=[
+            Mistake(mistakes.WRAPS_AROUND, answer=np.roll(x, (down, right), axis=(2, 3))),
+            Mistake(mistakes.SWAPPED_AXES, answer=shifted(x, right, down)),
+            Mistake(mistakes.OPPOSITE_DIRECTION, answer=shifted(x, -down, -right)),
+        ],
+    )
+
+
 def test_translate_matches_numpy(student, rng):
-    """translate equals a zero-filled shift by random amounts, down or up, right or left."""
+    """translate equals a zero-filled shift by random amounts: down and up, right and left, and along one axis."""
     x = random_maps(rng)
-    far = tuple(int(v) for v in rng.integers(1, 4, size=2) * rng.choice([-1, 1], size=2))
-    for down, right in [far, (0, 2), (-3, 0)]:
-        expect_close(
-            student.translate(x.copy(), down, right),
-            shifted(x, down, right),
-            "translate",
-            mistakes=[
-                Mistake(mistakes.WRAPS_AROUND, answer=np.roll(x, (down, right), axis=(2, 3))),
-                Mistake(mistakes.SWAPPED_AXES, answer=shifted(x, right, down)),
-                Mistake(mistakes.OPPOSITE_DIRECTION, answer=shifted(x, -down, -right)),
-            ],
-        )
+    for down, right in every_direction(rng) + [(0, 2), (-3, 0)]:
+        expect_translate(student.translate(x.copy(), down, right), x, down, right)
 
 
 def scattered(rng, pooled, k):
@@ -217,14 +228,15 @@ def test_max_pool2d_is_invariant_to_shifts_inside_its_windows(student, rng):
 
 
 def test_pooling_is_equivariant_to_shifts_by_the_stride(student, rng):
-    """Moving the input by multiples of the stride moves max- and mean-pooled maps by those multiples."""
+    """Moving the input by multiples of the stride moves max- and mean-pooled maps (that are right) by those multiples."""
     k = int(rng.integers(2, 4))
     x = np.abs(random_maps(rng, 4 * k, 6 * k))
     x[:, :, -2 * k :] = x[:, :, :, -2 * k :] = 0.0
     down, right = (int(v) for v in rng.integers(1, 3, size=2))
     for kind in ("max", "avg"):
         pool = getattr(student, f"{kind}_pool2d")
-        expected = shifted(expect_array(pool(x.copy(), k), f"{kind}_pool2d"), down, right)
+        expect_pool(kind, pool(x.copy(), k), x, k)
+        expected = shifted(torch_pool(kind, x, k, None), down, right)
         expect_close(
             pool(shifted(x, down * k, right * k), k),
             expected,
@@ -237,30 +249,25 @@ def test_global_avg_pool_is_invariant_to_shifts(student, rng):
     """A map moved in any direction, without losing its content, has the same global average."""
     x = random_maps(rng)
     x[:, :, :3] = x[:, :, -3:] = x[:, :, :, :3] = x[:, :, :, -3:] = 0.0
-    expected = x.mean(axis=(2, 3))
-    for down, right in rng.integers(-3, 4, size=(3, 2)).tolist():
-        expect_close(
-            student.global_avg_pool(shifted(x, down, right)),
-            expected,
-            "global_avg_pool",
-            mistakes=[Mistake(mistakes.KEEPS_SPATIAL_AXES, answer=expected[:, :, None, None])],
-        )
+    for down, right in every_direction(rng):
+        expect_global_avg_pool(student.global_avg_pool(shifted(x, down, right)), x)
 
 
 def test_pooling_leaves_its_inputs_unchanged(student, rng):
-    """No pooling function changes the arrays it is given."""
+    """Each pooling function gives the right answer and leaves the arrays it is given unchanged."""
     x = random_maps(rng)
-    dout = rng.normal(size=torch_pool("max", x, 2, None).shape)
-    for name, args in [
-        ("max_pool2d", (x, 2)),
-        ("avg_pool2d", (x, 2)),
-        ("max_pool2d_backward", (dout, x, 2)),
-        ("avg_pool2d_backward", (dout, x.shape, 2)),
-        ("global_avg_pool", (x,)),
-        ("translate", (x, 1, -1)),
+    dout = rng.normal(size=torch_pool("max", x, 3, 2).shape)
+    for name, args, expect in [
+        ("max_pool2d", (x, 3, 2), lambda got: expect_pool("max", got, x, 3, 2)),
+        ("avg_pool2d", (x, 3, 2), lambda got: expect_pool("avg", got, x, 3, 2)),
+        ("max_pool2d_backward", (dout, x, 3, 2), lambda got: expect_max_pool_backward(got, dout, x, 3, 2)),
+        ("avg_pool2d_backward", (dout, x.shape, 3, 2), lambda got: expect_avg_pool_backward(got, dout, x.shape, 3, 2)),
+        ("global_avg_pool", (x,), lambda got: expect_global_avg_pool(got, x)),
+        ("translate", (x, 1, -1), lambda got: expect_translate(got, x, 1, -1)),
     ]:
         copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        getattr(student, name)(*copies)
+        got = getattr(student, name)(*copies)
         for position, before, after in zip(("first", "second"), args, copies):
             if isinstance(before, np.ndarray):
                 expect_unchanged(before, after, name, f"{position} argument")
+        expect(got)

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import CheckFailed, expect_close, expect_count, expect_float
+from autograder.compare import CheckFailed, expect_close, expect_count, expect_float, helpers_first
 from autograder.feedback import Mistake
 from autograder.mistakes.receptive_fields import (
     BIN_CENTRES,
@@ -21,13 +21,16 @@ from autograder.mistakes.receptive_fields import (
     KERNEL_SUM,
     NO_DILATION,
     NO_JUMP,
+    OFF_BY_ONE,
     PADDING_GROWS,
+    START_IGNORES_DILATION,
     START_IGNORES_PADDING,
     START_PADDING_UNSCALED,
     SUM_OF_STRIDES,
     SWAPPED,
     WINDOW_NOT_HOP,
     WINDOWS_ONLY,
+    pooling_stages_helpers,
 )
 from autograder.mistakes.receptive_fields import BRANCHES_IN_SEQUENCE, SHORTEST_PATH
 
@@ -75,25 +78,54 @@ def closed_form_size(layers, dilated=True, padding_grows=False, own_stride=False
     return size
 
 
+def jumps_before(layers):
+    """J_l, the product of the strides of the layers before each layer."""
+    return np.cumprod([1] + [stride for _, stride, _, _ in layers[:-1]])
+
+
+def size_mistakes(layers):
+    size = closed_form_size(layers)
+    return [
+        (KERNEL_SUM, sum(k for k, _, _, _ in layers)),
+        (NO_JUMP, closed_form_size(layers, use_jump=False)),
+        (JUMP_INCLUDES_OWN_STRIDE, closed_form_size(layers, own_stride=True)),
+        (PADDING_GROWS, closed_form_size(layers, padding_grows=True)),
+        (NO_DILATION, closed_form_size(layers, dilated=False)),
+        (OFF_BY_ONE, size - 1),
+        (OFF_BY_ONE, size + 1),
+    ]
+
+
+def jump_mistakes(layers):
+    return [(SUM_OF_STRIDES, sum(s for _, s, _, _ in layers))]
+
+
+def start_mistakes(layers):
+    """What each known mistake gives as the start; one who works out the start from the field's
+    middle or end with undilated kernels is off by half or all of the dilation's extra span."""
+    extra = sum((d - 1) * (k - 1) * jump for (k, _, _, d), jump in zip(layers, jumps_before(layers)))
+    start = -sum(p * jump for (_, _, p, _), jump in zip(layers, jumps_before(layers)))
+    return [
+        (START_IGNORES_PADDING, 0),
+        (START_PADDING_UNSCALED, -sum(p for _, _, p, _ in layers)),
+        (START_IGNORES_DILATION, start - extra / 2),
+        (START_IGNORES_DILATION, start - extra),
+    ]
+
+
 def random_network(rng):
-    """3 to 5 layers (kernel, stride, padding, dilation), with a stride 2 before a wide kernel,
-    a dilation and a padding after a stride, on which every known mistake gives another size."""
+    """3 to 5 layers (kernel, stride, padding, dilation) on which every known mistake of the
+    size, the jump and the start gives another answer than the truth and the other mistakes."""
     while True:
         n = int(rng.integers(3, 6))
-        layers = [
+        first = (int(rng.integers(1, 6)), 2, int(rng.integers(0, 3)), int(rng.choice([1, 2])))
+        layers = [first] + [
             (int(rng.integers(1, 6)), int(rng.choice([1, 2])), int(rng.integers(0, 3)), int(rng.choice([1, 1, 2])))
-            for _ in range(n)
+            for _ in range(n - 1)
         ]
-        true_size = closed_form_size(layers)
-        wrong_sizes = [
-            sum(k for k, _, _, _ in layers),
-            closed_form_size(layers, use_jump=False),
-            closed_form_size(layers, own_stride=True),
-            closed_form_size(layers, padding_grows=True),
-            closed_form_size(layers, dilated=False),
-        ]
-        padded_after_stride = any(p > 0 for _, _, p, _ in layers[1:]) and layers[0][1] == 2
-        if true_size not in wrong_sizes and len(set(wrong_sizes)) == 5 and padded_after_stride:
+        truths = [closed_form_size(layers), int(np.prod([s for _, s, _, _ in layers])), int(-sum(p * j for (_, _, p, _), j in zip(layers, jumps_before(layers))))]
+        groups = [size_mistakes(layers), jump_mistakes(layers), start_mistakes(layers)]
+        if all(len({truth, *(answer for _, answer in group)}) == len(group) + 1 for truth, group in zip(truths, groups)):
             return layers
 
 
@@ -105,38 +137,30 @@ def field_of(student, layers):
     return got
 
 
+def known(mistakes):
+    return [Mistake(why, answer=answer) for why, answer in mistakes]
+
+
 @pytest.mark.points(2)
 def test_receptive_field_size_matches_autograd(student, rng):
     """receptive_field's size equals the span of inputs that reach one output, measured with autograd."""
     layers = random_network(rng)
     size, _, _ = measured_field(layers)
-    mistakes = [
-        Mistake(KERNEL_SUM, answer=sum(k for k, _, _, _ in layers)),
-        Mistake(NO_JUMP, answer=closed_form_size(layers, use_jump=False)),
-        Mistake(JUMP_INCLUDES_OWN_STRIDE, answer=closed_form_size(layers, own_stride=True)),
-        Mistake(PADDING_GROWS, answer=closed_form_size(layers, padding_grows=True)),
-        Mistake(NO_DILATION, answer=closed_form_size(layers, dilated=False)),
-    ]
-    expect_count(field_of(student, layers)[0], size, "receptive_field's size", mistakes=mistakes)
+    expect_count(field_of(student, layers)[0], size, "receptive_field's size", mistakes=known(size_mistakes(layers)))
 
 
 def test_receptive_field_jump_matches_autograd(student, rng):
     """receptive_field's jump equals the distance between the fields of neighbouring outputs."""
     layers = random_network(rng)
     _, jump, _ = measured_field(layers)
-    mistakes = [Mistake(SUM_OF_STRIDES, answer=sum(s for _, s, _, _ in layers))]
-    expect_count(field_of(student, layers)[1], jump, "receptive_field's jump", mistakes=mistakes)
+    expect_count(field_of(student, layers)[1], jump, "receptive_field's jump", mistakes=known(jump_mistakes(layers)))
 
 
 def test_receptive_field_start_matches_autograd(student, rng):
     """receptive_field's start is where output 0's field begins, in the padding when negative."""
     layers = random_network(rng)
     _, _, start = measured_field(layers)
-    mistakes = [
-        Mistake(START_IGNORES_PADDING, answer=0),
-        Mistake(START_PADDING_UNSCALED, answer=-sum(p for _, _, p, _ in layers)),
-    ]
-    expect_count(field_of(student, layers)[2], start, "receptive_field's start", mistakes=mistakes)
+    expect_count(field_of(student, layers)[2], start, "receptive_field's start", mistakes=known(start_mistakes(layers)))
 
 
 def as_pair(got, name):
@@ -198,16 +222,16 @@ def test_receptive_field_extent_matches_torch_stft(student, rng):
     )
 
 
-def stages_for(duration_s, sample_rate, n_fft, hop, frames_of_stages=lambda n: 5 * 2**n - 2, windows_only=False):
-    """The fewest stages n whose field of frames_of_stages(n) frames lasts duration_s, or the
-    answer of one who counts r * n_fft samples for r frames (windows_only)."""
+WHOLE_SPAN = lambda frames, n_fft, hop: (frames - 1) * hop + n_fft  # noqa: E731
+
+
+def stages_for(duration_s, sample_rate, n_fft, hop, frames_of_stages=lambda n: 5 * 2**n - 2, samples=WHOLE_SPAN):
+    """The fewest stages n whose field of frames_of_stages(n) frames lasts duration_s, when r
+    frames span samples(r, n_fft, hop) samples (a mistaken field or span gives a mistake's answer)."""
     n = 0
-    while True:
-        frames = frames_of_stages(n)
-        samples = frames * n_fft if windows_only else (frames - 1) * hop + n_fft
-        if samples / sample_rate >= duration_s:
-            return n
+    while samples(frames_of_stages(n), n_fft, hop) / sample_rate < duration_s:
         n += 1
+    return n
 
 
 def geometry(layer):
@@ -287,7 +311,8 @@ def test_network_receptive_field_matches_autograd(student, rng):
 
 
 def test_pooling_stages_needed_matches_the_closed_form(student, rng):
-    """pooling_stages_needed is the fewest stages whose field of 5 * 2 ** n - 2 frames lasts the call."""
+    """pooling_stages_needed is the fewest stages whose field of 5 * 2 ** n - 2 frames lasts the call;
+    a call on which every known mistake, in it or in its helpers, gives another answer."""
     while True:
         sample_rate, n_fft, hop = random_stft(rng)
         call = (float(rng.uniform(0.2, 3.0)), sample_rate, n_fft, hop)
@@ -295,9 +320,15 @@ def test_pooling_stages_needed_matches_the_closed_form(student, rng):
         wrong = {
             NO_JUMP: stages_for(*call, frames_of_stages=lambda n: 3 + 3 * n),
             KERNEL_SUM: stages_for(*call, frames_of_stages=lambda n: 3 + 5 * n),
-            WINDOWS_ONLY: stages_for(*call, windows_only=True),
+            WINDOWS_ONLY: stages_for(*call, samples=lambda frames, n_fft, hop: frames * n_fft),
         }
-        if len({expected, *wrong.values()}) == 4:
+        in_helpers = [
+            stages_for(*call, frames_of_stages=lambda n: 5 * 2**n - 3),
+            stages_for(*call, samples=lambda frames, n_fft, hop: frames * hop),
+        ]
+        if len({expected, *wrong.values()}) == 4 and expected not in in_helpers:
             break
     mistakes = [Mistake(why, answer=n) for why, n in wrong.items()]
-    expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)
+    fields = [5 * 2**n - 2 for n in range(expected + 2)]
+    with helpers_first("pooling_stages_needed", pooling_stages_helpers(student, *call[1:], fields)):
+        expect_count(student.pooling_stages_needed(*call), expected, "pooling_stages_needed", mistakes=mistakes)

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.compare import expect_close
+from autograder.compare import expect_close, helpers_first
 from autograder.feedback import Mistake
 from autograder.mistakes import convolution as mistakes
-from autograder.mistakes.convolution import expect_size
+from autograder.mistakes.convolution import conv2d_helpers, convolve2d_helpers, correlate, expect_size, zero_pad_mistakes
 
 pytestmark = pytest.mark.concept("convolution")
 
@@ -32,11 +31,6 @@ FEATURE_MAP = np.array(
     ],
     dtype=np.float64,
 )
-
-
-def correlate(image, kernel):
-    """The grader's own valid cross-correlation of one image with one kernel."""
-    return np.einsum("hwij,ij->hw", sliding_window_view(image, kernel.shape), kernel)
 
 
 def rotated(array):
@@ -122,12 +116,13 @@ def test_correlate2d_with_the_transposed_kernel(student):
 
 def test_convolve2d_flips_the_kernel(student):
     """True convolution flips the kernel: on the O it gives the slide's map turned by 180 degrees."""
-    expect_close(
-        student.convolve2d(O_IMAGE.copy(), KERNEL.copy()),
-        rotated(FEATURE_MAP),
-        "convolve2d",
-        mistakes=[Mistake(mistakes.NOT_FLIPPED, answer=FEATURE_MAP)],
-    )
+    with helpers_first("convolve2d", convolve2d_helpers(student, O_IMAGE, KERNEL)):
+        expect_close(
+            student.convolve2d(O_IMAGE.copy(), KERNEL.copy()),
+            rotated(FEATURE_MAP),
+            "convolve2d",
+            mistakes=[Mistake(mistakes.NOT_FLIPPED, answer=FEATURE_MAP)],
+        )
 
 
 def test_zero_pad_adds_zeros_around_h_and_w(student):
@@ -135,11 +130,20 @@ def test_zero_pad_adds_zeros_around_h_and_w(student):
     x = np.ones((2, 3, 2, 4))
     expected = np.zeros((2, 3, 4, 6))
     expected[:, :, 1:3, 1:5] = 1.0
+    expect_close(student.zero_pad(x.copy(), 1), expected, "zero_pad", mistakes=zero_pad_mistakes(x, 1))
+
+
+def test_windows_with_dilation_skip_every_other_pixel(student):
+    """A 2 x 2 kernel with dilation 2 takes every other pixel: on a 4 x 5 map numbered 0 to 19
+    its first piece is [[0, 2], [10, 12]], and it fits 2 x 3 times."""
+    x = np.arange(20.0).reshape(1, 1, 4, 5)
+    pieces = [[x[0, 0, r : r + 3 : 2, s : s + 3 : 2] for s in range(3)] for r in range(2)]
+    undilated = [[x[0, 0, r : r + 2, s : s + 2] for s in range(4)] for r in range(3)]
     expect_close(
-        student.zero_pad(x.copy(), 1),
-        expected,
-        "zero_pad",
-        mistakes=[Mistake(mistakes.PADS_EVERY_AXIS, answer=np.pad(x, 1))],
+        student.windows(x.copy(), 2, 2, dilation=2),
+        np.array(pieces)[None, None],
+        "windows",
+        mistakes=[Mistake(mistakes.IGNORES_DILATION, answer=np.array(undilated)[None, None])],
     )
 
 
@@ -149,17 +153,71 @@ def test_conv2d_sums_over_channels(student):
     w = np.stack([KERNEL, KERNEL.T])[None]
     b = np.array([0.5])
     both = FEATURE_MAP + FEATURE_MAP.T
-    expect_close(
-        student.conv2d(x.copy(), w.copy(), b.copy()),
-        (both + 0.5)[None, None],
-        "conv2d",
-        mistakes=[
-            Mistake(mistakes.CHANNELS_AVERAGED, answer=(both / 2 + 0.5)[None, None]),
-            Mistake(mistakes.BIAS_PER_INPUT_CHANNEL, answer=(both + 1.0)[None, None]),
-            Mistake(mistakes.FLIPPED_KERNEL, answer=rotated(both + 0.5)[None, None]),
-            Mistake(mistakes.MISSING_BIAS, answer=both[None, None]),
-        ],
-    )
+    with helpers_first("conv2d", conv2d_helpers(student, x, (3, 3))):
+        expect_close(
+            student.conv2d(x.copy(), w.copy(), b.copy()),
+            (both + 0.5)[None, None],
+            "conv2d",
+            mistakes=[
+                Mistake(mistakes.CHANNELS_AVERAGED, answer=(both / 2 + 0.5)[None, None]),
+                Mistake(mistakes.BIAS_PER_INPUT_CHANNEL, answer=(both + 1.0)[None, None]),
+                Mistake(mistakes.FLIPPED_KERNEL, answer=rotated(both + 0.5)[None, None]),
+                Mistake(mistakes.MISSING_BIAS, answer=both[None, None]),
+            ],
+        )
+
+
+def test_conv2d_gives_one_map_per_filter(student):
+    """Two filters, K and K.T, with biases 1 and -1: two feature maps, the slide's map + 1 and its transpose - 1."""
+    w = np.stack([KERNEL, KERNEL.T])[:, None]
+    b = np.array([1.0, -1.0])
+    expected = np.stack([FEATURE_MAP + 1.0, FEATURE_MAP.T - 1.0])[None]
+    with helpers_first("conv2d", conv2d_helpers(student, O_IMAGE[None, None], (3, 3))):
+        expect_close(
+            student.conv2d(O_IMAGE[None, None].copy(), w.copy(), b.copy()),
+            expected,
+            "conv2d",
+            mistakes=[
+                Mistake(mistakes.MISSING_BIAS, answer=np.stack([FEATURE_MAP, FEATURE_MAP.T])[None]),
+                Mistake(mistakes.FLIPPED_KERNEL, answer=rotated(expected)),
+            ],
+        )
+
+
+def test_conv2d_with_a_non_square_kernel(student):
+    """A 1 x 3 kernel [-1, 0, 1] measures how a row changes: on a 4 x 5 image that grows by 1 per
+    column (and 5 per row) it gives 2 everywhere, in a 4 x 3 map."""
+    x = np.arange(20.0).reshape(1, 1, 4, 5)
+    w = np.array([[[[-1.0, 0.0, 1.0]]]])
+    with helpers_first("conv2d", conv2d_helpers(student, x, (1, 3))):
+        expect_close(
+            student.conv2d(x.copy(), w.copy()),
+            np.full((1, 1, 4, 3), 2.0),
+            "conv2d",
+            mistakes=[
+                Mistake(mistakes.SWAPPED_KERNEL_AXES, answer=np.full((1, 1, 2, 5), 10.0)),
+                Mistake(mistakes.FLIPPED_KERNEL, answer=np.full((1, 1, 4, 3), -2.0)),
+            ],
+        )
+
+
+def test_conv2d_with_padding_keeps_the_size(student):
+    """Padding 1 keeps a 3 x 3 kernel's output as large as its 3 x 4 input; a kernel of ones then counts
+    the pixels of the image under it: 4 in a corner, 6 on an edge, 9 inside."""
+    x = np.ones((1, 1, 3, 4))
+    w = np.ones((1, 1, 3, 3))
+    with helpers_first("conv2d", conv2d_helpers(student, x, (3, 3), padding=1)):
+        expect_close(
+            student.conv2d(x.copy(), w.copy(), padding=1),
+            np.array([[[[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0], [4.0, 6.0, 6.0, 4.0]]]]),
+            "conv2d",
+            mistakes=[
+                Mistake(mistakes.PADDING_TOTAL, answer=np.array([[[[9.0, 9.0]]]])),
+                Mistake(mistakes.PADDING_ONE_SIDE, answer=np.array([[[[4.0, 6.0, 6.0], [6.0, 9.0, 9.0]]]])),
+                Mistake(mistakes.PADDING_ONE_SIDE, answer=np.array([[[[9.0, 9.0, 6.0], [6.0, 6.0, 4.0]]]])),
+                Mistake(mistakes.PADDING_TOP_LEFT, answer=np.array([[[[1.0, 2.0, 3.0, 3.0], [2.0, 4.0, 6.0, 6.0], [3.0, 6.0, 9.0, 9.0]]]])),
+            ],
+        )
 
 
 def test_conv2d_feature_map_shifts_with_the_image(student):
@@ -168,25 +226,27 @@ def test_conv2d_feature_map_shifts_with_the_image(student):
     x[0, 0, :, 1:] = O_IMAGE
     first_column = np.array([[3.0], [1.0], [3.0], [1.0], [3.0], [1.0], [3.0]])
     expected = np.hstack([first_column, FEATURE_MAP])[None, None]
-    expect_close(
-        student.conv2d(x.copy(), KERNEL[None, None].copy()),
-        expected,
-        "conv2d",
-        mistakes=[Mistake(mistakes.FLIPPED_KERNEL, answer=correlate(x[0, 0], KERNEL[::-1, ::-1])[None, None])],
-    )
+    with helpers_first("conv2d", conv2d_helpers(student, x, (3, 3))):
+        expect_close(
+            student.conv2d(x.copy(), KERNEL[None, None].copy()),
+            expected,
+            "conv2d",
+            mistakes=[Mistake(mistakes.FLIPPED_KERNEL, answer=correlate(x[0, 0], KERNEL[::-1, ::-1])[None, None])],
+        )
 
 
 def test_conv2d_with_stride_2_keeps_every_other_position(student):
     """Stride 2 moves the kernel two pixels at a time: every other entry of the slide's map."""
-    expect_close(
-        student.conv2d(O_IMAGE[None, None].copy(), KERNEL[None, None].copy(), stride=2),
-        FEATURE_MAP[::2, ::2][None, None].copy(),
-        "conv2d",
-        mistakes=[
-            Mistake(mistakes.IGNORES_STRIDE, answer=FEATURE_MAP[None, None]),
-            Mistake(mistakes.FLIPPED_KERNEL, answer=rotated(FEATURE_MAP)[::2, ::2][None, None].copy()),
-        ],
-    )
+    with helpers_first("conv2d", conv2d_helpers(student, O_IMAGE[None, None], (3, 3), stride=2)):
+        expect_close(
+            student.conv2d(O_IMAGE[None, None].copy(), KERNEL[None, None].copy(), stride=2),
+            FEATURE_MAP[::2, ::2][None, None].copy(),
+            "conv2d",
+            mistakes=[
+                Mistake(mistakes.IGNORES_STRIDE, answer=FEATURE_MAP[None, None]),
+                Mistake(mistakes.FLIPPED_KERNEL, answer=rotated(FEATURE_MAP)[::2, ::2][None, None].copy()),
+            ],
+        )
 
 
 def test_conv2d_backward_of_one_output(student):
@@ -195,19 +255,22 @@ def test_conv2d_backward_of_one_output(student):
     w = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
     dout = np.zeros((1, 1, 3, 4))
     dout[0, 0, 1, 2] = 1.0
-    dx, dw, db = student.conv2d_backward(dout.copy(), x.copy(), w.copy())
     expected_dx = np.zeros((1, 1, 4, 5))
     expected_dx[0, 0, 1:3, 2:4] = w[0, 0]
     flipped_dx = expected_dx.copy()
     flipped_dx[0, 0, 1:3, 2:4] = w[0, 0, ::-1, ::-1]
-    expect_close(
-        dx,
-        expected_dx,
-        "conv2d_backward (dx)",
-        mistakes=[
-            Mistake(mistakes.PAD_SLICE_AT_ZERO, test=lambda got: 0 in np.shape(got)),
-            Mistake(mistakes.FLIPPED_KERNEL, answer=flipped_dx),
-        ],
-    )
-    expect_close(dw, x[:, :, 1:3, 2:4].copy(), "conv2d_backward (dw)")
-    expect_close(db, np.array([1.0]), "conv2d_backward (db)")
+    with helpers_first("conv2d_backward", conv2d_helpers(student, x, (2, 2))):
+        dx, dw, db = student.conv2d_backward(dout.copy(), x.copy(), w.copy())
+        expect_close(
+            dx,
+            expected_dx,
+            "conv2d_backward (dx)",
+            mistakes=[
+                Mistake(mistakes.PAD_SLICE_AT_ZERO, test=lambda got: 0 in np.shape(got)),
+                Mistake(mistakes.CROP_HARD_CODED, answer=expected_dx[:, :, 1:-1, 1:-1].copy()),
+                Mistake(mistakes.FLIPPED_KERNEL, answer=flipped_dx),
+            ],
+        )
+        expect_close(dw, x[:, :, 1:3, 2:4].copy(), "conv2d_backward (dw)")
+        wrong_axes = Mistake(mistakes.DB_WRONG_AXES, test=lambda got: np.shape(got) != (1,))
+        expect_close(db, np.array([1.0]), "conv2d_backward (db)", mistakes=[wrong_axes])

@@ -7,9 +7,10 @@ layer by layer; read them to see how a network becomes a list of layer specs.
 import numpy as np
 import pytest
 
-from autograder.compare import expect_close, expect_count, expect_int
+from autograder.compare import expect_close, expect_count, expect_int, helpers_first
 from autograder.feedback import Mistake
 from autograder.mistakes import parameters as mistakes
+from autograder.mistakes.parameters import counting_helpers
 
 pytestmark = pytest.mark.concept("parameters")
 
@@ -93,11 +94,23 @@ def pools_counted(student, layers, input_shape):
         return False
 
 
-def expect_total(student, layers, input_shape, expected, wrong_totals):
-    """count_parameters is `expected`; wrong_totals maps each known mistake to the totals it gives."""
+def counts(conv2d_params=(), dense_params=()):
+    """Calls a layer table of a network makes, with their counts: conv2d_params and dense_params
+    map argument tuples to counts (a tuple ending in a dict passes it as keyword arguments)."""
+    calls = {"conv2d_params": conv2d_params, "dense_params": dense_params}
+    return {
+        name: [(args[:-1], args[-1], count) if isinstance(args[-1], dict) else (args, {}, count) for args, count in cases]
+        for name, cases in calls.items()
+    }
+
+
+def expect_total(student, layers, input_shape, expected, wrong_totals, calls):
+    """count_parameters is `expected`; wrong_totals maps each known mistake to the totals it gives;
+    `calls` (from counts()) check conv2d_params and dense_params first, so they are blamed if wrong."""
     known = [Mistake(mistakes.POOL_PARAMETERS, test=lambda _: pools_counted(student, layers, input_shape))]
     known += [Mistake(why, answer=total) for why, totals in wrong_totals.items() for total in totals]
-    expect_count(student.count_parameters(layers, input_shape), expected, "count_parameters", mistakes=known)
+    with helpers_first("count_parameters", counting_helpers(student, calls)):
+        expect_count(student.count_parameters(layers, input_shape), expected, "count_parameters", mistakes=known)
 
 
 def test_conv2d_params_of_the_lecture_layer(student):
@@ -137,19 +150,20 @@ def test_layer_table_of_a_small_network(student):
             Mistake(mistakes.POOL_STRIDE_ONE, answer=np.array([100, 28, 28, 100, 28, 28, 100, 27, 27, 72900, 10])),
         ],
     )
-    counts = np.array([expect_int(row[2], "layer_table's parameters") for row in rows], dtype=np.float64)
-    expect_close(
-        counts,
-        np.array([7600, 0, 0, 0, 196_010], dtype=np.float64),
-        "layer_table's parameters",
-        mistakes=[
-            Mistake(mistakes.POOL_PARAMETERS, test=lambda got: got[2] != 0),
-            Mistake(mistakes.NO_BIAS, answer=np.array([7500, 0, 0, 0, 196_010])),
-            Mistake(mistakes.NO_BIAS, answer=np.array([7600, 0, 0, 0, 196_000])),
-            Mistake(mistakes.NO_BIAS, answer=np.array([7500, 0, 0, 0, 196_000])),
-            Mistake(mistakes.NO_DEPTH, answer=np.array([2600, 0, 0, 0, 196_010])),
-        ],
-    )
+    calls = counts(conv2d_params=[((3, 100, 5), 7_600)], dense_params=[((19600, 10), 196_010)])
+    with helpers_first("layer_table", counting_helpers(student, calls)):
+        expect_close(
+            np.array([expect_int(row[2], "layer_table's parameters") for row in rows], dtype=np.float64),
+            np.array([7600, 0, 0, 0, 196_010], dtype=np.float64),
+            "layer_table's parameters",
+            mistakes=[
+                Mistake(mistakes.POOL_PARAMETERS, test=lambda got: got[2] != 0),
+                Mistake(mistakes.NO_BIAS, answer=np.array([7500, 0, 0, 0, 196_010])),
+                Mistake(mistakes.NO_BIAS, answer=np.array([7600, 0, 0, 0, 196_000])),
+                Mistake(mistakes.NO_BIAS, answer=np.array([7500, 0, 0, 0, 196_000])),
+                Mistake(mistakes.NO_DEPTH, answer=np.array([2600, 0, 0, 0, 196_010])),
+            ],
+        )
 
 
 def test_count_parameters_of_alexnet_as_in_the_paper(student):
@@ -162,22 +176,27 @@ def test_count_parameters_of_alexnet_as_in_the_paper(student):
         mistakes.NO_DEPTH: [58_659_752],
         mistakes.MISSING_PLUS_ONE: [28_823_912],
         mistakes.PADDING_TOTAL: [41_406_824],
+        mistakes.CEIL_NOT_FLOOR: [76_009_832],
     }
-    expect_total(student, alexnet((96, 256, 384, 384, 256)), (3, 227, 227), 62_378_344, wrong_totals)
+    calls = counts(conv2d_params=[((3, 96, 11), 34_944)], dense_params=[((9216, 4096), 37_752_832)])
+    expect_total(student, alexnet((96, 256, 384, 384, 256)), (3, 227, 227), 62_378_344, wrong_totals, calls)
     grouped = alexnet((96, 256, 384, 384, 256), groups=2)
-    expect_total(student, grouped, (3, 227, 227), 60_965_224, {mistakes.IGNORES_GROUPS: [62_378_344]})
+    calls = counts(conv2d_params=[((96, 256, 5, {"groups": 2}), 307_456)])
+    expect_total(student, grouped, (3, 227, 227), 60_965_224, {mistakes.IGNORES_GROUPS: [62_378_344]}, calls)
 
 
 def test_count_parameters_of_torchvision_alexnet(student):
     """torchvision's AlexNet (64-192-384-256-256, adaptive pool to 6 x 6) has 61,100,840."""
     wrong_totals = {mistakes.NO_BIAS: [61_099_688, 61_091_648, 61_090_496], mistakes.NO_DEPTH: [58_652_904]}
-    expect_total(student, alexnet((64, 192, 384, 256, 256), pool_to=6), (3, 224, 224), 61_100_840, wrong_totals)
+    calls = counts(conv2d_params=[((3, 64, 11), 23_296)], dense_params=[((9216, 4096), 37_752_832)])
+    expect_total(student, alexnet((64, 192, 384, 256, 256), pool_to=6), (3, 224, 224), 61_100_840, wrong_totals, calls)
 
 
 def test_count_parameters_of_vgg16(student):
     """VGG16 has 138,357,544 parameters, as on the slide; the first dense layer holds 74% of them."""
     wrong_totals = {mistakes.NO_BIAS: [138_353_320, 138_348_352, 138_344_128], mistakes.NO_DEPTH: [123_685_096]}
-    expect_total(student, vgg16(), (3, 224, 224), 138_357_544, wrong_totals)
+    calls = counts(conv2d_params=[((3, 64, 3), 1_792)], dense_params=[((25088, 4096), 102_764_544)])
+    expect_total(student, vgg16(), (3, 224, 224), 138_357_544, wrong_totals, calls)
 
 
 def test_count_running_statistics_of_resnet50(student):
@@ -202,5 +221,7 @@ def test_count_parameters_of_resnet50(student):
         mistakes.BN_RUNNING_STATS: [25_610_152],
         mistakes.SHORTCUT_FORGOTTEN: [22_780_456],
     }
-    expect_total(student, resnet50(), (3, 224, 224), 25_557_032, wrong_totals)
-    expect_total(student, resnet50(with_classifier=False), (3, 224, 224), 23_508_032, {})
+    calls = counts(conv2d_params=[((3, 64, 7, {"bias": False}), 9_408)], dense_params=[((2048, 1000), 2_049_000)])
+    expect_total(student, resnet50(), (3, 224, 224), 25_557_032, wrong_totals, calls)
+    calls = counts(conv2d_params=[((3, 64, 7, {"bias": False}), 9_408)])
+    expect_total(student, resnet50(with_classifier=False), (3, 224, 224), 23_508_032, {}, calls)

@@ -6,6 +6,7 @@ import pytest
 from autograder.compare import expect_close
 from autograder.feedback import Mistake
 from autograder.mistakes import pooling as mistakes
+from autograder.mistakes.pooling import routed_gradient
 
 pytestmark = pytest.mark.concept("pooling")
 
@@ -46,6 +47,35 @@ def test_avg_pool2d_small_example(student):
     )
 
 
+def test_max_pool2d_with_overlapping_windows(student):
+    """2 x 2 windows one step apart (stride 1) overlap: 3 x 3 of them fit, and 4 and 8 win two windows each."""
+    expect_close(
+        student.max_pool2d(FEATURE_MAP.copy(), 2, stride=1),
+        np.array([[[[4.0, 3.0, 2.0], [4.0, 5.0, 6.0], [7.0, 8.0, 8.0]]]]),
+        "max_pool2d",
+        mistakes=[
+            Mistake(mistakes.STRIDE_IGNORED, answer=np.array([[[[4.0, 2.0], [7.0, 8.0]]]])),
+            Mistake(mistakes.MEAN_FOR_MAX, answer=np.array([[[[2.5, 2.0, 1.0], [1.5, 2.0, 3.25], [2.0, 5.0, 6.0]]]])),
+        ],
+    )
+
+
+def test_max_pool2d_backward_with_overlapping_windows(student):
+    """With stride 1, the 4 and the 8 above each win two windows, so each gets both windows' gradients: 2."""
+    dout = np.ones((1, 1, 3, 3))
+    expected = np.array([[[[0.0, 1.0, 1.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 2.0, 0.0]]]])
+    expect_close(
+        student.max_pool2d_backward(dout.copy(), FEATURE_MAP.copy(), 2, stride=1),
+        expected,
+        "max_pool2d_backward",
+        mistakes=[
+            Mistake(mistakes.OVERLAP_OVERWRITTEN, answer=np.minimum(expected, 1.0)),
+            Mistake(mistakes.WINDOW_ASSIGNED, answer=routed_gradient(dout, FEATURE_MAP, 2, 1, assign="window")),
+            Mistake(mistakes.STRIDE_IGNORED, answer=routed_gradient(dout, FEATURE_MAP, 2, 2)),
+        ],
+    )
+
+
 def test_max_pool2d_ignores_a_shift_inside_its_window(student):
     """A feature that moves inside its 2 x 2 window (here from the top left to the bottom right) pools the same."""
     before = np.zeros((1, 1, 4, 4))
@@ -80,7 +110,12 @@ def test_max_pool2d_backward_routes_the_gradient_to_each_maximum(student):
     dout = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     expected = np.zeros((1, 1, 4, 4))
     expected[0, 0, [1, 0, 3, 3], [0, 2, 1, 2]] = [10.0, 20.0, 30.0, 40.0]
-    expect_close(student.max_pool2d_backward(dout, FEATURE_MAP.copy(), 2), expected, "max_pool2d_backward")
+    expect_close(
+        student.max_pool2d_backward(dout, FEATURE_MAP.copy(), 2),
+        expected,
+        "max_pool2d_backward",
+        mistakes=[Mistake(mistakes.STRIDE_IGNORED, answer=routed_gradient(dout, FEATURE_MAP, 2, 1))],
+    )
 
 
 def test_max_pool2d_backward_sends_a_tie_to_one_entry(student):
@@ -92,7 +127,11 @@ def test_max_pool2d_backward_sends_a_tie_to_one_entry(student):
         student.max_pool2d_backward(dout, x, 2),
         np.array([[[[1.0, 0.0, 0.0, 10.0], [0.0, 0.0, 0.0, 0.0]]]]),
         "max_pool2d_backward",
-        mistakes=[Mistake(mistakes.TIED_GRADIENT, answer=tied)],
+        mistakes=[
+            Mistake(mistakes.TIED_GRADIENT, answer=tied),
+            Mistake(mistakes.LAST_MAXIMUM, answer=np.array([[[[0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 10.0]]]])),
+            Mistake(mistakes.STRIDE_IGNORED, answer=routed_gradient(dout, x, 2, 1)),
+        ],
     )
 
 
@@ -103,7 +142,10 @@ def test_avg_pool2d_backward_shares_the_gradient(student):
         student.avg_pool2d_backward(dout, (1, 1, 2, 4), 2),
         np.array([[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]]]]),
         "avg_pool2d_backward",
-        mistakes=[Mistake(mistakes.NOT_DIVIDED, answer=np.array([[[[4.0, 4.0, 8.0, 8.0], [4.0, 4.0, 8.0, 8.0]]]]))],
+        mistakes=[
+            Mistake(mistakes.NOT_DIVIDED, answer=np.array([[[[4.0, 4.0, 8.0, 8.0], [4.0, 4.0, 8.0, 8.0]]]])),
+            Mistake(mistakes.STRIDE_IGNORED, answer=np.array([[[[1.0, 3.0, 2.0, 0.0], [1.0, 3.0, 2.0, 0.0]]]])),
+        ],
     )
 
 

@@ -9,9 +9,10 @@ tuple (kernel_size, stride[, padding[, dilation]]); 3x3 conv -> 2x2 max-pool -> 
 import numpy as np
 import pytest
 
-from autograder.compare import CheckFailed, expect_close, expect_count, expect_float, expect_int
+from autograder.compare import CheckFailed, expect_close, expect_count, expect_float, expect_int, helpers_first
 from autograder.feedback import Mistake
 from autograder.mistakes import receptive_fields as mistakes
+from autograder.mistakes.receptive_fields import pooling_stages_helpers
 
 pytestmark = pytest.mark.concept("receptive_fields")
 
@@ -26,16 +27,22 @@ def as_vector(got, name, length, expect):
     return np.array([expect(value, name) for value in got], dtype=np.float64)
 
 
+def as_number(value, name):
+    """An int, or a float (a mistaken start may be a half), as a float."""
+    return expect_float(value, name) if isinstance(value, (float, np.floating)) else float(expect_int(value, name))
+
+
 def expect_field(got, expected, mistaken):
-    """receptive_field's (size, jump, start), exactly; `mistaken` maps explanations to triples."""
+    """receptive_field's (size, jump, start), exactly, as ints; `mistaken` lists (explanation, triple) pairs."""
     expect_close(
-        as_vector(got, "receptive_field", 3, expect_int),
+        as_vector(got, "receptive_field", 3, as_number),
         np.array(expected, dtype=np.float64),
         "receptive_field (size, jump, start)",
         rtol=0.0,
         atol=0.0,
-        mistakes=[Mistake(why, answer=np.array(triple)) for why, triple in mistaken.items()],
+        mistakes=[Mistake(why, answer=np.array(triple)) for why, triple in mistaken],
     )
+    as_vector(got, "receptive_field", 3, expect_int)
 
 
 def test_receptive_field_of_the_lecture_network(student):
@@ -43,7 +50,7 @@ def test_receptive_field_of_the_lecture_network(student):
     expect_field(
         student.receptive_field(LECTURE_NETWORK),
         (8, 2, 0),
-        {mistakes.NO_JUMP: (6, 2, 0), mistakes.JUMP_INCLUDES_OWN_STRIDE: (9, 2, 0)},
+        [(mistakes.NO_JUMP, (6, 2, 0)), (mistakes.JUMP_INCLUDES_OWN_STRIDE, (9, 2, 0)), (mistakes.OFF_BY_ONE, (7, 2, 0))],
     )
 
 
@@ -52,7 +59,13 @@ def test_receptive_field_of_a_deeper_network(student):
     expect_field(
         student.receptive_field([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]),
         (18, 4, 0),
-        {mistakes.KERNEL_SUM: (13, 4, 0), mistakes.NO_JUMP: (9, 4, 0), mistakes.JUMP_INCLUDES_OWN_STRIDE: (21, 4, 0)},
+        [
+            (mistakes.KERNEL_SUM, (13, 4, 0)),
+            (mistakes.NO_JUMP, (9, 4, 0)),
+            (mistakes.JUMP_INCLUDES_OWN_STRIDE, (21, 4, 0)),
+            (mistakes.OFF_BY_ONE, (17, 4, 0)),
+            (mistakes.OFF_BY_ONE, (19, 4, 0)),
+        ],
     )
 
 
@@ -61,13 +74,32 @@ def test_receptive_field_padding_moves_but_does_not_grow(student):
     expect_field(
         student.receptive_field([(3, 1, 1), (2, 2), (3, 1, 1)]),
         (8, 2, -3),
-        {
-            mistakes.NO_JUMP: (6, 2, -3),
-            mistakes.JUMP_INCLUDES_OWN_STRIDE: (9, 2, -3),
-            mistakes.PADDING_GROWS: (14, 2, -3),
-            mistakes.START_IGNORES_PADDING: (8, 2, 0),
-            mistakes.START_PADDING_UNSCALED: (8, 2, -2),
-        },
+        [
+            (mistakes.NO_JUMP, (6, 2, -3)),
+            (mistakes.JUMP_INCLUDES_OWN_STRIDE, (9, 2, -3)),
+            (mistakes.PADDING_GROWS, (14, 2, -3)),
+            (mistakes.OFF_BY_ONE, (7, 2, -3)),
+            (mistakes.START_IGNORES_PADDING, (8, 2, 0)),
+            (mistakes.START_PADDING_UNSCALED, (8, 2, -2)),
+        ],
+    )
+
+
+def test_receptive_field_of_a_dilated_network(student):
+    """Dilations 2 and 4 (WaveNet's doubling): 3-tap kernels then span 5 and 9 inputs, so the field is
+    1 + 4 + 8 = 13 wide; paddings 2 and 4 keep outputs centred, so output 0 starts 6 inputs into the padding."""
+    expect_field(
+        student.receptive_field([(3, 1, 2, 2), (3, 1, 4, 4)]),
+        (13, 1, -6),
+        [
+            (mistakes.NO_DILATION, (5, 1, -6)),
+            (mistakes.KERNEL_SUM, (6, 1, -6)),
+            (mistakes.OFF_BY_ONE, (12, 1, -6)),
+            (mistakes.PADDING_GROWS, (25, 1, -6)),
+            (mistakes.START_IGNORES_PADDING, (13, 1, 0)),
+            (mistakes.START_IGNORES_DILATION, (13, 1, -10)),
+            (mistakes.START_IGNORES_DILATION, (13, 1, -14)),
+        ],
     )
 
 
@@ -131,13 +163,15 @@ def test_network_receptive_field_of_a_downsampling_block(student):
 
 def test_pooling_stages_needed_for_the_least_bittern(student):
     """Fields of 8, 18, 38 and 78 frames for 1 to 4 stages: a 0.5 s call (43 frames) needs 4."""
-    expect_count(
-        student.pooling_stages_needed(0.5, SAMPLE_RATE, N_FFT, HOP),
-        4,
-        "pooling_stages_needed",
-        mistakes=[
-            Mistake(mistakes.NO_JUMP, answer=14),
-            Mistake(mistakes.KERNEL_SUM, answer=8),
-            Mistake(mistakes.WINDOWS_ONLY, answer=3),
-        ],
-    )
+    fields = [3, 8, 18, 38, 78, 158]
+    with helpers_first("pooling_stages_needed", pooling_stages_helpers(student, SAMPLE_RATE, N_FFT, HOP, fields)):
+        expect_count(
+            student.pooling_stages_needed(0.5, SAMPLE_RATE, N_FFT, HOP),
+            4,
+            "pooling_stages_needed",
+            mistakes=[
+                Mistake(mistakes.NO_JUMP, answer=14),
+                Mistake(mistakes.KERNEL_SUM, answer=8),
+                Mistake(mistakes.WINDOWS_ONLY, answer=3),
+            ],
+        )

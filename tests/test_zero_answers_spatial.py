@@ -1,0 +1,45 @@
+"""A side property ("inputs unchanged", "equivariant", "invariant") earns its points only with a
+right answer: code that returns zeros of the right types and shapes earns nothing in
+convolution, parameters, pooling and receptive fields."""
+
+from mutants import COURSE, checks_by_id, grading_process
+from test_equal_coverage_spatial import plant
+
+CONCEPTS = ("convolution", "parameters", "pooling", "receptive_fields")
+
+# Appended to a reference module: every function of it returns zeros of its answer's kind.
+ZEROS = """
+import inspect as _inspect
+
+import numpy as _np
+
+
+def _zero(answer):
+    if type(answer) is _np.ndarray:
+        return _np.zeros_like(answer)
+    if isinstance(answer, (tuple, list)):
+        return type(answer)(_zero(value) for value in answer)
+    if isinstance(answer, (bool, str)):
+        return answer
+    return type(answer)(0) if isinstance(answer, (int, float)) else answer
+
+
+def _zeroed(function):
+    def zeros(*args, **kwargs):
+        return _zero(function(*args, **kwargs))
+
+    return zeros
+
+
+for _name, _function in list(globals().items()):
+    if _inspect.isfunction(_function) and not _name.startswith("_") and _function.__module__ == __name__:
+        globals()[_name] = _zeroed(_function)
+"""
+
+
+def test_answers_of_zeros_earn_nothing(tmp_path):
+    submission = plant(tmp_path, dict.fromkeys(CONCEPTS, ZEROS))
+    report = grading_process().grade(submission, COURSE, student="zeros", concepts=CONCEPTS)
+    for concept in CONCEPTS:
+        passed = [check_id for check_id, check in checks_by_id(report, concept).items() if check["status"] == "passed"]
+        assert passed == [], f"{concept}: answers of zeros pass {passed}"
