@@ -4,7 +4,8 @@ public and hidden checks under 20 student ids, every check of every concept gets
 status and one number of points for all of them. Each mistake is one that a coin flip per
 student used to decide (does MSE meet a 2-D input, relu a negative number, conv2d a bias,
 a pool a stride other than its kernel, a conv groups > 1, a batch size that does not
-divide N?); the micrograd engine is correct code that some students' inputs used to fail.
+divide N, a shift a negative sign, a division a remainder, a field its edge?); the
+micrograd engine is correct code that some students' inputs used to fail.
 """
 
 import pytest
@@ -12,6 +13,10 @@ import pytest
 from autograder.course import find_course_root
 from mutants import checks_by_id, grading_process, plant
 from styles import MICROGRAD_VALUE
+from test_convolution_mistakes import MISTAKES as CONVOLUTION
+from test_parameters_mistakes import MISTAKES as PARAMETERS
+from test_pooling_mistakes import MISTAKES as POOLING
+from test_receptive_fields_mistakes import MISTAKES as RECEPTIVE_FIELDS
 
 COURSE = find_course_root()
 STUDENTS = [f"student-{i:02d}" for i in range(20)]
@@ -77,6 +82,7 @@ MISTAKES = {
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):
             return _batchnorm_forward(x, gamma, beta, running_mean, running_var, 1 - momentum, eps, training)
         """,
+    "receptive_fields": RECEPTIVE_FIELDS["field_off_by_one"][0],
     "backprop": MICROGRAD_VALUE,  # honest: micrograd's own engine
 }
 MORE_MISTAKES = {
@@ -84,6 +90,17 @@ MORE_MISTAKES = {
         def relu(x):
             return np.array([max(0.0, value) for value in x])
         """,
+    "convolution": CONVOLUTION["output_size_rounded"][0] + CONVOLUTION["zero_pad_pads_one_side"][0],
+    "parameters": PARAMETERS["conv_params_always_with_a_bias"][0],
+    "pooling": POOLING["max_pool_gradient_forgets_the_stride"][0]
+    + """
+        def translate(x, down, right):
+            out = np.roll(x, (down, right), axis=(2, 3))
+            out[:, :, :down] = 0.0
+            out[:, :, :, :right] = 0.0
+            return out
+        """,
+    "receptive_fields": RECEPTIVE_FIELDS["extent_without_the_last_window"][0],
 }
 HONEST = {"backprop"}
 SUBMISSIONS = {"planted": MISTAKES, "more planted": MORE_MISTAKES}
