@@ -22,6 +22,7 @@ import pytest
 
 from autograder.compare import REVEAL_EXPECTED, CheckFailed
 from autograder.registry import CONCEPTS, COURSE_SALT, get_concept
+from autograder.shared import SharedResults
 from autograder.worker.errors import StudentCodeFailed
 from autograder.report.model import CheckResult, build_report
 
@@ -158,10 +159,20 @@ def student(request: pytest.FixtureRequest):
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by course salt, student and check (law 7): same run, same inputs."""
-    config = request.config
+    return np.random.default_rng(personal_seed(request.config, concept_of(request.node), check_id(request.node)))
+
+
+@pytest.fixture(scope="session")
+def shared(request: pytest.FixtureRequest) -> SharedResults:
+    """Results several checks share, each computed once a session (a trained detector):
+    see autograder.shared."""
+    return SharedResults(lambda concept, name: personal_seed(request.config, concept, name))
+
+
+def personal_seed(config: pytest.Config, concept: str, name: str) -> int:
+    """The seed of a check's (or a shared result's) inputs for this session's student."""
     salt = config.getoption("course_salt") or COURSE_SALT
-    seed = hidden_seed(salt, config.getoption("student") or "", concept_of(request.node), check_id(request.node))
-    return np.random.default_rng(seed)
+    return hidden_seed(salt, config.getoption("student") or "", concept, name)
 
 
 def hidden_seed(salt: str, student: str, concept: str, check: str) -> int:

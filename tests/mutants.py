@@ -30,9 +30,10 @@ def make_mutant(folder: Path, module: str, replacement: str) -> Path:
     return submission
 
 
-def assert_mistake_caught(folder: Path, concept: str, mistake: tuple[str, set[str], str]) -> None:
-    """Plant `mistake` (replacement code, the checks it breaks, the words that name it) in
-    the reference module of `concept`; it must fail exactly those checks, naming it."""
+def assert_mistake_caught(folder: Path, concept: str, mistake: tuple[str, set[str], str | dict[str, str]]) -> None:
+    """Plant `mistake` (replacement code, the checks it breaks, the words that name it, or
+    the words of each broken check) in the reference module of `concept`; it must fail
+    exactly those checks, naming it."""
     replacement, broken, named = mistake
     report = grade_mutant(folder, concept, get_concept(concept).module, replacement)
     assert_loses_exactly(report, concept, broken, named)
@@ -49,11 +50,12 @@ def checks_by_id(report: dict, concept: str) -> dict[str, dict]:
     return {check["id"]: check for check in entry["checks"]}
 
 
-def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: str) -> None:
-    """The mistake fails exactly the `broken` checks, each naming it, and passes the rest."""
+def assert_loses_exactly(report: dict, concept: str, broken: set[str], named: str | dict[str, str]) -> None:
+    """The mistake fails exactly the `broken` checks, each naming it (`named`, or
+    `named[check]`), and passes the rest."""
     checks = checks_by_id(report, concept)
     failed = {check_id for check_id, check in checks.items() if check["status"] != "passed"}
     assert failed == broken, f"failed {sorted(failed)}, expected {sorted(broken)}"
     for check_id in broken:
-        feedback = checks[check_id]["feedback"]
-        assert named in feedback, f"{check_id}: {feedback!r} does not name {named!r}"
+        feedback, words = checks[check_id]["feedback"], named if isinstance(named, str) else named[check_id]
+        assert words in feedback, f"{check_id}: {feedback!r} does not name {words!r}"
