@@ -109,6 +109,9 @@ MISTAKES = {
         """,
         *no_detector("barely better than guessing"),
     ),
+    # Holding out but keeping the last epoch overfits a little less: over 30 student ids its
+    # loss on new noise ran from 1.19 to 2.16 against a bound of 1.25, so it is caught for
+    # most students but not all, and is not planted here.
     "train_detector_keeps_the_last_epoch": (
         """
         def train_detector(X, y, seed):
@@ -118,21 +121,6 @@ MISTAKES = {
             optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
             for _ in range(EPOCHS):
                 train_one_epoch(model, optimiser, x, t)
-            return model.eval()
-        """,
-        {"train_detector_keeps_the_best_epoch"},
-        "keep the weights of the epoch with the lowest validation loss",
-    ),
-    "train_detector_holds_out_but_keeps_the_last_epoch": (
-        """
-        def train_detector(X, y, seed):
-            torch.manual_seed(seed)
-            x, t = torch.from_numpy(np.array(X)), torch.from_numpy(np.array(y, dtype=np.float32))
-            train = torch.randperm(len(x))[int(VALIDATION_FRACTION * len(x)) :]
-            model = nn.Sequential(clip_classifier(1), nn.Flatten(0))
-            optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-            for _ in range(EPOCHS):
-                train_one_epoch(model, optimiser, x[train], t[train])
             return model.eval()
         """,
         {"train_detector_keeps_the_best_epoch"},
