@@ -2,8 +2,9 @@
 
 A check is a pytest test that carries `@pytest.mark.concept(id)` (usually as the module's
 `pytestmark`) and optionally `@pytest.mark.points(n)`, and reaches the code under test only
-through the `student` fixture; its seeded inputs come from the `rng` fixture. A check is
-hidden when its file sits in a folder named `hidden`.
+through the `student` fixture; its seeded inputs come from the `rng` fixture, and a slow
+result that several checks share (a trained detector) from the session's `shared` fixture.
+A check is hidden when its file sits in a folder named `hidden`.
 
 In a student's `pytest`, `student` is the imported exercise module (print and pdb work);
 a stub's NotImplementedError shows as *not attempted*, and the run ends with the
