@@ -80,20 +80,26 @@ def _amplitude(snr_db):
 
 
 def background(rng):
-    """A clip without a coo: white noise within 3 dB of the floor, and up to three other
-    birds (tones outside the call's band) and two blips inside it (too short for a coo).
+    """A clip without a coo: white noise within 3 dB of the floor, one to three other birds
+    (tones outside the call's band) and one or two blips: the glide of a coo, too short to
+    be one. Only a detector that sees both axes tells a coo from them: the birds differ
+    from it in frequency only, the blips in time only.
 
     Returns:
     - audio: float64 array of shape (N_SAMPLES,)
     """
     audio = rng.uniform(0.7, 1.4) * rng.standard_normal(N_SAMPLES)
-    for _ in range(int(rng.integers(0, 4))):
+    for _ in range(int(rng.integers(1, 4))):
         start, end = rng.uniform(*OTHER_BIRDS_HZ, size=2)
         _add_tone(audio, rng, start, end, rng.uniform(0.1, 0.7), _amplitude(rng.uniform(*SNR_DB)))
-    for _ in range(int(rng.integers(0, 3))):
-        start, end = rng.uniform(*CALL_BAND_HZ, size=2)
-        _add_tone(audio, rng, start, end, rng.uniform(*BLIP_SECONDS), _amplitude(rng.uniform(*SNR_DB)))
+    for _ in range(int(rng.integers(1, 3))):
+        _add_tone(audio, rng, *_coo_glide(rng), rng.uniform(*BLIP_SECONDS), _amplitude(rng.uniform(*SNR_DB)))
     return audio
+
+
+def _coo_glide(rng):
+    """(start_hz, end_hz) of a coo's glide down through the call's band."""
+    return rng.uniform(565.0, 595.0), rng.uniform(505.0, 535.0)
 
 
 def least_bittern_coo(rng):
@@ -103,10 +109,7 @@ def least_bittern_coo(rng):
     - audio: float64 array of shape (N_SAMPLES,), silent outside the coo
     """
     audio = np.zeros(N_SAMPLES)
-    start_hz = rng.uniform(565.0, 595.0)
-    end_hz = rng.uniform(505.0, 535.0)
-    snr_db = rng.uniform(*SNR_DB)
-    _add_tone(audio, rng, start_hz, end_hz, rng.uniform(*CALL_SECONDS), _amplitude(snr_db))
+    _add_tone(audio, rng, *_coo_glide(rng), rng.uniform(*CALL_SECONDS), _amplitude(rng.uniform(*SNR_DB)))
     return audio
 
 
