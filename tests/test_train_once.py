@@ -60,13 +60,15 @@ _counted_train_detector = train_detector
 def train_detector(X, y, seed):
     with open(os.environ["CALLS_FILE"], "a") as calls:
         calls.write(f"{X.shape}\\n")
+    if os.environ.get("TRAINING_FAILS"):
+        raise ValueError("training diverged")
     return _counted_train_detector(X, y, seed)
 """
 
 
-def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester, monkeypatch):
-    """One session with the public and the hidden checks: one training on the bittern clips,
-    one on noise and its repeat for reproducibility; nothing else trains."""
+def run_students_pytest(pytester, monkeypatch, *, fails: bool) -> tuple[dict, list[str]]:
+    """The public and hidden architecture checks in one pytest session of a student layout,
+    on the reference with train_detector counting its calls: (outcomes, the X shape of each call)."""
     shutil.copytree(COURSE.solutions, pytester.path / "exercises")
     with open(pytester.path / "exercises" / "architectures.py", "a") as module:
         module.write(COUNTING)
@@ -75,11 +77,24 @@ def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester
         shutil.copy(COURSE.path / "checks" / visibility / "test_architectures.py", pytester.path / "checks" / visibility)
     calls = pytester.path / "calls.txt"
     monkeypatch.setenv("CALLS_FILE", str(calls))
+    if fails:
+        monkeypatch.setenv("TRAINING_FAILS", "1")
     result = pytester.runpytest_subprocess("checks", "--import-mode=importlib", "--submission", "exercises")
-    outcomes = result.parseoutcomes()
+    return result.parseoutcomes(), calls.read_text().splitlines()
+
+
+def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester, monkeypatch):
+    """One training on the bittern clips, one on noise and its repeat for reproducibility;
+    nothing else trains."""
+    outcomes, calls = run_students_pytest(pytester, monkeypatch, fails=False)
     assert outcomes.get("passed", 0) >= len(NEED_THE_TRAINING) and "failed" not in outcomes and "errors" not in outcomes
-    shapes = calls.read_text().splitlines()
-    assert shapes == ["(200, 1, 32, 87)", "(240, 1, 16, 16)", "(240, 1, 16, 16)"]
+    assert calls == ["(200, 1, 32, 87)", "(240, 1, 16, 16)", "(240, 1, 16, 16)"]
+
+
+def test_a_training_that_failed_fails_its_checks_and_is_never_tried_again(pytester, monkeypatch):
+    outcomes, calls = run_students_pytest(pytester, monkeypatch, fails=True)
+    assert outcomes.get("failed") == len(NEED_THE_TRAINING)
+    assert calls == ["(200, 1, 32, 87)"]
 
 
 def test_a_training_that_times_out_fails_every_check_that_needs_it(tmp_path):
@@ -90,7 +105,8 @@ def test_a_training_that_times_out_fails_every_check_that_needs_it(tmp_path):
     assert all("did not finish within its time limit" in checks[check_id]["feedback"] for check_id in NEED_THE_TRAINING)
 
 
-# The worker's working folder lasts as long as the submission's sandbox, workers come and go.
+# When grading: the worker's working folder lasts as long as the submission's sandbox, while
+# workers come and go (one that raised is replaced), so a file there counts the trainings.
 RAISES_AND_COUNTS = """
 import pathlib
 
@@ -102,7 +118,7 @@ def train_detector(X, y, seed):
 """
 
 
-def test_a_training_that_failed_is_never_tried_again(tmp_path):
+def test_a_training_that_failed_is_never_tried_again_when_grading(tmp_path):
     submission = make_mutant(tmp_path, "architectures", RAISES_AND_COUNTS)
     report = grading_process().grade(submission, COURSE, student="mutant", concepts=("architectures",))
     checks = checks_by_id(report, "architectures")
