@@ -76,14 +76,25 @@ def _run(student: Any, rng: np.random.Generator) -> DetectorRun:
     with one_core():
         model = trained_model(student, X_given, y_given, SEED)
         public, held_out = Scored(scores(model, X_test), y_test), Scored(scores(model, X_held), y_held)
-        # Last, as it may change the model: validation_loss gets the model in train mode, as
-        # train_detector's loop leaves it, so only one that switches to eval mode is right.
+        # Last, as they may change the model, and kept apart: a validation_loss that fails
+        # fails its own check only.
         x, t = torch.from_numpy(X_held[:VALIDATION_CLIPS]), torch.from_numpy(y_held[:VALIDATION_CLIPS].astype(np.float32))
-        model.train()
-        loss = attempt(lambda: student.validation_loss(model, x, t))
-        model.train()
-        train_mode = attempt(lambda: _detached(model(x)))
+        loss = attempt(lambda: _validation_loss(student, model, x, t))
+        train_mode = attempt(lambda: _train_mode_scores(model, x))
     return DetectorRun((X, y), (X_given, y_given), public, held_out, loss, train_mode)
+
+
+def _validation_loss(student: Any, model: Any, x: torch.Tensor, t: torch.Tensor) -> Any:
+    """student.validation_loss given the model in train mode, as train_detector's loop
+    leaves it: only one that switches to eval mode gives the eval-mode loss."""
+    model.train()
+    return student.validation_loss(model, x, t)
+
+
+def _train_mode_scores(model: Any, x: torch.Tensor) -> Any:
+    """The model's scores for x in train mode (batch norm on the batch's statistics)."""
+    model.train()
+    return _detached(model(x))
 
 
 def trained_model(student: Any, X: np.ndarray, y: np.ndarray, seed: int) -> Any:

@@ -124,3 +124,30 @@ def test_a_training_that_failed_is_never_tried_again_when_grading(tmp_path):
     checks = checks_by_id(report, "architectures")
     assert {checks[check_id]["status"] for check_id in NEED_THE_TRAINING} == {"error"}
     assert all("ValueError: training number 1 " in checks[check_id]["feedback"] for check_id in NEED_THE_TRAINING)
+
+
+# train_detector trains with the reference's validation_loss; the module's own is a stub.
+VALIDATION_LOSS_NOT_WRITTEN = """
+_written_validation_loss, _train_detector = validation_loss, train_detector
+
+
+def validation_loss(model, x, t):
+    raise NotImplementedError
+
+
+def train_detector(X, y, seed):
+    global validation_loss
+    stub, validation_loss = validation_loss, _written_validation_loss
+    try:
+        return _train_detector(X, y, seed)
+    finally:
+        validation_loss = stub
+"""
+
+
+def test_a_validation_loss_not_written_costs_its_own_check_only(tmp_path):
+    submission = make_mutant(tmp_path, "architectures", VALIDATION_LOSS_NOT_WRITTEN)
+    report = grading_process().grade(submission, COURSE, student="mutant", concepts=("architectures",))
+    statuses = {check_id: check["status"] for check_id, check in checks_by_id(report, "architectures").items()}
+    assert statuses.pop("validation_loss_is_computed_in_eval_mode") == "not_attempted"
+    assert set(statuses.values()) == {"passed"}
