@@ -2,9 +2,10 @@
 
 A check is a pytest test that carries `@pytest.mark.concept(id)` (usually as the module's
 `pytestmark`) and optionally `@pytest.mark.points(n)`, and reaches the code under test only
-through the `student` fixture; its seeded inputs come from the `rng` fixture. A check is
-hidden when its file lies anywhere under the hidden-checks folder (`--hidden-dir`, or a
-folder named `hidden`), sub-folders included.
+through the `student` fixture; its seeded inputs come from the `rng` fixture, and a slow
+result that several checks share (a trained detector) from the session's `shared` fixture.
+A check is hidden when its file lies anywhere under the hidden-checks folder
+(`--hidden-dir`, or a folder named `hidden`), sub-folders included.
 
 In a student's `pytest`, `student` is the imported exercise module (print and pdb work),
 whose functions' answers are normalised as the worker's are; each check keeps its time
@@ -27,6 +28,7 @@ from autograder.compare import REVEAL_EXPECTED
 from autograder.errors import UserError
 from autograder.registry import CONCEPTS, Concept, get_concept
 from autograder.salt import SALT_HELP, CourseSalt, resolve_course_salt
+from autograder.shared import SharedResults
 from autograder.report.model import CheckResult, build_report
 from autograder.time_limit import time_limit
 from autograder.verdict import classify
@@ -193,9 +195,19 @@ def student(request: pytest.FixtureRequest):
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by course salt, student and check (law 7): same run, same inputs."""
-    config = request.config
-    seed = hidden_seed(config.stash[SALT].value, config.getoption("student") or "", concept_of(request.node), check_id(request.node))
-    return np.random.default_rng(seed)
+    return np.random.default_rng(personal_seed(request.config, concept_of(request.node), check_id(request.node)))
+
+
+@pytest.fixture(scope="session")
+def shared(request: pytest.FixtureRequest) -> SharedResults:
+    """Results several checks share, each computed once a session (a trained detector):
+    see autograder.shared."""
+    return SharedResults(lambda concept, name: personal_seed(request.config, concept, name))
+
+
+def personal_seed(config: pytest.Config, concept: str, name: str) -> int:
+    """The seed of a check's (or a shared result's) inputs for this session's student."""
+    return hidden_seed(config.stash[SALT].value, config.getoption("student") or "", concept, name)
 
 
 def hidden_seed(salt: str, student: str, concept: str, check: str) -> int:

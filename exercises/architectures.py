@@ -105,9 +105,9 @@ def pixel_classifier(n_classes):
     return net
 
 
-EPOCHS = 15
-BATCH_SIZE = 64
-LEARNING_RATE = 3e-3
+EPOCHS = 10
+BATCH_SIZE = 32
+LEARNING_RATE = 1e-2
 VALIDATION_FRACTION = 0.2
 
 
@@ -118,10 +118,11 @@ def train_detector(X, y, seed):
     of 1 s clips (32 bins of 43 Hz, 87 frames) and labels, 1 where a clip holds a coo of
     about 0.5 s at 500-600 Hz. Hold out a validation part of (X, y), train with Adam and
     binary cross-entropy on the rest, and keep the weights of the epoch with the lowest
-    validation loss. The same seed must give the same model.
+    validation loss, so the model does not overfit. The same seed must give the same model.
 
     Inputs:
-    - X: float32 array of shape (N, 1, F, T), log-power spectrograms; never changed
+    - X: float32 array of shape (N, 1, F, T), log-power spectrograms, any F, T >= 16
+      (the bittern's are 32 x 87); never changed
     - y: int64 array of shape (N,), labels in {0, 1}; never changed
     - seed: int, for the weights, the validation split and the batches
 

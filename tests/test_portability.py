@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-STUDENT_FACING = ["autograder.plugin", "autograder.compare", "autograder.submission", "autograder.report.views", "autograder.cli", "autograder.data.bittern"]
+STUDENT_FACING = ["autograder.plugin", "autograder.compare", "autograder.submission", "autograder.report.views", "autograder.cli", "autograder.data.bittern", "autograder.trained_detector"]
 
 
 def test_student_facing_modules_import_without_unix_only_modules():

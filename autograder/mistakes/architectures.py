@@ -12,3 +12,6 @@ NOT_A_SCORE_PER_CLIP = "the detector should give one score per clip, shape (N,);
 INVERTED = "the scores are upside down: a higher score must mean a coo is present."
 CHANCE = "it is barely better than guessing; check the training loop, and that the receptive field spans a 0.5 s coo (four 2 x 2 pooling stages)."
 NOT_REPRODUCIBLE = "two runs with the same seed gave different models; seed torch (torch.manual_seed) and every shuffle from `seed`."
+OVERFITTED = "its model overfits: hold out a validation part of X and y, and keep the weights of the epoch with the lowest validation loss, not the last epoch's."
+TRAIN_MODE_LOSS = "the loss was computed in train mode; call model.eval() first, so batch norm uses its running statistics and dropout is off."
+NOT_A_DETECTOR_YET = "this property earns its points once the trained model also finds the coo in held-out clips; make train_detector learn first."

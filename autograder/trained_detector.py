@@ -1,0 +1,128 @@
+"""A submission's trained detector, trained once a session and kept as data.
+
+Training is what makes grading `architectures` slow, so the checks that need a trained
+detector (the public one, generalisation, unchanged inputs, validation_loss) share one
+run of the student's `train_detector` per session, kept by the `shared` fixture
+(autograder.shared): the first of these checks trains, within its own time limit, and the
+others read what it kept. A run that failed (raised, timed out, crashed, not attempted)
+fails each of them with the same status, and is never retried.
+
+The run trains on the public clips, bittern.make_splits(0), with seed 0: a student's
+`pytest` and the grader train the same model. What is personal (law 7) is the held-out
+clips it is then scored on, drawn from a seed of the student's.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import torch
+
+from autograder.compare import CheckFailed, describe
+from autograder.data import bittern
+from autograder.shared import Outcome, SharedResults, attempt
+
+TRAINING_LIMIT_S = 60.0  # a check that may train; the reference trains in about 2 s on one core
+SEED = 0  # of the public clips and of the training
+TRAIN_CLIPS = 200
+TEST_CLIPS = 200  # public: bittern.make_splits(0)'s test part
+HELD_OUT_CLIPS = 200  # personal
+VALIDATION_CLIPS = 16  # the first held-out clips, given to validation_loss
+DATA_TYPES = (type(None), bool, int, float, str, list, tuple, dict, np.ndarray, torch.Tensor)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the model returned for some clips (a tensor of scores, if all is well) and
+    their labels, int64 of shape (N,)."""
+
+    scores: Any
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class DetectorRun:
+    """One run of `train_detector(X, y, SEED)` on the public training clips, as data."""
+
+    given: tuple[np.ndarray, np.ndarray]  # X and y as the grader made them
+    after: tuple[np.ndarray, np.ndarray]  # the X and y handed to train_detector, after it returned
+    public: Scored  # the eval-mode model on the public test clips
+    held_out: Scored  # ... and on the personal held-out clips
+    validation_loss: Outcome  # student.validation_loss(model, x, t), handed the model in train mode
+    train_mode_scores: Outcome  # the model's scores for the same x in train mode (batch statistics)
+
+
+def trained_detector(student: Any, shared: SharedResults) -> DetectorRun:
+    """This session's run of the student's train_detector: made once, through `student`."""
+    return shared.get(("architectures", "trained_detector"), lambda: _run(student, shared.rng("architectures", "trained_detector")))
+
+
+@cache
+def public_clips() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((X, y) to train on, (X, y) to test on) of bittern.make_splits(SEED), read-only:
+    the same for every submission, so a grading process makes them once."""
+    splits = bittern.make_splits(SEED, n_train=TRAIN_CLIPS, n_val=0, n_test=TEST_CLIPS)
+    for array in (*splits["train"], *splits["test"]):
+        array.flags.writeable = False
+    return splits["train"], splits["test"]
+
+
+def _run(student: Any, rng: np.random.Generator) -> DetectorRun:
+    (X, y), (X_test, y_test) = public_clips()
+    X_held, y_held = bittern.make_clips(HELD_OUT_CLIPS, int(rng.integers(2**31)))
+    X_given, y_given = X.copy(), y.copy()
+    with one_core():
+        model = trained_model(student, X_given, y_given, SEED)
+        public, held_out = Scored(scores(model, X_test), y_test), Scored(scores(model, X_held), y_held)
+        # Last, as they may change the model, and kept apart: a validation_loss that fails
+        # fails its own check only.
+        x, t = torch.from_numpy(X_held[:VALIDATION_CLIPS]), torch.from_numpy(y_held[:VALIDATION_CLIPS].astype(np.float32))
+        loss = attempt(lambda: _validation_loss(student, model, x, t))
+        train_mode = attempt(lambda: _train_mode_scores(model, x))
+    return DetectorRun((X, y), (X_given, y_given), public, held_out, loss, train_mode)
+
+
+def _validation_loss(student: Any, model: Any, x: torch.Tensor, t: torch.Tensor) -> Any:
+    """student.validation_loss given the model in train mode, as train_detector's loop
+    leaves it: only one that switches to eval mode gives the eval-mode loss."""
+    model.train()
+    return student.validation_loss(model, x, t)
+
+
+def _train_mode_scores(model: Any, x: torch.Tensor) -> Any:
+    """The model's scores for x in train mode (batch norm on the batch's statistics)."""
+    model.train()
+    return _detached(model(x))
+
+
+def trained_model(student: Any, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
+    """student.train_detector(X, y, seed), in eval mode; fails if it returned data."""
+    model = student.train_detector(X, y, seed)
+    if type(model) in DATA_TYPES:
+        raise CheckFailed(f"train_detector should return the trained nn.Module; it returned {describe(model)}.")
+    model.eval()
+    return model
+
+
+def scores(model: Any, X: np.ndarray) -> Any:
+    """What `model` returns for the clips X, float32 of shape (N, 1, F, T): a tensor of
+    shape (N,), if it keeps the contract."""
+    return _detached(model(torch.from_numpy(np.array(X))))
+
+
+def _detached(value: Any) -> Any:
+    # In a student's own pytest the model runs here, with autograd on; keep no graph.
+    return value.detach() if type(value) is torch.Tensor else value
+
+
+@contextlib.contextmanager
+def one_core():
+    """Train on one CPU thread, as the grader's worker does, whatever the machine has."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
