@@ -9,17 +9,21 @@ the intake's notes, the checks, the options) and is signed with the instructor's
 Rerunning reuses each report whose signature holds and whose fingerprint still matches,
 so an interrupted batch loses nothing and grades nothing twice, and a report changed on
 disk is graded again. A submission whose grading fails outright is listed and retried
-next time; it never stops the batch.
+next time; it never stops the batch. Submissions are graded by grading processes on this
+machine, or by the workers of a Dask cluster (`autograder.grading.cluster`); either way,
+preparing, fingerprints, reuse, signing and writing happen here, once per submission.
 """
 
+import functools
 import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from queue import Queue
 from dataclasses import dataclass, field
+from queue import Queue
 from pathlib import Path
+from typing import Protocol
 
 from autograder import __version__
 from autograder.course import CourseRoot
@@ -46,17 +50,31 @@ def fingerprint(intake: Intake, course: CourseRoot, options: dict) -> str:
     described = {"version": __version__, "student": intake.entry.id, **graded_with, **intake.fields()}
     digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
     for root in (intake.folder, course.public_checks, course.hidden_checks):
-        for path in _files(root):
+        for path in graded_files(root):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def _files(root: Path) -> Iterator[Path]:
+def graded_files(root: Path) -> Iterator[Path]:
+    """The files below `root` that a grade depends on, sorted: caches and version control left out."""
     if not root.is_dir():
         return
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not any(part in SKIPPED_PARTS for part in path.parts):
+        if path.is_file() and not any(part in SKIPPED_PARTS for part in path.relative_to(root).parts):
             yield path
+
+
+class Finished(Protocol):
+    """A finished grade: its report, or the exception that ended it (a concurrent.futures
+    or a Dask future)."""
+
+    def result(self) -> dict: ...
+
+
+# Grades a batch: (submission id -> prepared folder, course, options) to (submission id,
+# finished grade) pairs, as each finishes: `graded_locally`, or
+# `autograder.grading.cluster.ClusterGrading.graded` on a Dask cluster.
+Grader = Callable[[dict[str, Path], CourseRoot, dict], Iterator[tuple[str, Finished]]]
 
 
 def grade_folder(
@@ -67,12 +85,16 @@ def grade_folder(
     jobs: int,
     options: dict,
     on_done: Callable[[str, str], None] = lambda submission_id, outcome: None,
+    grader: Grader | None = None,
 ) -> BatchResult:
-    """Grade every entry of `folder` into `out/reports/<id>.json`; see the module doc."""
+    """Grade every entry of `folder` into `out/reports/<id>.json`; see the module doc. The
+    grading runs in `jobs` grading processes here, or on `grader`; wherever it runs, this
+    process alone prepares, fingerprints, reuses, signs and writes."""
     reports_dir = out / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     result = BatchResult()
     checked = checked_names(course)
+    grade = grader or functools.partial(graded_locally, jobs=jobs)
     with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
         pending = {}
         for entry in find_entries(folder):
@@ -85,37 +107,41 @@ def grade_folder(
                 on_done(entry.id, "reused")
             else:
                 pending[entry.id] = (intake, stamp)
-        _grade_pending(pending, course, jobs, options, reports_dir, result, on_done)
+        work = {submission_id: intake.folder for submission_id, (intake, _) in pending.items()}
+        for submission_id, future in grade(work, course, options):
+            _collect(future, *pending[submission_id], reports_dir, result, on_done)
     return result
 
 
-def _grade_pending(pending: dict, course: CourseRoot, jobs: int, options: dict, reports_dir: Path, result: BatchResult, on_done) -> None:
+def graded_locally(work: dict[str, Path], course: CourseRoot, options: dict, *, jobs: int) -> Iterator[tuple[str, Finished]]:
+    """Grade each prepared folder of `work` in one of `jobs` grading processes, each reused
+    across submissions; yield (submission id, finished future of its report) as each ends."""
     processes: Queue[GradingProcess] = Queue()
     for _ in range(jobs):
         processes.put(GradingProcess())
 
-    def grade_one(intake: Intake, submission_id: str) -> dict:
-        process = processes.get()  # one grading process per job, reused across submissions
+    def grade_one(folder: Path, submission_id: str) -> dict:
+        process = processes.get()
         try:
-            return intake.annotate(process.grade(intake.folder, course, student=submission_id, **options))
+            return process.grade(folder, course, student=submission_id, **options)
         finally:
             processes.put(process)
 
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, intake, sid): (sid, stamp) for sid, (intake, stamp) in pending.items()}
+            futures = {pool.submit(grade_one, folder, submission_id): submission_id for submission_id, folder in work.items()}
             for future in as_completed(futures):
-                submission_id, stamp = futures[future]
-                _collect(future, submission_id, stamp, reports_dir, result, on_done)
+                yield futures[future], future
     finally:
         while not processes.empty():
             processes.get().close()
 
 
-def _collect(future, submission_id: str, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:
+def _collect(future: Finished, intake: Intake, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:
     """Write one finished grade as its signed report, or note why there is none."""
+    submission_id = intake.entry.id
     try:
-        report = future.result()
+        report = intake.annotate(future.result())
     except Exception as problem:  # noqa: BLE001 - one submission never stops the batch
         result.failed[submission_id] = f"{type(problem).__name__}: {problem}".splitlines()[0]
         on_done(submission_id, "failed")
