@@ -103,7 +103,7 @@ def test_a_report_altered_on_disk_is_graded_again_with_a_warning(batch, alter):
     assert f"{regraded} graded, {2 - regraded} unchanged and reused" in stdout
     assert "autograder: warning: bob: its saved report was changed or not signed on this machine; graded again" in stderr
     assert reports(batch)["bob"]["score"] == true_score
-    assert f"bob,{true_score:g}," in (batch / "grades" / "gradebook.csv").read_text()
+    assert f"bob,graded,{true_score:g}," in (batch / "grades" / "gradebook.csv").read_text()
 
 
 def test_a_key_others_may_read_is_refused_before_anything_is_graded(batch):
