@@ -15,10 +15,11 @@ attempted*, and the run ends with the table of the concepts it checked. When gra
 runs in this process.
 """
 
+import hashlib
+import hmac
 import json
 import shutil
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -211,8 +212,11 @@ def personal_seed(config: pytest.Config, concept: str, name: str) -> int:
 
 
 def hidden_seed(salt: str, student: str, concept: str, check: str) -> int:
-    """A stable 32-bit seed (crc32, not hash(): the same in every process) for one check."""
-    return zlib.crc32(f"{salt}/{student}/{concept}/{check}".encode("utf-8"))
+    """A stable 64-bit seed for one check: HMAC-SHA256 keyed by the course salt (not hash(),
+    which differs between processes; not a checksum, from which one seed seen would give
+    away the others)."""
+    digest = hmac.new(salt.encode("utf-8"), f"{student}/{concept}/{check}".encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 @pytest.hookimpl(tryfirst=True)

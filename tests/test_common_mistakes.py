@@ -9,6 +9,9 @@ from mutants import assert_mistake_caught, checks_by_id, grade_mutant
 
 CONV2D_CHECKS = {
     "conv2d_sums_over_channels",
+    "conv2d_gives_one_map_per_filter",
+    "conv2d_with_a_non_square_kernel",
+    "conv2d_with_padding_keeps_the_size",
     "conv2d_feature_map_shifts_with_the_image",
     "conv2d_with_stride_2_keeps_every_other_position",
     "conv2d_matches_torch",
@@ -30,7 +33,14 @@ MISTAKES = {
             out = F.conv2d(torch.from_numpy(x).float(), torch.from_numpy(w).float(), bias, stride=stride, padding=padding, dilation=dilation)
             return out.numpy().astype(np.float64)
         """,
-        {"conv2d_matches_torch", "conv2d_with_stride_and_padding_matches_torch", "conv2d_with_dilation_matches_torch"},
+        # the side properties too: they earn points only with a right answer
+        {
+            "conv2d_matches_torch",
+            "conv2d_with_stride_and_padding_matches_torch",
+            "conv2d_with_dilation_matches_torch",
+            "conv2d_is_equivariant_to_shifts",
+            "convolution_functions_leave_their_inputs_unchanged",
+        },
         "computed in float32",
     ),
     "conv2d_float_of_a_1x1x1_bias": (
@@ -84,6 +94,7 @@ MISTAKES = {
             "max_pool2d_backward_matches_autograd",
             "max_pool2d_backward_adds_up_overlapping_windows",
             "max_pool2d_backward_sends_ties_to_one_entry",
+            "max_pool2d_backward_with_overlapping_windows",
             "pooling_leaves_its_inputs_unchanged",
         },
         common.ZERO_DIM_CONVERSION,

@@ -30,18 +30,28 @@ def released(tmp_path_factory):
     return release_student_repo(COURSE, tmp_path_factory.mktemp("release") / "student-repo")
 
 
-def solution_lines():
-    """Every substantial line of every solution region of the reference code."""
-    lines = set()
+def solution_regions() -> list[tuple[str, ...]]:
+    """The substantial lines of each solution region of the reference code."""
+    regions = []
     for module in COURSE.solutions.glob("*.py"):
-        inside = False
+        region = None
         for line in module.read_text().splitlines():
             marker = line.strip()
-            if marker in (SOLUTION.begin, SOLUTION.end):
-                inside = marker == SOLUTION.begin
-            elif inside and len(marker) >= 16 and not marker.startswith("#"):
-                lines.add(marker)
-    return lines
+            if marker == SOLUTION.begin:
+                region = []
+            elif marker == SOLUTION.end:
+                regions.append(tuple(region))
+                region = None
+            elif region is not None and len(marker) >= 16 and not marker.startswith("#"):
+                region.append(marker)
+    return [region for region in regions if region]
+
+
+def leaked_regions(text: str, given: str) -> list[tuple[str, ...]]:
+    """Solution regions whose every substantial line the release `text` holds and `given`
+    (what students are meant to have) does not hold them all: one shared idiom such as
+    `dx = np.zeros_like(x)` is no leak, a region copied whole is."""
+    return [region for region in solution_regions() if all(line in text for line in region) and not all(line in given for line in region)]
 
 
 def hidden_check_names():
@@ -57,12 +67,12 @@ def released_text(root: Path) -> str:
 
 
 def test_no_reference_code_or_hidden_check_leaks(released):
-    """A solution line counts as leaked when the release holds it but the stubs and public
-    checks (what students are meant to have) do not."""
+    """A solution region counts as leaked when the release holds all of it but the stubs and
+    public checks (what students are meant to have) do not."""
     text = released_text(released)
     given = released_text(COURSE.exercises) + released_text(COURSE.public_checks)
     public_names = {n for f in COURSE.public_checks.glob("test_*.py") for n in re.findall(r"def (test_\w+)", f.read_text())}
-    leaked_code = [line for line in solution_lines() if line in text and line not in given]
+    leaked_code = leaked_regions(text, given)
     leaked_checks = [name for name in hidden_check_names() - public_names if re.search(rf"\b{name}\b", text)]
     assert leaked_code == [] and leaked_checks == []
     assert not (released / "solutions").exists() and not (released / "checks" / "hidden").exists()
@@ -78,6 +88,13 @@ def test_the_release_pins_numpy_and_torch_to_the_graders_and_says_so(released):
     assert f"numpy {pins['numpy']} and torch {pins['torch']}" in readme and f"torch=={pins['torch']}" in readme
     workflow = yaml.safe_load((released / ".github" / "workflows" / "grade.yml").read_text())
     assert workflow["env"]["TORCH_VERSION"] == pins["torch"]
+
+
+def test_a_solution_copied_into_a_release_counts_as_leaked(released):
+    """The leak test can fail: a release that carried one reference module would."""
+    given = released_text(COURSE.exercises) + released_text(COURSE.public_checks)
+    text = released_text(released) + (COURSE.solutions / "pooling.py").read_text()
+    assert len(leaked_regions(text, given)) >= 3
 
 
 def test_release_refuses_a_folder_in_use(tmp_path):
@@ -191,6 +208,7 @@ def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_pat
         shutil.rmtree(root / "submission")
         (root / "submission").mkdir()
         subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)
-        assert json.loads((root / "results" / "results.json").read_text())["score"] == 0
+        empty = json.loads((root / "results" / "results.json").read_text())
+        assert empty["score"] == 0 and empty["output"].startswith("Nothing in this submission could be graded: it holds no files.")
     finally:
         shutil.rmtree(image, ignore_errors=True)

@@ -2,8 +2,7 @@
 right answer: code that returns zeros of the right types and shapes earns nothing in
 convolution, parameters, pooling and receptive fields."""
 
-from mutants import COURSE, checks_by_id, grading_process
-from test_equal_coverage_spatial import plant
+from mutants import COURSE, checks_by_id, grading_process, plant
 
 CONCEPTS = ("convolution", "parameters", "pooling", "receptive_fields")
 
