@@ -160,6 +160,63 @@ def mse_gradient(y_true, y_pred):
     ),
 }
 
+# Hidden inputs spelled in everything student code chooses and a hidden check's feedback
+# once showed: an exception type's name, a returned object's type name, an array's shape,
+# an exit code, the line of a raise, and replies the worker never wrote.
+SPELLS_THE_INPUTS = """
+import os, sys
+from autograder.worker import channel, codec
+def _spell(a, n=12):
+    return "_".join(f"{v:.6g}" for v in np.ravel(a)[:n]).replace("-", "m").replace(".", "p")
+def _number(a):
+    return int(abs(float(np.ravel(a)[0])) * 1e4) % 10**6 + 1
+def _forge(reply):
+    frame = sys._getframe()
+    while "sock" not in frame.f_locals:
+        frame = frame.f_back
+    channel.send_blocking(frame.f_locals["sock"], codec.encode_message(reply, lambda value: None))
+    os._exit(0)
+def mean_squared_error(y_true, y_pred):
+    raise type("Leak_" + _spell(y_true), (Exception,), {})()
+def mean_absolute_error(y_true, y_pred):
+    return np.zeros((0, *[_number(v) for v in np.ravel(y_true)[:2]]))
+def binary_cross_entropy(y_true, p_pred, eps=1e-12):
+    return type("Leak_" + _spell(p_pred), (), {})()
+def binary_cross_entropy_with_logits(y_true, logits):
+    _forge({"failed": "raised", "type": "Leak_" + _spell(logits), "message": "", "line": f"losses.py:{_number(logits)}"})
+def cross_entropy(labels, logits):
+    sys.exit(_number(logits))
+def hinge_loss(y_true, scores):
+    exec(compile("\\n" * _number(scores) + "raise ValueError()", __file__, "exec"))
+def mse_gradient(y_true, y_pred):
+    _forge({"failed": "exit", "message": "LEAK " + _spell(y_true)})
+"""
+
+# Replies that cost a grader GiBs to decode, sent straight into the worker's socket: 15 MiB
+# of empty JSON lists (under the reply cap), and 1 MiB of them (under the header cap).
+DECODE_BOMB = """
+import os, struct, sys
+def _bomb(mib):
+    frame = sys._getframe()
+    while "sock" not in frame.f_locals:
+        frame = frame.f_back
+    header = b"[" + b"[]," * (mib * 2**20 // 3 - 2) + b"[]]"
+    frame.f_locals["sock"].sendall(struct.pack("<Q", len(header) + 8) + struct.pack("<Q", len(header)) + header)
+    os._exit(0)
+def mean_squared_error(y_true, y_pred):
+    _bomb(15)
+def mean_absolute_error(y_true, y_pred):
+    _bomb(1)
+"""
+
+SANDBOX_ATTACKS.update(
+    {
+        "spells_the_hidden_inputs": ("stub", SPELLS_THE_INPUTS, ALL),
+        "spells_the_hidden_inputs_too": ("stub", SPELLS_THE_INPUTS, ALL),  # another student: other hidden inputs
+        "answers_with_a_decode_bomb": ("reference", DECODE_BOMB, MSE_CHECKS | MAE_CHECKS),
+    }
+)
+
 LINKS = {"reads_the_course_through_a_link": ("stolen.py", "{course}/solutions/losses.py")}
 
 

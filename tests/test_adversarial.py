@@ -216,3 +216,27 @@ def test_a_students_escape_sequences_reach_no_view(graded):
         assert controls(text) == set() and "52;c;" not in text, view
     assert not [line for line in render(report, "markdown").splitlines() if line.lstrip().startswith("# heading")]
     ElementTree.fromstring(render(report, "junit"))
+
+
+def test_hidden_feedback_carries_nothing_that_depends_on_the_hidden_inputs(graded):
+    """Two students run the same code, which spells its inputs in every name, shape, exit
+    code, line and forged reply it can: their hidden inputs differ, their hidden feedback
+    may not. Public feedback keeps its details (the names it spelled)."""
+    first, second = (losses_checks(graded["reports"][name]) for name in ("spells_the_hidden_inputs", "spells_the_hidden_inputs_too"))
+    hidden = {check_id for check_id, check in first.items() if check["visibility"] == "hidden"}
+    assert {check_id: first[check_id]["feedback"] for check_id in hidden} == {check_id: second[check_id]["feedback"] for check_id in hidden}
+    assert "Leak_" in first["mean_squared_error_small_example"]["feedback"]
+    for report in graded["reports"].values():
+        for check in losses_checks(report).values() if "concepts" in report else []:
+            if check["visibility"] == "hidden":
+                assert "Leak" not in check["feedback"] and "LEAK" not in check["feedback"] and "shape (" not in check["feedback"]
+
+
+def test_a_reply_that_is_costly_to_decode_costs_only_its_check(graded):
+    """15 MiB and 1 MiB of empty JSON lists, written into the worker's socket: refused
+    before they are decoded, within the checks' own time."""
+    report = graded["reports"]["answers_with_a_decode_bomb"]
+    checks = losses_checks(report)
+    for check_id in ("mean_squared_error_small_example", "mean_absolute_error_small_example"):
+        assert checks[check_id]["status"] == "crashed" and "not an answer" in checks[check_id]["feedback"]
+    assert report["duration_s"] < 60

@@ -133,11 +133,11 @@ def answer(request: dict, table: HandleTable) -> dict:
     except NotImplementedError as error:
         return {"failed": "not_implemented", "message": _safe_str(error)}
     except MemoryError:
-        return {"failed": "memory", "message": "ran out of memory"}
-    except SystemExit as error:  # an exit code is shown, a message is not: it may quote hidden inputs
-        return {"failed": "exit", "message": f"called sys.exit({error.code if type(error.code) is int else ''})"}
+        return {"failed": "memory"}
+    except SystemExit as error:  # an int exit code is sent, a message is not: it may quote hidden inputs
+        return {"failed": "exit", "code": error.code if type(error.code) is int else None}
     except KeyboardInterrupt:
-        return {"failed": "exit", "message": "raised KeyboardInterrupt"}
+        return {"failed": "interrupt"}
     except RecursionError:
         return {"failed": "raised", "type": "RecursionError", "message": "maximum recursion depth exceeded", "line": _student_line()}
     except BaseException as error:  # student code may raise anything; it is reported, not fatal
