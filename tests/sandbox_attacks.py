@@ -209,8 +209,75 @@ def mean_absolute_error(y_true, y_pred):
     _bomb(1)
 """
 
+# A process that outruns a kill sweep which lists /proc first and kills after: it forks and
+# lets its parent exit every millisecond, so no pid it had is there when the kill comes.
+# Once its submission's folder is gone (its grading is over) it stops hopping and, as
+# "haunter", kills every process it may signal (the next classmates' workers, when they
+# run as the same user) and reads what it can of theirs, for a minute.
+HOPS_PIDS = """
+import os, subprocess, sys
+_HOP = '''
+import ctypes, glob, os, signal, sys, time
+while True:
+    try:
+        child = os.fork()
+    except OSError:
+        time.sleep(0.0003)
+        continue
+    if child:
+        os._exit(0)
+    if not os.path.isdir(sys.argv[1]):
+        break
+    time.sleep(0.0008)
+ctypes.CDLL(None).prctl(15, b"haunter", 0, 0, 0)
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    for path in glob.glob("/tmp/autograder-sandbox-*/submission/losses.py"):
+        try:
+            open(path).read()
+        except OSError:
+            pass
+    time.sleep(0.01)
+'''
+if os.fork() == 0:
+    os.setsid()
+    subprocess.Popen([sys.executable, "-S", "-c", _HOP, os.path.dirname(os.path.abspath(__file__))], close_fds=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os._exit(0)
+"""
+
+# Memory the limit's sum of VmData does not see: memfds (64 MiB files, 4 GiB in all) and
+# shared anonymous mappings touched by four children (1 GiB each). Either would pass its
+# checks with the reference's answer if the memory escaped the 3 GiB limit.
+HOARDS_IN_FILES = """
+import mmap, os, time
+_reference_ce, _reference_hinge = cross_entropy, hinge_loss
+def cross_entropy(labels, logits):
+    held = []
+    for i in range(64):
+        held.append(os.memfd_create(f"hoard{i}"))
+        os.write(held[-1], b"1" * 2**26)
+    return _reference_ce(labels, logits)
+def hinge_loss(y_true, scores):
+    for _ in range(4):
+        if os.fork() == 0:
+            shared = mmap.mmap(-1, 2**30, flags=mmap.MAP_SHARED)
+            for offset in range(0, 2**30, 4096):
+                shared[offset] = 1
+            time.sleep(60)
+            os._exit(0)
+    time.sleep(2)
+    return _reference_hinge(y_true, scores)
+"""
+
 SANDBOX_ATTACKS.update(
     {
+        "hoards_memory_in_files": ("reference", HOARDS_IN_FILES, CE_CHECKS | HINGE_CHECKS),
+        "hops_pids_to_outlive_its_sandbox": ("stub", HOPS_PIDS, ALL),
         "spells_the_hidden_inputs": ("stub", SPELLS_THE_INPUTS, ALL),
         "spells_the_hidden_inputs_too": ("stub", SPELLS_THE_INPUTS, ALL),  # another student: other hidden inputs
         "answers_with_a_decode_bomb": ("reference", DECODE_BOMB, MSE_CHECKS | MAE_CHECKS),

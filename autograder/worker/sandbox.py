@@ -110,7 +110,7 @@ class SandboxedSubmission:
             except OSError as problem:
                 shutil.rmtree(self.home, ignore_errors=True)
                 raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
-        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes)
+        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
