@@ -250,11 +250,11 @@ if os.fork() == 0:
     os._exit(0)
 """
 
-# Memory the limit's sum of VmData does not see: memfds (64 MiB files, 4 GiB in all) and
-# shared anonymous mappings touched by four children (1 GiB each). Either would pass its
-# checks with the reference's answer if the memory escaped the 3 GiB limit.
+# Memory in files, which no process's VmData shows: memfds (64 MiB each, 4 GiB in all) and
+# System V segments (1 GiB each, 4 in all). Either would pass its checks with the
+# reference's answer if the memory escaped the 3 GiB limit.
 HOARDS_IN_FILES = """
-import mmap, os, time
+import ctypes, os
 _reference_ce, _reference_hinge = cross_entropy, hinge_loss
 def cross_entropy(labels, logits):
     held = []
@@ -263,14 +263,13 @@ def cross_entropy(labels, logits):
         os.write(held[-1], b"1" * 2**26)
     return _reference_ce(labels, logits)
 def hinge_loss(y_true, scores):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
     for _ in range(4):
-        if os.fork() == 0:
-            shared = mmap.mmap(-1, 2**30, flags=mmap.MAP_SHARED)
-            for offset in range(0, 2**30, 4096):
-                shared[offset] = 1
-            time.sleep(60)
-            os._exit(0)
-    time.sleep(2)
+        segment = libc.shmget(0, 2**30, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+        if segment < 0:
+            raise OSError(ctypes.get_errno(), "shmget")
+        ctypes.memset(libc.shmat(segment, None, 0), 1, 2**30)
     return _reference_hinge(y_true, scores)
 """
 
