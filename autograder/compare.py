@@ -40,13 +40,22 @@ class CheckFailed(AssertionError):
 
 
 def describe(value: Any) -> str:
-    """A short, value-free description of what a student returned."""
+    """A short, value-free description of what a student returned. In a hidden check it
+    names nothing student code chooses at run time (a choice that may spell the hidden
+    inputs): not the name of its own type, not an array's shape."""
     kind = type(value)
+    public = REVEAL_EXPECTED.get()
     if kind is Handle:
-        return f"an object of type {value.student_type}"
+        return f"an object of type {value.student_type}" if public else "an object of a type of its own"
     if kind is np.ndarray:
-        return f"a {value.dtype} array of shape {value.shape}"
+        return f"a {value.dtype} array" + (f" of shape {value.shape}" if public else "")
     return f"a {kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else f"a {kind.__name__}"
+
+
+def shape_shown(shape: tuple[int, ...]) -> str:
+    """`shape (2, 3)` of a student's answer in a public check; `the wrong shape` in a hidden
+    one, where the shape is the student's to choose and could spell the hidden inputs."""
+    return f"shape {tuple(shape)}" if REVEAL_EXPECTED.get() else "the wrong shape"
 
 
 def relative_error(got: Any, expected: Any) -> float:
@@ -122,7 +131,7 @@ def expect_tensor(got: Any, shape: tuple[int, ...], name: str, *, dtype: str = "
     if got.dtype != getattr(torch, dtype):
         raise CheckFailed(f"{name} should return {dtype} values, as torch's layers do; it returned {got.dtype}.")
     if tuple(got.shape) != shape:
-        _fail_naming(tuple(got.shape), shape_mistakes, f"{name} returned shape {tuple(got.shape)}", shape)
+        _fail_naming(tuple(got.shape), shape_mistakes, f"{name} returned {shape_shown(got.shape)}", shape)
     if not bool(torch.isfinite(got).all()):
         raise CheckFailed(f"{name} returned nan or inf values.")
     return got.detach()
@@ -147,16 +156,17 @@ def expect_close(
     if isinstance(expected, np.ndarray):
         got_value = expect_array(got, name, dtype=expected.dtype)
         if got_value.shape != expected.shape:
-            _fail_naming(got_value, mistakes, f"{name} returned shape {got_value.shape}", expected.shape)
+            _fail_naming(got_value, mistakes, f"{name} returned {shape_shown(got_value.shape)}", expected.shape)
     else:
         got_value = expect_float(got, name)
     if answers_agree(got_value, expected, rtol, atol):
         return
     if not np.all(np.isfinite(np.asarray(got_value, dtype=np.float64))):
         _fail_naming(got_value, mistakes, f"{name} returned nan or inf where the answer is finite", None)
-    error = relative_error(got_value, expected)
+    # the relative error of a chosen answer gives the expected value away: public checks only
+    error = f" (relative error {relative_error(got_value, expected):.1e})" if REVEAL_EXPECTED.get() else ""
     float32 = Mistake(FLOAT32, test=lambda answer: computed_in_float32(answer, expected))
-    _fail_naming(got_value, [*mistakes, float32], f"{name} differs from the lecture's definition (relative error {error:.1e})", expected)
+    _fail_naming(got_value, [*mistakes, float32], f"{name} differs from the lecture's definition{error}", expected)
 
 
 def computed_in_float32(got: Any, expected: Any) -> bool:

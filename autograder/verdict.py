@@ -3,8 +3,9 @@
 The plugin calls `classify` for every finished phase of a check, when grading (student
 code failed in the worker: `StudentCodeFailed`) and in the student's own run (student
 code raised in this process). Feedback of a hidden check never quotes a message that
-could echo its inputs (issue 11 item 7): a student's exception shows as its type and the
-student's line there; public checks keep the message.
+could echo its inputs (issue 11 item 7), nor anything else student code chooses at run
+time (issue 10): a student's exception shows as a built-in type's name there, without
+its line, a crash without its exit code; public checks keep the message and the line.
 """
 
 from pathlib import Path
@@ -27,8 +28,9 @@ def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path
     message in a public check only);
     CheckFailed -> failed with its message and mistake; student code that raised (in the
     worker or in this process) -> error naming the function, the type and the student's
-    line, the message only in a public check, and a known mistake it shows; student code
-    that timed out or crashed -> timeout or crashed with its label; a bare assert -> failed
+    line, in a hidden check only a built-in type's name (`raised_feedback`), and a
+    known mistake it shows; student code that timed out or crashed -> timeout or crashed
+    with its label (a hidden check: its fixed `hidden_message`); a bare assert -> failed
     (its text only in a public check); anything else -> error, never credit.
     """
     if excinfo is None:
@@ -43,7 +45,7 @@ def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path
     if isinstance(error, StudentRaised):
         return _raised(error.label, error.type_name, error.message, error.line, hidden)
     if isinstance(error, StudentCodeFailed):
-        return error.status, str(error), ""
+        return error.status, error.hidden_message if hidden else str(error), ""
     student_frame = _student_frame(excinfo, folder)
     if student_frame is not None:
         label, line = student_frame

@@ -160,6 +160,129 @@ def mse_gradient(y_true, y_pred):
     ),
 }
 
+# Hidden inputs spelled in everything student code chooses and a hidden check's feedback
+# once showed: an exception type's name, a returned object's type name, an array's shape,
+# an exit code, the line of a raise, and replies the worker never wrote.
+SPELLS_THE_INPUTS = """
+import os, sys
+from autograder.worker import channel, codec
+def _spell(a, n=12):
+    return "_".join(f"{v:.6g}" for v in np.ravel(a)[:n]).replace("-", "m").replace(".", "p")
+def _number(a):
+    return int(abs(float(np.ravel(a)[0])) * 1e4) % 10**6 + 1
+def _forge(reply):
+    frame = sys._getframe()
+    while "sock" not in frame.f_locals:
+        frame = frame.f_back
+    channel.send_blocking(frame.f_locals["sock"], codec.encode_message(reply, lambda value: None))
+    os._exit(0)
+def mean_squared_error(y_true, y_pred):
+    raise type("Leak_" + _spell(y_true), (Exception,), {})()
+def mean_absolute_error(y_true, y_pred):
+    return np.zeros((0, *[_number(v) for v in np.ravel(y_true)[:2]]))
+def binary_cross_entropy(y_true, p_pred, eps=1e-12):
+    return type("Leak_" + _spell(p_pred), (), {})()
+def binary_cross_entropy_with_logits(y_true, logits):
+    _forge({"failed": "raised", "type": "Leak_" + _spell(logits), "message": "", "line": f"losses.py:{_number(logits)}"})
+def cross_entropy(labels, logits):
+    sys.exit(_number(logits))
+def hinge_loss(y_true, scores):
+    exec(compile("\\n" * _number(scores) + "raise ValueError()", __file__, "exec"))
+def mse_gradient(y_true, y_pred):
+    _forge({"failed": "exit", "message": "LEAK " + _spell(y_true)})
+"""
+
+# Replies that cost a grader GiBs to decode, sent straight into the worker's socket: 15 MiB
+# of empty JSON lists (under the reply cap), and 1 MiB of them (under the header cap).
+DECODE_BOMB = """
+import os, struct, sys
+def _bomb(mib):
+    frame = sys._getframe()
+    while "sock" not in frame.f_locals:
+        frame = frame.f_back
+    header = b"[" + b"[]," * (mib * 2**20 // 3 - 2) + b"[]]"
+    frame.f_locals["sock"].sendall(struct.pack("<Q", len(header) + 8) + struct.pack("<Q", len(header)) + header)
+    os._exit(0)
+def mean_squared_error(y_true, y_pred):
+    _bomb(15)
+def mean_absolute_error(y_true, y_pred):
+    _bomb(1)
+"""
+
+# A process that outruns a kill sweep which lists /proc first and kills after: it forks and
+# lets its parent exit every millisecond, so no pid it had is there when the kill comes.
+# Once its submission's folder is gone (its grading is over) it stops hopping and, as
+# "haunter", kills every process it may signal (the next classmates' workers, when they
+# run as the same user) and reads what it can of theirs, for a minute.
+HOPS_PIDS = """
+import os, subprocess, sys
+_HOP = '''
+import ctypes, glob, os, signal, sys, time
+while True:
+    try:
+        child = os.fork()
+    except OSError:
+        time.sleep(0.0003)
+        continue
+    if child:
+        os._exit(0)
+    if not os.path.isdir(sys.argv[1]):
+        break
+    time.sleep(0.0008)
+ctypes.CDLL(None).prctl(15, b"haunter", 0, 0, 0)
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+    for path in glob.glob("/tmp/autograder-sandbox-*/submission/losses.py"):
+        try:
+            open(path).read()
+        except OSError:
+            pass
+    time.sleep(0.01)
+'''
+if os.fork() == 0:
+    os.setsid()
+    subprocess.Popen([sys.executable, "-S", "-c", _HOP, os.path.dirname(os.path.abspath(__file__))], close_fds=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os._exit(0)
+"""
+
+# Memory in files, which no process's VmData shows: memfds (64 MiB each, 4 GiB in all) and
+# System V segments (1 GiB each, 4 in all). Either would pass its checks with the
+# reference's answer if the memory escaped the 3 GiB limit.
+HOARDS_IN_FILES = """
+import ctypes, os
+_reference_ce, _reference_hinge = cross_entropy, hinge_loss
+def cross_entropy(labels, logits):
+    held = []
+    for i in range(64):
+        held.append(os.memfd_create(f"hoard{i}"))
+        os.write(held[-1], b"1" * 2**26)
+    return _reference_ce(labels, logits)
+def hinge_loss(y_true, scores):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    for _ in range(4):
+        segment = libc.shmget(0, 2**30, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+        if segment < 0:
+            raise OSError(ctypes.get_errno(), "shmget")
+        ctypes.memset(libc.shmat(segment, None, 0), 1, 2**30)
+    return _reference_hinge(y_true, scores)
+"""
+
+SANDBOX_ATTACKS.update(
+    {
+        "hoards_memory_in_files": ("reference", HOARDS_IN_FILES, CE_CHECKS | HINGE_CHECKS),
+        "hops_pids_to_outlive_its_sandbox": ("stub", HOPS_PIDS, ALL),
+        "spells_the_hidden_inputs": ("stub", SPELLS_THE_INPUTS, ALL),
+        "spells_the_hidden_inputs_too": ("stub", SPELLS_THE_INPUTS, ALL),  # another student: other hidden inputs
+        "answers_with_a_decode_bomb": ("reference", DECODE_BOMB, MSE_CHECKS | MAE_CHECKS),
+    }
+)
+
 LINKS = {"reads_the_course_through_a_link": ("stolen.py", "{course}/solutions/losses.py")}
 
 

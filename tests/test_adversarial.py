@@ -94,11 +94,14 @@ def grade_as_root(root: Path, listener: Listener) -> dict:
 
 
 def grade_in_an_account(account: GraderAccount, sandbox: str, listener: Listener) -> dict:
+    """The class graded by `account`; in the uid sandbox under a prompt reaper of orphans,
+    the host on which a process that hops from pid to pid does best."""
     class_folder = account.home / "class"
     write_class(class_folder, account.course, listener)
     before = {"course": digest(account.course), "class": digest(class_folder)}
     arguments = ["--course-root", str(account.course), "--concept", "losses", "--time-scale", str(TIME_SCALE), "-j", "2", "--sandbox", sandbox]
-    done = account.run("grade-all", str(class_folder), "--out", str(account.home / "grades"), *arguments)
+    reaper = ["/usr/bin/python3", str(Path(__file__).with_name("orphan_reaper.py"))] if sandbox == "uid" else []
+    done = account.run("grade-all", str(class_folder), "--out", str(account.home / "grades"), *arguments, wrapper=reaper)
     assert done.returncode == 0, done.stderr[-3000:]
     reports = {path.stem: json.loads(path.read_text()) for path in (account.home / "grades" / "reports").glob("*.json")}
     return {"reports": reports, "before": before, "course": account.course, "class": class_folder, "sandbox": sandbox}
@@ -164,6 +167,9 @@ def test_failures_carry_the_label_of_what_happened(graded):
     assert status["drops_a_fork_bomb"] <= {"crashed", "timeout"}
     scribbler = losses_checks(graded["reports"]["scribbles_on_every_descriptor_then_sleeps"])
     assert scribbler["hinge_loss_is_zero_beyond_the_margin"]["status"] == "timeout"
+    files = losses_checks(graded["reports"]["hoards_memory_in_files"])
+    assert files["cross_entropy_of_uniform_logits_is_ln_k"]["feedback"].startswith("cross_entropy raised PermissionError")
+    assert files["hinge_loss_is_zero_beyond_the_margin"]["feedback"].startswith("hinge_loss raised PermissionError")
     hoarder = losses_checks(graded["reports"]["hoards_memory_in_six_children"])
     assert "out of memory" in hoarder["cross_entropy_of_uniform_logits_is_ln_k"]["feedback"]
     assert "sys.exit(0)" in " ".join(c["feedback"] for c in losses_checks(graded["reports"]["exits_at_import"]).values())
@@ -216,3 +222,27 @@ def test_a_students_escape_sequences_reach_no_view(graded):
         assert controls(text) == set() and "52;c;" not in text, view
     assert not [line for line in render(report, "markdown").splitlines() if line.lstrip().startswith("# heading")]
     ElementTree.fromstring(render(report, "junit"))
+
+
+def test_hidden_feedback_carries_nothing_that_depends_on_the_hidden_inputs(graded):
+    """Two students run the same code, which spells its inputs in every name, shape, exit
+    code, line and forged reply it can: their hidden inputs differ, their hidden feedback
+    may not. Public feedback keeps its details (the names it spelled)."""
+    first, second = (losses_checks(graded["reports"][name]) for name in ("spells_the_hidden_inputs", "spells_the_hidden_inputs_too"))
+    hidden = {check_id for check_id, check in first.items() if check["visibility"] == "hidden"}
+    assert {check_id: first[check_id]["feedback"] for check_id in hidden} == {check_id: second[check_id]["feedback"] for check_id in hidden}
+    assert "Leak_" in first["mean_squared_error_small_example"]["feedback"]
+    for report in graded["reports"].values():
+        for check in losses_checks(report).values() if "concepts" in report else []:
+            if check["visibility"] == "hidden":
+                assert "Leak" not in check["feedback"] and "LEAK" not in check["feedback"] and "shape (" not in check["feedback"]
+
+
+def test_a_reply_that_is_costly_to_decode_costs_only_its_check(graded):
+    """15 MiB and 1 MiB of empty JSON lists, written into the worker's socket: refused
+    before they are decoded, within the checks' own time."""
+    report = graded["reports"]["answers_with_a_decode_bomb"]
+    checks = losses_checks(report)
+    for check_id in ("mean_squared_error_small_example", "mean_absolute_error_small_example"):
+        assert checks[check_id]["status"] == "crashed" and "not an answer" in checks[check_id]["feedback"]
+    assert report["duration_s"] < 60

@@ -94,3 +94,39 @@ def test_without_a_sandbox_a_grade_says_so():
 def test_no_sandbox_and_another_sandbox_contradict_each_other(capsys):
     assert main(["grade", str(COURSE.solutions), "--no-sandbox", "--sandbox", "bwrap"]) == 2
     assert capsys.readouterr().err == "autograder: error: --no-sandbox contradicts --sandbox bwrap\n"
+
+
+SHARED_HOARD = """
+import mmap, os, time
+def hoard():
+    done, ready = os.pipe()
+    for _ in range(4):
+        if os.fork() == 0:
+            shared = mmap.mmap(-1, 512 * 2**20, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE)
+            os.write(ready, b"1")
+            time.sleep(60)
+            os._exit(0)
+    for _ in range(4):
+        os.read(done, 1)
+    time.sleep(1)  # the grader adds up the sandbox's memory every 50 ms
+    return "escaped"
+"""
+
+
+def test_shared_memory_of_forked_children_counts_toward_the_sandboxs_limit(tmp_path):
+    """Four children each hold 512 MiB of shared anonymous memory, which no VmData shows,
+    under a 1.5 GiB limit (smaller than the usual 3 GiB, so that a loaded machine passes it
+    well within the check's time; each mapping fits the per-process limit)."""
+    from autograder.worker.errors import StudentCrashed
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.limits import Limits
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "hoarder.py").write_text(SHARED_HOARD, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(memory_bytes=3 * 2**29))
+    try:
+        submission.start_check(30)
+        with pytest.raises(StudentCrashed, match="out of memory"):
+            submission.module("hoarder").hoard()
+    finally:
+        submission.close()

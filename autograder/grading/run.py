@@ -24,7 +24,7 @@ from autograder.intake import checked_names, entry_for, prepare
 from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
 from autograder.salt import SALT_FILE, resolve_course_salt
-from autograder.worker.isolation import Isolation, choose_isolation
+from autograder.worker.isolation import GRADES_PER_PROCESS, Isolation, choose_isolation
 
 SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
 # Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
@@ -55,7 +55,8 @@ def grade_submission(path: Path, course: CourseRoot, *, student: str | None = No
 
 class GradingProcess:
     """A grading server process (`autograder.grading.server`) that grades submissions one
-    after another. Its reports are signed with a key only it was given, so a report that
+    after another (GRADES_PER_PROCESS at most: as root, each takes a uid of its own that
+    the process never hands out again, from a range of its own). Its reports are signed with a key only it was given, so a report that
     student code forged is refused. A session that fails or hangs ends the process; the
     next `grade` starts a new one."""
 
@@ -64,6 +65,7 @@ class GradingProcess:
         (self.home / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         self.process: subprocess.Popen | None = None
         self.key = b""
+        self.graded = 0  # submissions the running process has graded
 
     def __enter__(self) -> "GradingProcess":
         return self
@@ -95,6 +97,9 @@ class GradingProcess:
         options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
         arguments = self._arguments(folder, course, student, isolation, hidden, options, public_only)
         report = self._ask(arguments)
+        self.graded += 1
+        if self.graded == GRADES_PER_PROCESS:  # a fresh process, with fresh sandbox users
+            self.stop()
         report["submission"] = str(folder)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return sanitise_report(report)  # the submission's path may hold a student's folder name
@@ -128,6 +133,7 @@ class GradingProcess:
 
     def _running(self) -> subprocess.Popen:
         if self.process is None or self.process.poll() is not None:
+            self.graded = 0
             self.key = secrets.token_bytes(32)
             key_read, key_write = os.pipe()
             os.write(key_write, self.key)
@@ -165,7 +171,7 @@ def secret_paths(course: CourseRoot, *more: str) -> tuple[str, ...]:
 def checked_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
     """The sandbox to grade in (`requested`: auto, bwrap, uid or none), once shown to start
     and to see none of `secrets`; raises UserError, naming why, otherwise. One trial at a
-    time: a process's sandboxes share its sandbox user, so two at once would collide."""
+    time, so that the threads of grade-all wait for the first instead of each trying."""
     with _TRIAL:
         return _tried_isolation(requested, secrets)
 

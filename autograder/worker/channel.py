@@ -23,6 +23,10 @@ class ChannelClosed(Exception):
     """The other end closed the socket, or the message broke the protocol."""
 
 
+class MessageTooLong(ChannelClosed):
+    """The other end announced a message longer than the reader accepts; none of it is read."""
+
+
 class ChannelTimeout(Exception):
     """The deadline passed before the message was read or written whole."""
 
@@ -45,7 +49,7 @@ def receive_message(sock: socket.socket, deadline: float, limit: int, on_wait: C
     """Read one whole message before `deadline`; refuse one longer than `limit` bytes."""
     (length,) = LENGTH.unpack(_read_exactly(sock, LENGTH.size, deadline, on_wait))
     if length > limit:
-        raise ChannelClosed(f"a message of {length} bytes (at most {limit} are read)")
+        raise MessageTooLong(f"a message of {length} bytes (at most {limit} are read)")
     return _read_exactly(sock, length, deadline, on_wait)
 
 

@@ -23,6 +23,7 @@ from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
 from autograder.normalise import normalise
 from autograder.worker.codec import Tagged, decode_message, encode_message
+from autograder.worker.seccomp import forbid_new_sessions
 
 MESSAGE_CHARS = 500  # an exception's message, as sent to the grader
 NAME_CHARS = 200  # a type's name, as sent to the grader
@@ -47,9 +48,12 @@ class CappedText:
         pass
 
 
-def enter_worker(submission: str, output_chars: int) -> None:
-    """What the worker sets up before it imports a line of student code."""
+def enter_worker(submission: str, output_chars: int, confined: bool) -> None:
+    """What the worker sets up before it imports a line of student code. `confined` (in a
+    sandbox): no process it starts may leave its session (`forbid_new_sessions`)."""
     os.setsid()  # a process group of its own: without a sandbox, the grader kills the group
+    if confined:
+        forbid_new_sessions()
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the worker
     sys.stdout = sys.stderr = CappedText(output_chars)
     SUBMISSION.append(submission)
@@ -133,11 +137,11 @@ def answer(request: dict, table: HandleTable) -> dict:
     except NotImplementedError as error:
         return {"failed": "not_implemented", "message": _safe_str(error)}
     except MemoryError:
-        return {"failed": "memory", "message": "ran out of memory"}
-    except SystemExit as error:  # an exit code is shown, a message is not: it may quote hidden inputs
-        return {"failed": "exit", "message": f"called sys.exit({error.code if type(error.code) is int else ''})"}
+        return {"failed": "memory"}
+    except SystemExit as error:  # an int exit code is sent, a message is not: it may quote hidden inputs
+        return {"failed": "exit", "code": error.code if type(error.code) is int else None}
     except KeyboardInterrupt:
-        return {"failed": "exit", "message": "raised KeyboardInterrupt"}
+        return {"failed": "interrupt"}
     except RecursionError:
         return {"failed": "raised", "type": "RecursionError", "message": "maximum recursion depth exceeded", "line": _student_line()}
     except BaseException as error:  # student code may raise anything; it is reported, not fatal
@@ -164,9 +168,9 @@ def _student_line() -> str:
     return f"{os.path.basename(student[-1].filename)}:{student[-1].lineno}" if student else ""
 
 
-def serve(sock: socket.socket, submission: str, output_chars: int) -> None:
+def serve(sock: socket.socket, submission: str, output_chars: int, confined: bool) -> None:
     """The worker's main loop: one reply for each request, until the grader hangs up."""
-    enter_worker(submission, output_chars)
+    enter_worker(submission, output_chars, confined)
     table = HandleTable()
     while True:
         try:

@@ -16,6 +16,7 @@ other side. The original is not advanced by what the copy draws.
 
 import io
 import json
+import math
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,12 @@ import numpy as np
 from autograder.catalogue import Bound
 
 LENGTH = struct.Struct("<Q")
+# What a message may hold, so that decoding one costs little whatever its sender wrote: a
+# JSON tree of at most HEADER_BYTES, MAX_NODES values and MAX_DEPTH levels of nesting.
+HEADER_BYTES = 1024**2
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+MAX_DIMENSIONS = 32
 NUMERIC_KINDS = set("biuf")  # bool, int, unsigned, float: no object or string arrays
 NUMPY_SCALARS = {np.dtype(code).type for code in np.typecodes["AllInteger"] + np.typecodes["Float"]}
 
@@ -63,11 +70,17 @@ def pack(tree: Any, blobs: list[bytes]) -> bytes:
 
 
 def unpack(message: bytes) -> tuple[Any, list[bytes]]:
+    """The JSON tree and the blobs of a message; raises ValueError for a header longer than
+    HEADER_BYTES or more blobs than MAX_NODES, before any of it is parsed."""
     (header_length,) = LENGTH.unpack_from(message, 0)
+    if header_length > HEADER_BYTES:
+        raise ValueError(f"a header of {header_length} bytes (at most {HEADER_BYTES} are decoded)")
     offset = LENGTH.size + header_length
     tree = json.loads(message[LENGTH.size : offset])
     blobs = []
     while offset < len(message):
+        if len(blobs) == MAX_NODES:
+            raise ValueError(f"more than {MAX_NODES} arrays")
         (length,) = LENGTH.unpack_from(message, offset)
         offset += LENGTH.size
         blobs.append(message[offset : offset + length])
@@ -82,7 +95,21 @@ def array_to_bytes(array: np.ndarray) -> bytes:
 
 
 def array_from_bytes(blob: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(blob), allow_pickle=False)
+    """The array in `blob` (.npy bytes); raises ValueError unless it is of a numeric dtype
+    and its header's shape agrees with the bytes that follow, checked before anything is
+    allocated (numpy would allocate what a forged header claims)."""
+    stream = io.BytesIO(blob)
+    version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"an .npy version {version} array")
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or len(shape) > MAX_DIMENSIONS:
+        raise ValueError(f"an array of dtype {dtype} and {len(shape)} dimensions is not data")
+    if math.prod(shape) * dtype.itemsize != len(blob) - stream.tell():
+        raise ValueError("an array whose shape disagrees with its bytes")
+    stream.seek(0)
+    return np.load(stream, allow_pickle=False)
 
 
 class Encoder:
@@ -155,10 +182,16 @@ class Decoder:
     def __init__(self, blobs: list[bytes], on_tag: Callable[[str, Any], Any]):
         self.blobs = blobs
         self.on_tag = on_tag
+        self.nodes = 0
 
-    def decode(self, tree: Any) -> Any:
+    def decode(self, tree: Any, depth: int = 0) -> Any:
+        """The value of `tree`; raises ValueError past MAX_NODES values or MAX_DEPTH levels."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise ValueError(f"more than {MAX_NODES} values or {MAX_DEPTH} levels of nesting")
+        depth += 1
         if isinstance(tree, list):
-            return [self.decode(item) for item in tree]
+            return [self.decode(item, depth) for item in tree]
         if not isinstance(tree, dict):
             return tree
         (tag, body), *_ = tree.items()
@@ -177,13 +210,13 @@ class Decoder:
 
             return torch.from_numpy(array_from_bytes(self.blobs[body]))
         if tag == Tagged.TUPLE:
-            return tuple(self.decode(item) for item in body)
+            return tuple(self.decode(item, depth) for item in body)
         if tag == Tagged.DICT:
-            return {self.decode(k): self.decode(v) for k, v in body}
+            return {self.decode(k, depth): self.decode(v, depth) for k, v in body}
         if tag == Tagged.CATALOGUE:
-            return self.on_tag(tag, {"name": body, "kwargs": self.decode(tree["kwargs"])})
+            return self.on_tag(tag, {"name": body, "kwargs": self.decode(tree["kwargs"], depth)})
         if tag == GENERATOR_TAG:
-            return generator_from_state(self.decode(body))
+            return generator_from_state(self.decode(body, depth))
         return self.on_tag(tag, tree)
 
 

@@ -2,13 +2,37 @@
 
 These are raised inside a check by the worker's proxies; the plugin turns them into the
 check's status. (A stub's NotImplementedError is raised as itself: *not attempted*.)
+
+A hidden check's feedback carries nothing that student code chooses at run time, since
+that choice may depend on the hidden inputs (issue 10): no message, no exit code, no
+line, no type name of the student's own making. What it may say comes from a fixed
+vocabulary: the function the check called, a built-in exception's name, a fixed text.
 """
+
+import builtins
+
+
+# Exception names a hidden check may show: Python's own, a fixed list no submission adds to.
+BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException))
+OWN_EXCEPTION = "an exception of its own type"
 
 
 class StudentCodeFailed(Exception):
-    """Student code did not return; `status` is the check's status, the message its feedback."""
+    """Student code did not return; `status` is the check's status, the message its feedback
+    in a public check, `hidden_message` (default: the message) in a hidden one. The args
+    are (message, hidden_message), so `type(error)(*error.args)` makes a copy."""
 
     status = "error"
+
+    def __init__(self, message: str = "", hidden_message: str | None = None):
+        super().__init__(message, message if hidden_message is None else hidden_message)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+    @property
+    def hidden_message(self) -> str:
+        return self.args[1]
 
 
 class StudentRaised(StudentCodeFailed):
@@ -20,7 +44,7 @@ class StudentRaised(StudentCodeFailed):
     status = "error"
 
     def __init__(self, label: str, type_name: str, message: str, line: str = ""):
-        super().__init__(label, type_name, message, line)
+        Exception.__init__(self, label, type_name, message, line)
         self.label = label  # the function the check called (`conv2d`, `Value.backward`)
         self.type_name = type_name  # the exception's type, `ValueError`
         self.message = message  # the student's own text
@@ -28,6 +52,10 @@ class StudentRaised(StudentCodeFailed):
 
     def __str__(self) -> str:
         return raised_feedback(self.label, self.type_name, self.message, self.line, hidden=False)
+
+    @property
+    def hidden_message(self) -> str:
+        return raised_feedback(self.label, self.type_name, self.message, self.line, hidden=True)
 
 
 class StudentTimedOut(StudentCodeFailed):
@@ -44,8 +72,11 @@ def timed_out(label: str) -> StudentTimedOut:
 
 
 def raised_feedback(label: str, type_name: str, message: str, line: str, *, hidden: bool) -> str:
-    """`conv2d raised ValueError: <message> (at convolution.py:42)`; without the message
-    in a hidden check."""
+    """`conv2d raised ValueError: <message> (at convolution.py:42)` in a public check;
+    `conv2d raised ValueError` in a hidden one: no message, no line (student code picks
+    where it raises, even whether a line is known), and a type of the student's own as
+    `an exception of its own type`."""
+    if hidden:
+        return f"{label} raised {type_name if type_name in BUILTIN_EXCEPTIONS else OWN_EXCEPTION}"
     where = f" (at {line})" if line else ""
-    text = f": {message}" if message and not hidden else ""
-    return f"{label} raised {type_name}{text}{where}"
+    return f"{label} raised {type_name}{f': {message}' if message else ''}{where}"

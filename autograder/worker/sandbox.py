@@ -20,17 +20,20 @@ from typing import Any
 
 import numpy as np
 
-from autograder.worker.channel import ChannelClosed, ChannelTimeout, receive_message, send_message
+from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, receive_message, send_message
 from autograder.worker.codec import Tagged, decode_message, encode_message
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed, StudentRaised, timed_out
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
+from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
 from autograder.worker.warm_parent import SandboxBroken, WarmParent
 
-MAX_REPLY_BYTES = 256 * 1024**2
+# A reply's size, far above an honest one (the largest, an argument changed in place and
+# sent back, is a few MiB) and small enough that decoding any reply of it costs its check
+# alone, within the check's time: its JSON part is bounded again by the codec.
+MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
-TEXT_CHARS = {"type": 200, "message": 500, "line": 200}  # what a worker's failure report may say
 
 
 class SandboxOutOfMemory(Exception):
@@ -57,12 +60,14 @@ class Worker:
         except SandboxOutOfMemory:
             limit = self.submission.limits.memory_bytes / 1024**3
             raise StudentCrashed(f"{label} ran out of memory (the submission's processes together may use {limit:g} GiB)") from None
+        except MessageTooLong:
+            raise StudentCrashed(f"{label} returned an answer larger than the grader reads ({MAX_REPLY_BYTES // 1024**2} MiB)") from None
         except ChannelClosed:
             raise StudentCrashed(f"{label} ended the worker process (os._exit, a crash or a signal)") from None
         try:
             return decode_message(message, self._resolve)
         except Exception:  # noqa: BLE001 - whatever the worker wrote, it is not an answer
-            raise StudentCrashed(f"{label}: the worker sent something that is not an answer") from None
+            raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}") from None
 
     def _resolve(self, tag: str, body: dict) -> Any:
         if tag == Tagged.HANDLE and type(body.get(Tagged.HANDLE)) is int:
@@ -105,7 +110,7 @@ class SandboxedSubmission:
             except OSError as problem:
                 shutil.rmtree(self.home, ignore_errors=True)
                 raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
-        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes)
+        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
@@ -172,22 +177,17 @@ class SandboxedSubmission:
         return worker
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:
-        if not isinstance(reply, dict):
+        """The answer in a worker's reply; raise the failure it reports."""
+        if not expected_shape(reply):
             self._end_sandbox()
-            raise StudentCrashed(f"{label}: the worker sent something that is not an answer")
-        failed = reply.get("failed")
-        if failed is None:
-            _copy_back(reply.get("mutated", []), payload)
-            return reply.get("ok")
-        message = _text(reply.get("message"), TEXT_CHARS["message"])
-        if failed == "not_implemented":
-            raise NotImplementedError(message or f"{label} is not written yet")
-        self._end_sandbox()
-        if failed == "memory":
-            raise StudentCrashed(f"{label} ran out of memory (the limit is {self.limits.memory_bytes / 1024**3:g} GiB)")
-        if failed == "exit":
-            raise StudentCrashed(f"{label} {message}; a function must return, not end the program")
-        raise StudentRaised(label, _text(reply.get("type"), TEXT_CHARS["type"]), message, _text(reply.get("line"), TEXT_CHARS["line"]))
+            raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}")
+        if "ok" in reply:
+            _copy_back(reply["mutated"], payload)
+            return reply["ok"]
+        error = failure(reply, label, self.limits.memory_bytes / 1024**3)
+        if not isinstance(error, NotImplementedError):
+            self._end_sandbox()
+        raise error
 
     def _leave_worker(self) -> None:
         """Stop the current worker and whatever it started; the sandbox stays."""

@@ -15,11 +15,12 @@ import subprocess
 import time
 from dataclasses import asdict
 
-from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command
+from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command, sweep_command
 from autograder.worker.limits import Limits, claimed_bytes, descendants, processes_of_user
 
 START_LIMIT_S = 60.0  # Python and numpy starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset
+SWEEP_LIMIT_S = 30.0  # the uid sandbox's last sweep: an interpreter's start and a few rounds
 REPLY_BYTES = 4096
 
 
@@ -47,6 +48,7 @@ class WarmParent:
             "uid": layout.uid if isolation.mode == "bwrap" else None,
             "limits": asdict(limits),
             "kill_scope": "groups" if isolation.mode == "none" else "sandbox",
+            "seccomp": isolation.mode != "none",
             "probe": list(probe),
         }
         try:
@@ -68,7 +70,8 @@ class WarmParent:
         readable = hello.get("readable")
         if hello.get("ready") is not True or not isinstance(readable, list):
             self.kill()
-            raise SandboxBroken("the sandbox's first answer was not a greeting")
+            problem = hello.get("problem")
+            raise SandboxBroken(problem[:300] if type(problem) is str else "the sandbox's first answer was not a greeting")
         if readable:
             self.kill()
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
@@ -146,5 +149,21 @@ class WarmParent:
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            pass
+        if self.isolation.mode == "uid":
+            self._sweep_user()
+
+    def _sweep_user(self) -> None:
+        """uid mode: kill(-1) as the sandbox's user until none of its processes is left.
+        The listing above misses a process that changes its pid faster than /proc is read
+        (fork, exit, fork); kill(-1) does not. One the sweep cannot end (it outlived every
+        round) harms nobody: its uid is never handed out again."""
+        uid = self.layout.uid
+        try:
+            subprocess.run(
+                sweep_command(), user=uid, group=uid, extra_groups=[], env=ENVIRONMENT, cwd="/",
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SWEEP_LIMIT_S, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
             pass
 

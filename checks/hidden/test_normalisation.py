@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import GRADIENT_RTOL, CheckFailed, expect_array, expect_close, expect_unchanged
+from autograder.compare import GRADIENT_RTOL, CheckFailed, expect_array, expect_close, expect_unchanged, shape_shown
 from autograder.feedback import Mistake
 from autograder.mistakes import normalisation as mistakes
 
@@ -170,7 +170,7 @@ def expect_dropout(got, x, p, name="dropout_forward"):
     and every other entry divided by 1 - p; name the mistake when one shows."""
     out = expect_array(got, name)
     if out.shape != x.shape:
-        raise CheckFailed(f"{name} returned shape {out.shape}; out has the shape of x.")
+        raise CheckFailed(f"{name} returned {shape_shown(out.shape)}; out has the shape of x.")
     dropped, tolerance = float(np.mean(out == 0)), 6 * np.sqrt(p * (1 - p) / x.size) + 1 / x.size
     kept = out != 0
     if p > 0 and np.allclose(out[kept], x[kept], rtol=1e-12, atol=0):

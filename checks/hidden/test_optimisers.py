@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from autograder import catalogue
-from autograder.compare import CheckFailed, expect_array, expect_close, expect_unchanged
+from autograder.compare import CheckFailed, expect_array, expect_close, expect_unchanged, shape_shown
 from autograder.feedback import Mistake, answers_agree, recognise
 from autograder.mistakes import optimisers as mistakes
 
@@ -144,7 +144,7 @@ def student_path(step, name, params0, hyper, gradient_at, steps):
         params, state = step_pair(step(params.copy(), gradient_at(k, params), state, **hyper), name)
         expect_array(params, name)
         if params.shape != params0.shape:
-            raise CheckFailed(f"{name} returned parameters of shape {params.shape}; new_params has the shape of params.")
+            raise CheckFailed(f"{name} returned parameters of {shape_shown(params.shape)}; new_params has the shape of params.")
         path.append(params)
     return np.array(path)
 

@@ -1,0 +1,87 @@
+"""Seccomp filters: one keeps a sandbox's memory where its limit can see it, one keeps
+a worker's processes in its session.
+
+The limit adds up what the sandbox's processes hold (`autograder.worker.limits`), and
+files are in no process: a memfd (`memfd_create`) or a System V segment (`shmget`) holds
+memory that no process's VmData shows and no RLIMIT_AS bounds, as many 64 MiB files as
+the student likes. Counting them instead is not robust: a memfd need not be mapped (so
+it is in no RssShmem either), may travel between processes over a socket and outlive
+its creator. Forbidding the two calls is robust, costs no honest submission anything
+(numpy, torch and the standard library use neither), and needs no dependency: the warm
+parent installs this filter on itself with prctl (after PR_SET_NO_NEW_PRIVS, which an
+unprivileged process may set) before it forks any worker, and every process it starts
+inherits it for good. Both fail with EPERM. The filter also refuses every system call
+made through another architecture's entry (32-bit int 0x80, x32), where the calls have
+other numbers. The other file systems student code may write (the sandbox's /tmp and
+/dev/shm) are tmpfs of a fixed size (`autograder.worker.isolation`).
+"""
+
+import ctypes
+import errno
+import platform
+import struct
+
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+LOAD, JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, RETURN = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+ALLOW, DENY = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+ARCH_OFFSET, NR_OFFSET = 4, 0  # offsetof(struct seccomp_data, arch), (…, nr)
+X32_BIT = 0x40000000
+ARCHITECTURES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # AUDIT_ARCH_*
+NUMBERS = {  # the system calls forbidden somewhere, by machine
+    "x86_64": {"memfd_create": 319, "shmget": 29, "setsid": 112},
+    "aarch64": {"memfd_create": 279, "shmget": 194, "setsid": 157},
+}
+MEMORY_FILES = ("memfd_create", "shmget")
+
+
+class NoFilter(Exception):
+    """This machine's architecture has no filter here, or the kernel refused it."""
+
+
+def program(machine: str, calls: tuple[str, ...]) -> list[tuple[int, int, int, int]]:
+    """A filter that denies `calls` as (code, jump if true, jump if false, k) instructions."""
+    if machine not in ARCHITECTURES:
+        raise NoFilter(f"no seccomp filter for {machine} machines")
+    denied = [NUMBERS[machine][call] for call in calls]
+    checks = [(JUMP_IF_EQUAL, len(denied) - position, 0, number) for position, number in enumerate(denied)]
+    return [
+        (LOAD, 0, 0, ARCH_OFFSET),
+        (JUMP_IF_EQUAL, 1, 0, ARCHITECTURES[machine]),  # another architecture's entry: deny
+        (RETURN, 0, 0, DENY),
+        (LOAD, 0, 0, NR_OFFSET),
+        (JUMP_IF_AT_LEAST, len(denied) + 1, 0, X32_BIT),  # x32's numbers: deny
+        *checks,  # each jumps to DENY when it matches
+        (RETURN, 0, 0, ALLOW),
+        (RETURN, 0, 0, DENY),
+    ]
+
+
+def forbid_memory_files() -> None:
+    """Forbid memfds and System V segments to this process and all it forks."""
+    forbid(MEMORY_FILES)
+
+
+def forbid_new_sessions() -> None:
+    """Forbid setsid() to this process and all it forks (the worker, once in its session).
+
+    The kernel shares the CPU between sessions (autogroups), not between processes: a
+    submission whose children each start a session of their own would take a share per
+    child from the classmates graded beside it (issue 10's cpu_hog). Kept in the worker's
+    session, all it starts together get one share."""
+    forbid(("setsid",))
+
+
+def forbid(calls: tuple[str, ...]) -> None:
+    """Install a filter that denies `calls` (EPERM) on this process and all it forks, for
+    good; raise NoFilter if it cannot be installed."""
+    instructions = program(platform.machine(), calls)
+    raw = b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)
+    buffer = ctypes.create_string_buffer(raw, len(raw))
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    prog = Program(len(instructions), ctypes.addressof(buffer))
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise NoFilter(f"the kernel refused the seccomp filter (errno {ctypes.get_errno()})")
