@@ -144,5 +144,5 @@ def test_a_students_exception_shows_its_type_and_line_both_ways_and_its_text_in_
         assert {check["visibility"] for check in failing} == {"public", "hidden"}
         for check in failing:
             assert check["status"] == "error" and check["feedback"].startswith("global_avg_pool raised ValueError")
-            assert ("(at pooling.py:" in check["feedback"]) == (check["visibility"] == "public"), check["feedback"]
+            assert "(at pooling.py:" in check["feedback"], check["feedback"]
             assert ("cannot pool" in check["feedback"]) == (check["visibility"] == "public"), check["feedback"]

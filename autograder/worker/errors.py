@@ -4,9 +4,11 @@ These are raised inside a check by the worker's proxies; the plugin turns them i
 check's status. (A stub's NotImplementedError is raised as itself: *not attempted*.)
 
 A hidden check's feedback carries nothing that student code chooses at run time, since
-that choice may depend on the hidden inputs (issue 10): no message, no exit code, no
-line, no type name of the student's own making. What it may say comes from a fixed
-vocabulary: the function the check called, a built-in exception's name, a fixed text.
+that choice may depend on the hidden inputs (issue 10): no message, no exit code, no type
+name of the student's own making. What it may say comes from a fixed vocabulary: the
+function the check called, a built-in exception's name, a fixed text, and the student's
+line (issue 11 item 7), which the grader keeps only if it is a line of the submission's
+own files.
 """
 
 import builtins
@@ -73,10 +75,9 @@ def timed_out(label: str) -> StudentTimedOut:
 
 def raised_feedback(label: str, type_name: str, message: str, line: str, *, hidden: bool) -> str:
     """`conv2d raised ValueError: <message> (at convolution.py:42)` in a public check;
-    `conv2d raised ValueError` in a hidden one: no message, no line (student code picks
-    where it raises, even whether a line is known), and a type of the student's own as
-    `an exception of its own type`."""
-    if hidden:
-        return f"{label} raised {type_name if type_name in BUILTIN_EXCEPTIONS else OWN_EXCEPTION}"
+    `conv2d raised ValueError (at convolution.py:42)` in a hidden one: no message, and a
+    type of the student's own as `an exception of its own type`."""
     where = f" (at {line})" if line else ""
+    if hidden:
+        return f"{label} raised {type_name if type_name in BUILTIN_EXCEPTIONS else OWN_EXCEPTION}{where}"
     return f"{label} raised {type_name}{f': {message}' if message else ''}{where}"

@@ -16,6 +16,7 @@ worker wrote.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from autograder.worker.errors import StudentCrashed, StudentRaised
@@ -43,10 +44,12 @@ def expected_shape(reply: Any) -> bool:
     return set(reply) == set(fields) and all(ANY in kinds or type(reply[key]) in kinds for key, kinds in fields.items())
 
 
-def failure(reply: dict, label: str, memory_gib: float) -> BaseException:
+def failure(reply: dict, label: str, memory_gib: float, lines: Mapping[str, int]) -> BaseException:
     """The exception a failure reply stands for (`reply` of an expected shape and not ok):
     NotImplementedError for a stub, else a StudentCodeFailed (whose hidden message holds
-    nothing the reply chose but its kind and a built-in exception's name)."""
+    nothing the reply chose but its kind, a built-in exception's name and a line of the
+    submission). `lines` gives each file of the submission its number of lines: a line the
+    reply names is kept only if it is one of them."""
     kind = reply["failed"]
     if kind == "not_implemented":
         return NotImplementedError(reply["message"][: TEXT_CHARS["message"]] or f"{label} is not written yet")
@@ -60,6 +63,17 @@ def failure(reply: dict, label: str, memory_gib: float) -> BaseException:
             return StudentCrashed(f"{label}: {NOT_AN_ANSWER}")
         ending = "; a function must return, not end the program"
         return StudentCrashed(f"{label} called sys.exit({'' if code is None else code}){ending}", f"{label} called sys.exit(){ending}")
-    line = reply["line"] if LINE.fullmatch(reply["line"]) else ""  # a public check shows it
+    line = reply["line"] if _real_line(reply["line"], lines) else ""
     return StudentRaised(label, reply["type"][: TEXT_CHARS["type"]], reply["message"][: TEXT_CHARS["message"]], line)
 
+
+
+def _real_line(line: str, lines: Mapping[str, int]) -> bool:
+    """Whether `line` (`file.py:N`) is a line of a file of the submission. Student code can
+    name any file and line (compile() takes both), so a hidden check shows only one of the
+    submission's own lines: a choice among them tells no more than the choice of which
+    built-in exception to raise."""
+    if not LINE.fullmatch(line):
+        return False
+    file, number = line.rsplit(":", 1)
+    return 1 <= int(number) <= lines.get(file, 0)

@@ -101,6 +101,7 @@ class SandboxedSubmission:
         uid = sandbox_uid() if isolation.mode != "none" else None
         self.home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
         copy_submission(folder, self.home / "submission")
+        self.lines = lines_per_file(self.home / "submission")
         workdir = self.home / "work"
         workdir.mkdir()
         if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
@@ -184,7 +185,7 @@ class SandboxedSubmission:
         if "ok" in reply:
             _copy_back(reply["mutated"], payload)
             return reply["ok"]
-        error = failure(reply, label, self.limits.memory_bytes / 1024**3)
+        error = failure(reply, label, self.limits.memory_bytes / 1024**3, self.lines)
         if not isinstance(error, NotImplementedError):
             self._end_sandbox()
         raise error
@@ -212,6 +213,16 @@ class SandboxedSubmission:
     def close(self) -> None:
         self._end_sandbox()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def lines_per_file(folder: Path) -> dict[str, int]:
+    """Each Python file's name under `folder` -> its number of lines (the most, for a name
+    that is in several folders): the lines a traceback into the submission can name."""
+    lines: dict[str, int] = {}
+    for path in folder.rglob("*.py"):
+        if path.is_file() and not path.is_symlink():
+            lines[path.name] = max(lines.get(path.name, 0), path.read_bytes().count(b"\n") + 1)
+    return lines
 
 
 def copy_submission(source: Path, target: Path) -> None:
