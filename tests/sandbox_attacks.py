@@ -183,11 +183,11 @@ def mean_absolute_error(y_true, y_pred):
 def binary_cross_entropy(y_true, p_pred, eps=1e-12):
     return type("Leak_" + _spell(p_pred), (), {})()
 def binary_cross_entropy_with_logits(y_true, logits):
-    _forge({"failed": "raised", "type": "Leak_" + _spell(logits), "message": "", "line": f"losses.py:{_number(logits)}"})
+    _forge({"failed": "raised", "type": "Leak_" + _spell(logits), "message": "", "line": f"losses.py:{10**4 + _number(logits)}"})
 def cross_entropy(labels, logits):
     sys.exit(_number(logits))
 def hinge_loss(y_true, scores):
-    exec(compile("\\n" * _number(scores) + "raise ValueError()", __file__, "exec"))
+    exec(compile("\\n" * (10**4 + _number(scores)) + "raise ValueError()", __file__, "exec"))
 def mse_gradient(y_true, y_pred):
     _forge({"failed": "exit", "message": "LEAK " + _spell(y_true)})
 """

@@ -226,8 +226,9 @@ def test_a_students_escape_sequences_reach_no_view(graded):
 
 def test_hidden_feedback_carries_nothing_that_depends_on_the_hidden_inputs(graded):
     """Two students run the same code, which spells its inputs in every name, shape, exit
-    code, line and forged reply it can: their hidden inputs differ, their hidden feedback
-    may not. Public feedback keeps its details (the names it spelled)."""
+    code, line beyond its files and forged reply it can: their hidden inputs differ, their
+    hidden feedback may not. Public feedback keeps its details (the names it spelled). (What
+    remains is a choice from a fixed vocabulary: a built-in exception, one of its own lines.)"""
     first, second = (losses_checks(graded["reports"][name]) for name in ("spells_the_hidden_inputs", "spells_the_hidden_inputs_too"))
     hidden = {check_id for check_id, check in first.items() if check["visibility"] == "hidden"}
     assert {check_id: first[check_id]["feedback"] for check_id in hidden} == {check_id: second[check_id]["feedback"] for check_id in hidden}
