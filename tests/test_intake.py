@@ -308,3 +308,21 @@ def test_the_submission_is_never_changed(tmp_path):
     before = sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file())
     intake_of(folder, tmp_path / "scratch")
     assert sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file()) == before
+
+
+def test_code_over_the_limit_is_refused_and_the_reason_names_it(tmp_path):
+    """A module or a notebook holding more code than any exercise needs costs the grader no
+    time: its module is refused with the reason, and the entry is ungradable when it is all."""
+    from autograder.intake.statements import MAX_CODE_BYTES
+    from nbformat import v4, writes
+
+    big = b"x = 1\n" * (MAX_CODE_BYTES // 6 + 1)
+    put(tmp_path / "ivan" / "losses.py", big)
+    put(tmp_path / "ivan" / "pooling.py", (COURSE.solutions / "pooling.py").read_bytes())
+    ivan = intake_of(tmp_path / "ivan", tmp_path / "scratch")
+    assert ivan.status == "graded" and set(ivan.files) == {"pooling"}
+    assert ivan.refused == {"losses": "losses.py is larger than 256 KiB"}
+    put(tmp_path / "judy" / "losses.ipynb", writes(v4.new_notebook(cells=[v4.new_code_cell(big.decode())])).encode())
+    judy = intake_of(tmp_path / "judy", tmp_path / "scratch")
+    assert judy.status == "ungradable"
+    assert judy.reason == "losses.ipynb: its code cells hold more than 256 KiB of code, more than any exercise needs"

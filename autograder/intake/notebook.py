@@ -3,16 +3,22 @@
 The student's code cells are every code cell but the checks cells (nbgrader grade cells,
 and cells that call the course's checks); `statements.select` decides which of their
 statements make the module. Outputs and execution counts are never read: what the
-student's kernel printed is not evidence of anything.
+student's kernel printed is not evidence of anything. What reading costs is bounded before
+it is paid: at most MAX_CELLS cells (nbformat's validation costs time per cell) and
+MAX_CODE_BYTES of code (`statements.select` costs time per statement).
 """
 
+import functools
+import json
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 
-from autograder.intake.statements import Cell, select
+from autograder.intake.statements import MAX_CODE_BYTES, Cell, Parsed, choose, parse
+from autograder.intake.walk import size_text
 
 CHECKS_IMPORT = "autograder.nbgrader_cell"
+MAX_CELLS = 2000  # cells of any kind; a course notebook has about 30
 
 
 class NotANotebook(Exception):
@@ -37,6 +43,7 @@ def read_notebook(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NotANotebook("it is not UTF-8 text") from None
+    _check_cell_count(text)
     invalid: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about ids it repairs, on stderr
@@ -52,19 +59,43 @@ def read_notebook(data: bytes):
     return notebook, note
 
 
+def _check_cell_count(text: str) -> None:
+    """Refuse, before nbformat validates it, a notebook of more than MAX_CELLS cells (in
+    nbformat 4's `cells` or nbformat 3's `worksheets`); what is no JSON object is left to nbformat."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(raw, dict):
+        return
+    sheets = raw.get("worksheets") if isinstance(raw.get("worksheets"), list) else []
+    groups = [raw.get("cells"), *[sheet.get("cells") for sheet in sheets if isinstance(sheet, dict)]]
+    if sum(len(group) for group in groups if isinstance(group, list)) > MAX_CELLS:
+        raise NotANotebook(f"it holds more than {MAX_CELLS} cells, more than any exercise needs")
+
+
 def notebook_module(data: bytes, name: str, called: frozenset[str] = frozenset()) -> NotebookModule:
     """The module made from the notebook `name` (bytes `data`); `called`: the names the
     checks call. Raises NotANotebook."""
-    notebook, note = read_notebook(data)
-    cells, notes = code_cells(notebook)
-    selection = select(cells, called)
-    notes = ([f"{name}: {note}"] if note else []) + [f"{name}: {n}" for n in notes + selection.notes]
+    parsed, read_notes = _parsed(data)
+    selection = choose(parsed, called)
+    notes = [f"{name}: {n}" for n in read_notes + selection.notes]
     names = frozenset().union(*(s.binds for s in selection.kept))
     return NotebookModule(selection.source(f"made from the code cells of {name}, in the order written"), names, notes)
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(data: bytes) -> tuple[Parsed, list[str]]:
+    """The notebook's code, parsed once however many modules it makes, and notes on reading
+    it (validation, duplicated cells). Raises NotANotebook."""
+    notebook, note = read_notebook(data)
+    cells, notes = code_cells(notebook)
+    return parse(cells), ([note] if note else []) + notes
+
+
 def code_cells(notebook) -> tuple[list[Cell], list[str]]:
-    """The student's code cells, labelled by position, and notes on duplicated graded cells."""
+    """The student's code cells, labelled by position, and notes on duplicated graded cells.
+    Raises NotANotebook for more than MAX_CODE_BYTES of code."""
     cells, notes, grade_ids, checks_ids = [], [], Counter(), set()
     for index, cell in enumerate(notebook["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -78,6 +109,8 @@ def code_cells(notebook) -> tuple[list[Cell], list[str]]:
             notes.append(f"cell {index} has no text; left out")
         else:
             cells.append(Cell(f"cell {index}" + (f" ({grade_id})" if grade_id else ""), source))
+    if sum(len(cell.source.encode("utf-8", "surrogatepass")) for cell in cells) > MAX_CODE_BYTES:
+        raise NotANotebook(f"its code cells hold more than {size_text(MAX_CODE_BYTES)} of code, more than any exercise needs")
     for grade_id, count in sorted((g, n) for g, n in grade_ids.items() if g and n > 1):
         if grade_id in checks_ids:
             notes.append(f"the graded cell {grade_id!r} appears {count} times; checks cells are never part of the graded code")

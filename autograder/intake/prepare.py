@@ -26,8 +26,8 @@ from autograder.intake.entries import Entry
 from autograder.intake.locate import ENGINE_FOLDERS, Candidate, candidates, exercise_folder, module_files, within_reach
 from autograder.intake.names import EXACT, module_named
 from autograder.intake.notebook import NotANotebook, notebook_module
-from autograder.intake.statements import Cell, select
-from autograder.intake.walk import FileInfo, FileRefused, SubmissionRefused, Tree, display, open_file, printable, read_file, scan, write_file
+from autograder.intake.statements import MAX_CODE_BYTES, Cell, select
+from autograder.intake.walk import MAX_FILE_BYTES, FileInfo, FileRefused, SubmissionRefused, Tree, display, open_file, printable, read_file, scan, write_file
 from autograder.registry import exercise_modules
 
 MAX_NOTES = 24
@@ -202,13 +202,17 @@ def _copy_folder(tree: Tree, folder: tuple[str, ...] | None, intake: Intake) -> 
 
 
 def _write_module(tree: Tree, module: str, choices: list[Candidate], folder: tuple[str, ...], intake: Intake, checked) -> None:
-    """Write `<module>.py` from the best of its candidates that can be read."""
+    """Write `<module>.py` from the best of its candidates that can be read; when none can,
+    the module is refused, with the first one's reason."""
     for candidate in choices:
         try:
             source = _module_text(tree, candidate.file, checked.get(module, frozenset()), intake)
         except (FileRefused, NotANotebook) as problem:
-            intake.notes.append(f"{candidate.file}: {problem}; not used for {module}")
+            why = str(problem) if isinstance(problem, FileRefused) else f"{candidate.file}: {problem}"  # FileRefused names the file
+            intake.notes.append(f"{why}; not used for {module}")
+            intake.refused.setdefault(module, why)
             continue
+        intake.refused.pop(module, None)
         in_place = candidate.rank == EXACT and candidate.file.folder == folder
         if not in_place:
             write_file(intake.folder, (f"{module}.py",), source)
@@ -221,9 +225,9 @@ def _write_module(tree: Tree, module: str, choices: list[Candidate], folder: tup
 
 
 def _module_text(tree: Tree, file: FileInfo, called: frozenset[str], intake: Intake) -> bytes:
-    data = read_file(tree.root, file.parts)
     if not file.name.casefold().endswith(".ipynb"):
-        return data
+        return read_file(tree.root, file.parts, MAX_CODE_BYTES)
+    data = read_file(tree.root, file.parts)
     made = notebook_module(data, str(file), called)
     intake.notes += made.notes
     return made.source.encode("utf-8")
@@ -248,11 +252,12 @@ def _identify(tree: Tree, folder: tuple[str, ...] | None, intake: Intake, checke
                 source = _module_text(tree, file, called, intake)
                 write_file(intake.folder, (f"{module}.py",), source)
                 intake.files[module] = str(file)
+                intake.refused.pop(module, None)
                 intake.notes.append(f"{module}: graded from {file}, which defines its functions")
 
 
 def _defined_names(tree: Tree, file: FileInfo, is_notebook: bool) -> frozenset[str]:
-    data = read_file(tree.root, file.parts)
+    data = read_file(tree.root, file.parts, MAX_FILE_BYTES if is_notebook else MAX_CODE_BYTES)
     if is_notebook:
         return notebook_module(data, str(file)).names
     kept = select([Cell(str(file), data.decode("utf-8"))]).kept

@@ -148,7 +148,7 @@ def open_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -
         if not stat.S_ISREG(status.st_mode):
             raise FileRefused(f"{shown} is not a regular file")
         if status.st_size > limit:
-            raise FileRefused(f"{shown} is larger than {limit // 1024**2} MiB")
+            raise FileRefused(f"{shown} is larger than {size_text(limit)}")
         opened, descriptor = os.fdopen(descriptor, "rb"), -1
         return opened
     except OSError as problem:
@@ -167,8 +167,13 @@ def read_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -
         except OSError as problem:
             raise FileRefused(f"{'/'.join(map(display, parts))} cannot be read ({problem.strerror})") from None
     if len(data) > limit:
-        raise FileRefused(f"{'/'.join(map(display, parts))} is larger than {limit // 1024**2} MiB")
+        raise FileRefused(f"{'/'.join(map(display, parts))} is larger than {size_text(limit)}")
     return data
+
+
+def size_text(size: int) -> str:
+    """A limit in bytes as text: `16 MiB`, `256 KiB`."""
+    return f"{size // 1024**2} MiB" if size >= 1024**2 else f"{size // 1024} KiB"
 
 
 def _replace(old: int, new: int) -> int:
