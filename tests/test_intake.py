@@ -322,6 +322,12 @@ def test_code_over_the_limit_is_refused_and_the_reason_names_it(tmp_path):
     ivan = intake_of(tmp_path / "ivan", tmp_path / "scratch")
     assert ivan.status == "graded" and set(ivan.files) == {"pooling"}
     assert ivan.refused == {"losses": "losses.py is larger than 256 KiB"}
+    assert set(prepared_files(ivan)) == {"pooling.py"}
+    put(tmp_path / "kim" / "losses.py", big)
+    put(tmp_path / "kim" / "losses (1).py")
+    kim = intake_of(tmp_path / "kim", tmp_path / "scratch")
+    assert kim.files == {"losses": "losses (1).py"} and kim.refused == {}
+    assert prepared_files(kim)["losses.py"] == LOSSES
     put(tmp_path / "judy" / "losses.ipynb", writes(v4.new_notebook(cells=[v4.new_code_cell(big.decode())])).encode())
     judy = intake_of(tmp_path / "judy", tmp_path / "scratch")
     assert judy.status == "ungradable"

@@ -205,15 +205,17 @@ def _write_module(tree: Tree, module: str, choices: list[Candidate], folder: tup
     """Write `<module>.py` from the best of its candidates that can be read; when none can,
     the module is refused, with the first one's reason."""
     for candidate in choices:
+        in_place = candidate.rank == EXACT and candidate.file.folder == folder
         try:
             source = _module_text(tree, candidate.file, checked.get(module, frozenset()), intake)
         except (FileRefused, NotANotebook) as problem:
             why = str(problem) if isinstance(problem, FileRefused) else f"{candidate.file}: {problem}"  # FileRefused names the file
             intake.notes.append(f"{why}; not used for {module}")
             intake.refused.setdefault(module, why)
+            if in_place:  # `_copy_folder` copied it with the folder's other files
+                (intake.folder / f"{module}.py").unlink(missing_ok=True)
             continue
         intake.refused.pop(module, None)
-        in_place = candidate.rank == EXACT and candidate.file.folder == folder
         if not in_place:
             write_file(intake.folder, (f"{module}.py",), source)
             intake.notes.append(f"{module}: graded from {candidate.file}")
