@@ -3,8 +3,9 @@
 The student's code cells are every code cell but the checks cells (nbgrader grade cells,
 and cells that call the course's checks); `statements.select` decides which of their
 statements make the module. Outputs and execution counts are never read: what the
-student's kernel printed is not evidence of anything. What reading costs is bounded before
-it is paid: at most MAX_CELLS cells (nbformat's validation costs time per cell) and
+student's kernel printed is not evidence of anything, so they are left out before nbformat
+reads the notebook. What reading costs is bounded before it is paid: at most MAX_CELLS
+cells and MAX_JSON_VALUES values (nbformat's validation costs time per value) and
 MAX_CODE_BYTES of code (`statements.select` costs time per statement).
 """
 
@@ -19,6 +20,7 @@ from autograder.intake.walk import size_text
 
 CHECKS_IMPORT = "autograder.nbgrader_cell"
 MAX_CELLS = 2000  # cells of any kind; a course notebook has about 30
+MAX_JSON_VALUES = 100_000  # outputs aside; a course notebook holds about 500
 
 
 class NotANotebook(Exception):
@@ -43,7 +45,7 @@ def read_notebook(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NotANotebook("it is not UTF-8 text") from None
-    _check_cell_count(text)
+    text = _bounded_code(text)
     invalid: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about ids it repairs, on stderr
@@ -59,19 +61,40 @@ def read_notebook(data: bytes):
     return notebook, note
 
 
-def _check_cell_count(text: str) -> None:
-    """Refuse, before nbformat validates it, a notebook of more than MAX_CELLS cells (in
-    nbformat 4's `cells` or nbformat 3's `worksheets`); what is no JSON object is left to nbformat."""
+def _bounded_code(text: str) -> str:
+    """The notebook's JSON with every cell's outputs left out (never read, and where a
+    notebook's bulk lies), refused when the rest holds more than MAX_CELLS cells or
+    MAX_JSON_VALUES values: nbformat's validation costs time per value. What is no JSON
+    object is returned as it is, for nbformat to say what is wrong with it."""
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError):
-        return
+        return text
     if not isinstance(raw, dict):
-        return
-    sheets = raw.get("worksheets") if isinstance(raw.get("worksheets"), list) else []
-    groups = [raw.get("cells"), *[sheet.get("cells") for sheet in sheets if isinstance(sheet, dict)]]
-    if sum(len(group) for group in groups if isinstance(group, list)) > MAX_CELLS:
+        return text
+    sheets = raw.get("worksheets") if isinstance(raw.get("worksheets"), list) else []  # nbformat 3
+    groups = [group for group in [raw.get("cells"), *[sheet.get("cells") for sheet in sheets if isinstance(sheet, dict)]] if isinstance(group, list)]
+    if sum(map(len, groups)) > MAX_CELLS:
         raise NotANotebook(f"it holds more than {MAX_CELLS} cells, more than any exercise needs")
+    for cell in (cell for group in groups for cell in group):
+        if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
+            cell["outputs"] = []
+    if _values(raw) > MAX_JSON_VALUES:
+        raise NotANotebook(f"its cells and metadata hold more than {MAX_JSON_VALUES} values, more than any exercise needs")
+    return json.dumps(raw)
+
+
+def _values(document) -> int:
+    """How many objects, arrays and values `document` (parsed JSON) holds; stops counting past MAX_JSON_VALUES."""
+    count, pending = 0, [document]
+    while pending and count <= MAX_JSON_VALUES:
+        current = pending.pop()
+        count += 1
+        if isinstance(current, dict):
+            pending += current.values()
+        elif isinstance(current, list):
+            pending += current
+    return count
 
 
 def notebook_module(data: bytes, name: str, called: frozenset[str] = frozenset()) -> NotebookModule:
