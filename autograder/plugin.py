@@ -33,6 +33,7 @@ from autograder.shared import SharedResults
 from autograder.report.model import CheckResult, build_report
 from autograder.time_limit import time_limit
 from autograder.verdict import classify
+from autograder.worker.errors import StudentTimedOut
 
 CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
 POINTS_HELP = "points(n): the check's weight within its concept (default 1)"
@@ -46,6 +47,10 @@ SANDBOX_HELP = "when grading: the sandbox student code runs in (bwrap, uid or no
 BWRAP_HELP = "when grading in the bwrap sandbox: the bwrap executable"
 SECRET_HELP = "when grading: a file or folder the sandbox must not be able to read (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
+TOTAL_TIME_HELP = (
+    "the time limit of the whole session, in seconds, times --time-scale: a check gets at most what is left of it, "
+    "and the checks left when it is used up are recorded as timed out, with 0 points (default: none)"
+)
 HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (default: any folder named `hidden`)"
 
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -74,6 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--secret", action="append", default=[], help=SECRET_HELP)
     group.addoption("--hidden-dir", help=HIDDEN_DIR_HELP)
     group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
+    group.addoption("--total-time-limit", type=float, default=None, help=TOTAL_TIME_HELP)
     parser.addini("submission", SUBMISSION_HELP)
 
 
@@ -224,8 +230,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Start the check's clock; let comparisons show expected values in public checks only."""
     REVEAL_EXPECTED.set(visibility_of(item) == "public")
     submission = item.config.stash[SUBMISSION]
-    if hasattr(submission, "start_check") and concept_of(item) is not None:
-        submission.start_check(time_limit_of(item) * item.config.getoption("time_scale"))
+    if concept_of(item) is None:
+        return
+    limit = check_time_limit(item)
+    if limit <= 0:
+        total = item.config.getoption("total_time_limit") * item.config.getoption("time_scale")
+        raise StudentTimedOut(f"not graded in time: this submission's checks took all of their {total:g} s together, so this one was never run")
+    if hasattr(submission, "start_check"):
+        submission.start_check(limit)
+
+
+def check_time_limit(item: pytest.Item) -> float:
+    """The seconds this check may take: its own limit, or what is left of the session's
+    (`--total-time-limit`), whichever is less; both times --time-scale."""
+    scale = item.config.getoption("time_scale")
+    own = time_limit_of(item) * scale
+    total = item.config.getoption("total_time_limit")
+    if total is None:
+        return own
+    return min(own, total * scale - (time.perf_counter() - item.config.stash[STARTED]))
 
 
 def time_limit_of(item: pytest.Item) -> float:
@@ -245,7 +268,7 @@ def pytest_runtest_call(item: pytest.Item):
     submission = item.config.stash[SUBMISSION]
     if hasattr(submission, "start_check") or concept_of(item) is None:
         return (yield)
-    with time_limit(time_limit_of(item) * item.config.getoption("time_scale"), submission.folder):
+    with time_limit(max(check_time_limit(item), 0.01), submission.folder):  # 0 would mean no limit
         return (yield)
 
 

@@ -1,7 +1,9 @@
 """Class grading: every submission graded, a kill loses nothing, a rerun repeats nothing."""
 
 import csv
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -109,3 +111,65 @@ def test_a_folder_without_submissions_is_refused(classroom):
     empty = folder.parent / "empty-class"
     empty.mkdir()
     assert "no submissions found" in refused(course, empty, out)
+
+
+def small_class(tmp_path, students: dict[str, str]):
+    """A frozen course copy and a class of one `losses.py` per student (name -> its text)."""
+    course = tmp_path / "course"
+    for part in ("solutions", "checks"):
+        shutil.copytree(COURSE.path / part, course / part)
+    for name, text in students.items():
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / "losses.py").write_text(text)
+    return course, tmp_path / "class", tmp_path / "grades"
+
+
+def gradebook_rows(out) -> list[list[str]]:
+    with open(out / "gradebook.csv", newline="") as gradebook:
+        return list(csv.reader(gradebook))[1:]
+
+
+# folder name -> its gradebook cell: a leading quote; a tab in a name is shown escaped by the intake
+FORMULA_IDS = {"-2+3": "'-2+3", "--help": "'--help", "@SUM(1)": "'@SUM(1)", "=1+1": "'=1+1", "+cmd": "'+cmd", "\t=1": "\\t=1"}
+
+
+def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp_path):
+    """A folder named `-2+3` was read by pytest as an option (never graded) and reached the
+    gradebook as a formula. Each is graded in full under its own id, and its gradebook cell
+    starts with a quote, as every cell that a spreadsheet would run."""
+    reference = (COURSE.solutions / "losses.py").read_text()
+    course, folder, out = small_class(tmp_path, {name: reference for name in FORMULA_IDS})
+    done = grade_all(course, folder, out, "-j", "2", "--time-scale", "3")
+    stdout, stderr = done.communicate(timeout=900)
+    assert done.returncode == 0, stderr
+    rows = gradebook_rows(out)
+    assert sorted(row[0] for row in rows) == sorted(FORMULA_IDS.values())
+    assert {(row[1], row[2]) for row in rows} == {("graded", "10")}
+    for name in FORMULA_IDS:
+        student = name.replace("\t", "\\t")
+        report = json.loads((out / "reports" / f"{student}.json").read_text())
+        assert report["student"] == student and report["score"] == 10
+
+
+def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limit(tmp_path):
+    """Every function sleeps, so its checks' own limits add up to more than a session may
+    take: the row said `failed`, on every rerun. Now the checks left once the submission's
+    total limit is used up are recorded as timed out with 0 points, the report and the row
+    are written, and the classmate graded beside it loses nothing."""
+    stub = (COURSE.exercises / "losses.py").read_text()
+    sleeper = re.sub(r"raise NotImplementedError(\([^)]*\))?", "__import__('time').sleep(10**6)", stub)
+    course, folder, out = small_class(tmp_path, {"sleeper": sleeper, "honest": (COURSE.solutions / "losses.py").read_text()})
+    total_s, scale = 60, 0.5  # 30 s for all 21 checks together, 5 s for each on its own
+    patched = f"import sys, autograder.grading.run as run; run.SUBMISSION_LIMIT_S = {total_s}; from autograder.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", patched, "grade-all", str(folder), "--out", str(out), "--course-root", str(course), "--concept", "losses", "--time-scale", str(scale), "-j", "2"]
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < total_s * scale + 240  # not the 21 x 5 s of the checks' own limits
+    rows = {row[0]: row for row in gradebook_rows(out)}
+    assert (rows["sleeper"][1], rows["sleeper"][2]) == ("graded", "0") and (rows["honest"][1], rows["honest"][2]) == ("graded", "10")
+    checks = [check for concept in json.loads((out / "reports" / "sleeper.json").read_text())["concepts"] for check in concept["checks"]]
+    assert len(checks) == 21 and {check["status"] for check in checks} == {"timeout"}
+    never_run = [check for check in checks if check["feedback"].startswith("not graded in time")]
+    assert 0 < len(never_run) < 21
+    assert never_run[0]["feedback"] == f"not graded in time: this submission's checks took all of their {total_s * scale:g} s together, so this one was never run"

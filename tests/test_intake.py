@@ -2,6 +2,7 @@
 special files are refused, never followed; what cannot be read becomes a status and a
 reason, never an exception. No grading here: `test_intake_class.py` grades a class."""
 
+import io
 import json
 import os
 import zipfile
@@ -110,10 +111,67 @@ def test_a_zip_whose_member_climbs_out_is_refused_whole_and_writes_nothing_outsi
 def test_a_zip_over_the_limits_is_refused(tmp_path, monkeypatch):
     bundle = make_zip(tmp_path / "erin.zip", {"losses.py": LOSSES, "data.bin": bytes(4096)})
     monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 4096)
-    assert "unpacks to more than" in intake_of(bundle, tmp_path / "scratch").reason
+    assert "unpack to more than" in intake_of(bundle, tmp_path / "scratch").reason
     monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 10**9)
     monkeypatch.setattr(archive, "MAX_ENTRIES", 1)
     assert "more than 1 files" in intake_of(bundle, tmp_path / "scratch2").reason
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
+def scratch_bytes(scratch: Path) -> int:
+    return sum(path.stat().st_size for path in scratch.rglob("*") if path.is_file())
+
+
+@pytest.mark.parametrize("outer", ["zip", "folder"])
+def test_a_zip_of_zips_shares_one_budget_and_is_refused_before_it_fills_the_disk(tmp_path, monkeypatch, outer):
+    """Each inner zip fits the limit alone; together they do not: the entry is refused, and
+    what was unpacked is gone from the scratch folder."""
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 3 * 2**20)
+    inner = zip_bytes({f"data{i}.bin": bytes(2**20 - 1) for i in range(2)})  # 2 MiB unpacked each
+    parts = {f"part{k}.zip": inner for k in range(3)}
+    if outer == "zip":
+        entry = make_zip(tmp_path / "mallory.zip", parts)
+    else:
+        entry = tmp_path / "mallory"
+        for name, data in parts.items():
+            put(entry / name, data)
+    intake = intake_of(entry, tmp_path / "scratch")
+    assert intake.status == "ungradable"
+    assert intake.reason == "part1.zip: its archives unpack to more than 3 MiB (all of them, nested ones included)"
+    assert scratch_bytes(tmp_path / "scratch") == 0
+
+
+def test_the_budget_counts_the_files_of_every_archive(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive, "MAX_ENTRIES", 5)
+    inner = zip_bytes({f"f{i}.txt": b"x" for i in range(3)})
+    bundle = make_zip(tmp_path / "many.zip", {"a.zip": inner, "b.zip": inner})
+    intake = intake_of(bundle, tmp_path / "scratch")
+    assert intake.reason == "b.zip: its archives hold more than 5 files and folders (all of them, nested ones included)"
+
+
+def test_archives_nested_deeper_than_the_bound_are_refused_and_within_it_are_graded(tmp_path):
+    two_deep = make_zip(tmp_path / "class" / "ok.zip", {"work.zip": zip_bytes({"exercises/losses.py": LOSSES})})
+    graded = intake_of(two_deep, tmp_path / "scratch")
+    assert graded.status == "graded" and graded.files == {"losses": "work.zip/exercises/losses.py"}
+    assert archive.MAX_NESTING == 2
+    three_deep = make_zip(tmp_path / "class" / "deep.zip", {"a.zip": zip_bytes({"b.zip": zip_bytes({"losses.py": LOSSES})})})
+    refused = intake_of(three_deep, tmp_path / "scratch")
+    assert refused.status == "ungradable"
+    assert refused.reason == "a.zip/b.zip: archives nested more than 2 deep (a zip in a zip in a zip) are not unpacked"
+
+
+def test_a_batch_keeps_only_the_prepared_folders_in_its_scratch(tmp_path):
+    bundle = make_zip(tmp_path / "carol.zip", {"exercises/losses.py": LOSSES, "data/big.bin": bytes(2**20)})
+    intake = intake_of(bundle, tmp_path / "scratch")
+    assert intake.status == "graded"
+    assert scratch_bytes(tmp_path / "scratch") == len(LOSSES)
 
 
 def test_a_damaged_or_empty_zip_gets_a_status_not_an_exception(tmp_path):
@@ -250,3 +308,27 @@ def test_the_submission_is_never_changed(tmp_path):
     before = sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file())
     intake_of(folder, tmp_path / "scratch")
     assert sorted((p, p.read_bytes()) for p in folder.rglob("*") if p.is_file()) == before
+
+
+def test_code_over_the_limit_is_refused_and_the_reason_names_it(tmp_path):
+    """A module or a notebook holding more code than any exercise needs costs the grader no
+    time: its module is refused with the reason, and the entry is ungradable when it is all."""
+    from autograder.intake.statements import MAX_CODE_BYTES
+    from nbformat import v4, writes
+
+    big = b"x = 1\n" * (MAX_CODE_BYTES // 6 + 1)
+    put(tmp_path / "ivan" / "losses.py", big)
+    put(tmp_path / "ivan" / "pooling.py", (COURSE.solutions / "pooling.py").read_bytes())
+    ivan = intake_of(tmp_path / "ivan", tmp_path / "scratch")
+    assert ivan.status == "graded" and set(ivan.files) == {"pooling"}
+    assert ivan.refused == {"losses": "losses.py is larger than 256 KiB"}
+    assert set(prepared_files(ivan)) == {"pooling.py"}
+    put(tmp_path / "kim" / "losses.py", big)
+    put(tmp_path / "kim" / "losses (1).py")
+    kim = intake_of(tmp_path / "kim", tmp_path / "scratch")
+    assert kim.files == {"losses": "losses (1).py"} and kim.refused == {}
+    assert prepared_files(kim)["losses.py"] == LOSSES
+    put(tmp_path / "judy" / "losses.ipynb", writes(v4.new_notebook(cells=[v4.new_code_cell(big.decode())])).encode())
+    judy = intake_of(tmp_path / "judy", tmp_path / "scratch")
+    assert judy.status == "ungradable"
+    assert judy.reason == "losses.ipynb: its code cells hold more than 256 KiB of code, more than any exercise needs"

@@ -2,14 +2,19 @@
 what it needs, translates IPython syntax as IPython does, and leaves out what only ran for
 the student's eyes, each left-out kernel line with a note, never the whole cell."""
 
+import ast
 import copy
+import json
+import random
+import sys
+import time
 
 import nbformat
 import pytest
 from nbformat import v4
 
-from autograder.intake.notebook import NotANotebook, code_cells, notebook_module
-from autograder.intake.statements import Cell, select
+from autograder.intake.notebook import MAX_CELLS, MAX_JSON_VALUES, NotANotebook, code_cells, notebook_module
+from autograder.intake.statements import BUILTINS, MAX_CODE_BYTES, Cell, choose, parse, select
 from conftest import COURSE
 
 CALLED = frozenset({"mean_squared_error", "relu", "tanh", "hinge_loss", "Value"})
@@ -130,3 +135,109 @@ def test_a_notebook_that_does_not_validate_is_read_with_a_note():
     notebook.cells[0]["unexpected"] = True
     made = notebook_module(nbformat.writes(notebook).encode(), "odd.ipynb")
     assert "relu" in made.names and made.notes[0].startswith("odd.ipynb: it does not validate as an nbformat 4 notebook")
+
+
+def chain(lines: int) -> str:
+    """A cell of `lines` assignments, each from a call on the one before, and a function
+    reading the last: every line is needed, found one link at a time."""
+    links = ["x0 = int(1)", *[f"x{i} = int(x{i - 1})" for i in range(1, lines)]]
+    return "\n".join([*links, f"def mean_squared_error(y_true, y_pred):\n    return float(x{lines - 1})"])
+
+
+def profiled_events(call) -> int:
+    """How many Python and built-in calls `call()` makes: a measure of its work that, unlike
+    time, does not depend on the machine's load."""
+    count = [0]
+
+    def profiler(frame, event, arg):
+        count[0] += 1
+
+    sys.setprofile(profiler)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+def test_choosing_the_statements_costs_time_linear_in_the_cells():
+    """A chain of assignments needed one link at a time cost a pass over every statement per
+    link (quadratic: a 60 000-line notebook took over an hour). Doubling it now doubles the work."""
+    called = frozenset({"mean_squared_error"})
+    small, large = (parse([Cell("cell 1", chain(lines))]) for lines in (1000, 2000))
+    assert len(choose(large, called).kept) == 2001
+    work = [profiled_events(lambda parsed=parsed: choose(parsed, called)) for parsed in (small, large)]
+    assert work[1] < 2.3 * work[0], work
+
+
+def fixpoint_by_passes(statements: list, called: frozenset[str]) -> set[int]:
+    """The rules of `statements`' module doc as plainly as they can be written: pass over
+    every statement until a pass keeps nothing new (the quadratic original), an oracle."""
+    kept: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        needed = set(called).union(*(s.reads_now | s.reads_later for s in statements if id(s) in kept))
+        bound = set(BUILTINS)
+        for statement in statements:
+            if id(statement) not in kept:
+                on_its_own = statement.always and (isinstance(statement.node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) or statement.reads_now <= bound)
+                if on_its_own or (statement.binds | statement.changes) & needed:
+                    kept.add(id(statement))
+                    changed = True
+            if id(statement) in kept:
+                bound |= statement.binds
+    return kept
+
+
+def random_cell(rng: random.Random) -> str:
+    names = [f"n{i}" for i in range(8)]
+    forms = [
+        lambda: f"{rng.choice(names)} = {rng.choice(names)} + 1",  # no call: kept once what it reads is bound above
+        lambda: f"{rng.choice(names)} = f({rng.choice(names)})",  # a call: kept when needed
+        lambda: f"{rng.choice(names)} = {rng.randint(0, 9)}",
+        lambda: f"{rng.choice(names)}.append({rng.choice(names)})",
+        lambda: f"def {rng.choice(names + ['relu'])}():\n    return {rng.choice(names)}",
+        lambda: f"print({rng.choice(names)})",
+    ]
+    return "\n".join(rng.choice(forms)() for _ in range(rng.randint(5, 25)))
+
+
+def test_the_linear_choice_keeps_exactly_what_passes_to_a_fixpoint_keep():
+    rng = random.Random(12)
+    for _ in range(200):
+        parsed = parse([Cell(f"cell {n}", random_cell(rng)) for n in range(1, 4)])
+        called = frozenset(rng.sample(["relu", "n1", "n5", "absent"], rng.randint(0, 2)))
+        expected = [s for s in parsed.statements if id(s) in fixpoint_by_passes(parsed.statements, called)]
+        assert choose(parsed, called).kept == expected
+
+
+def notebook_bytes(*sources: str, cells: int = 0) -> bytes:
+    notebook = v4.new_notebook(cells=[v4.new_code_cell(source) for source in sources] + [v4.new_markdown_cell("x") for _ in range(cells)])
+    return nbformat.writes(notebook).encode()
+
+
+def test_a_notebook_over_the_code_or_cell_limits_is_refused_before_it_is_read():
+    over = MAX_CODE_BYTES // len("x = 1\n") + 1
+    with pytest.raises(NotANotebook, match=r"its code cells hold more than 256 KiB of code"):
+        notebook_module(notebook_bytes("x = 1\n" * over), "big.ipynb")
+    with pytest.raises(NotANotebook, match=rf"it holds more than {MAX_CELLS} cells"):
+        notebook_module(notebook_bytes("def relu(x):\n    return x", cells=MAX_CELLS), "many.ipynb")
+    cell = v4.new_code_cell("def relu(x):\n    return x", metadata={"student": [0] * MAX_JSON_VALUES})
+    with pytest.raises(NotANotebook, match=rf"its cells and metadata hold more than {MAX_JSON_VALUES} values"):
+        notebook_module(nbformat.writes(v4.new_notebook(cells=[cell])).encode(), "deep.ipynb")
+
+
+def test_outputs_are_left_out_before_the_notebook_is_read_so_they_cost_nothing():
+    """200 000 printed outputs, which nbformat would validate one by one (11 s here), cost
+    no more work than ten. The file is written as JSON directly, as nbformat would validate it."""
+
+    def printed(count: int) -> bytes:
+        cell = v4.new_code_cell("def relu(x):\n    return x", execution_count=1)
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}] * count
+        return json.dumps(v4.new_notebook(cells=[cell])).encode()
+
+    few, many = printed(10), printed(200_000)
+    work = [profiled_events(lambda data=data: notebook_module(data, "printed.ipynb")) for data in (few, many)]
+    assert work[1] < 1.2 * work[0], work
+    assert notebook_module(many, "printed.ipynb").names == {"relu"}

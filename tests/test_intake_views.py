@@ -53,3 +53,19 @@ def test_the_summary_counts_every_row_and_lists_what_was_not_graded(tmp_path):
     page = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert page.startswith("# Class summary: 3 entries (1 graded, 1 ungradable, 1 failed)")
     assert "- bo: ungradable (no exercise modules found)" in page and "- cy: failed (the grader failed (RuntimeError: boom); rerun to retry)" in page
+
+
+def test_every_gradebook_cell_a_spreadsheet_would_run_starts_with_a_quote():
+    """OWASP's CSV injection: a cell starting with = + - @, a tab or a carriage return, in any
+    column (an id, a reason quoting a file name, a failed row's error), is text."""
+    reports = {
+        "-2+3": report("-2+3"),
+        "@SUM(1)": report("@SUM(1)", "ungradable", '=HYPERLINK("http://x"): a symbolic link', passed=False),
+        "\x1b[0m=1+1": report("ok"),
+    }
+    failed = {"\t=cmd": "RuntimeError", "\r+1": "x", "--help": "y"}
+    rows = list(csv.reader(io.StringIO(render_gradebook(reports, failed))))[1:]
+    cells = {row[0]: row for row in rows}
+    assert set(cells) == {"'-2+3", "'@SUM(1)", "'=1+1", "' =cmd", "'+1", "'--help"}  # a tab becomes a space, a CR goes
+    assert cells["'@SUM(1)"][-1] == "'=HYPERLINK(\"http://x\"): a symbolic link"
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)

@@ -195,7 +195,8 @@ def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_pat
     run_autograder = root / "source" / "run_autograder"
     run_autograder.chmod(0o755)
     shutil.copytree(COURSE.path / "examples" / "sample-submission", root / "submission")
-    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYTHONPATH": str(root / "source"), "AUTOGRADER_ROOT": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    # An id that an option parser would take for an option must still be the student id.
+    env = {"PATH": f"{shims}:/usr/bin:/bin", "PYTHONPATH": str(root / "source"), "AUTOGRADER_ROOT": str(root), "PYTHONDONTWRITEBYTECODE": "1", "SUBMISSION_ID": "-2+3"}
     try:
         done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr

@@ -26,7 +26,13 @@ from autograder.report.signing import verify
 from autograder.salt import SALT_FILE, resolve_course_salt
 from autograder.worker.isolation import GRADES_PER_PROCESS, Isolation, choose_isolation
 
-SESSION_LIMIT_S = 1800  # a whole session; each check has its own, shorter limit
+# Limits of one submission's session, each times --time-scale, as each check's own limit is.
+# All checks together get SUBMISSION_LIMIT_S: those left when it is used up are recorded as
+# timed out (0 points), so that a submission that only waits still gets its report. The
+# session itself gets SESSION_MARGIN_S more (never scaled below 1) to start, collect and
+# report; one past that is ended, and its submission listed as failed.
+SUBMISSION_LIMIT_S = 1200.0
+SESSION_MARGIN_S = 300.0
 # Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
 # again in every worker it forks.
 SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
@@ -93,10 +99,10 @@ class GradingProcess:
         hidden = secret_paths(course, *secrets)
         isolation = checked_isolation(sandbox, hidden)
         started = time.perf_counter()
-        options = [f"--time-scale={time_scale}", *[f"--concept={concept}" for concept in concepts]]
+        options = [f"--time-scale={time_scale}", f"--total-time-limit={SUBMISSION_LIMIT_S}", *[f"--concept={concept}" for concept in concepts]]
         options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
         arguments = self._arguments(folder, course, student, isolation, hidden, options, public_only)
-        report = self._ask(arguments)
+        report = self._ask(arguments, SUBMISSION_LIMIT_S * time_scale + SESSION_MARGIN_S * max(1.0, time_scale))
         self.graded += 1
         if self.graded == GRADES_PER_PROCESS:  # a fresh process, with fresh sandbox users
             self.stop()
@@ -105,22 +111,26 @@ class GradingProcess:
         return sanitise_report(report)  # the submission's path may hold a student's folder name
 
     def _arguments(self, folder, course, student_id, isolation, hidden, options, public_only) -> list[str]:
+        """The session's pytest arguments. Every value rides in its option as `--name=value`
+        and every path is absolute, so that no student id or folder name (`-2+3`, `--help`)
+        can be read as an option (pytest does not honour `--`)."""
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
         sandbox = [f"--sandbox={isolation.mode}", *([f"--bwrap={isolation.bwrap}"] if isolation.bwrap else []), *[f"--secret={p}" for p in hidden]]
         return [
             # no:unraisableexception: its gc.collect() at every session end costs more than the checks
             "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
             "--noconftest", "--import-mode=importlib", "--tb=no",
-            "-c", str(self.home / "pytest.ini"), "--rootdir", str(self.home),
-            "--submission", str(folder.resolve()), "--student", student_id, "--grading",
-            f"--hidden-dir={course.hidden_checks}", *sandbox, *options, *[str(d) for d in check_dirs],
+            f"--config-file={self.home / 'pytest.ini'}", f"--rootdir={self.home}",
+            f"--submission={folder.resolve()}", f"--student={student_id}", "--grading",
+            f"--hidden-dir={course.hidden_checks.resolve()}", *sandbox, *options, *[str(d.resolve()) for d in check_dirs],
         ]  # fmt: skip
 
-    def _ask(self, arguments: list[str]) -> dict:
+    def _ask(self, arguments: list[str], limit_s: float) -> dict:
+        """The session's verified report, within `limit_s` seconds."""
         process = self._running()
         process.stdin.write(json.dumps({"arguments": arguments}) + "\n")
         process.stdin.flush()
-        ready, _, _ = select.select([process.stdout], [], [], SESSION_LIMIT_S)
+        ready, _, _ = select.select([process.stdout], [], [], limit_s)
         signature = process.stdout.readline() if ready else ""
         body = process.stdout.readline() if signature else ""
         if not body:

@@ -1,21 +1,26 @@
 """Unpack a student's `.zip` into a scratch folder, refusing what an archive can hide.
 
 A member whose path leaves the archive (`../x`, `/etc/x`, `C:\\x`) or a zip over the
-limits on file count or unpacked size refuses the whole archive (a zip bomb is no
-submission); a link or special file inside is left out with a note, never created. Sizes
-are counted while unpacking, so a member that unpacks to more than its header declares is
-caught too. Names keep their script (`学生 01/losses.py`): a name stored without the UTF-8
+entry's budget refuses the whole archive (a zip bomb is no submission); a link or special
+file inside is left out with a note, never created. The budget (`Budget`: unpacked bytes
+and files) is one per entry, shared by every archive the entry holds, nested ones
+included, so that a zip of zips cannot multiply it; and archives are unpacked at most
+MAX_NESTING deep. Sizes are counted while unpacking, so a member that unpacks to more
+than its header declares is caught too. Names keep their script (`学生 01/losses.py`): a name stored without the UTF-8
 flag is read as UTF-8 when it is valid UTF-8, as the zip tools of Windows and macOS write it.
 """
 
 import stat
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO
 
 from autograder.intake.walk import MAX_ENTRIES, MAX_FILE_BYTES, display
 
-MAX_UNPACKED_BYTES = 256 * 1024**2
+MAX_UNPACKED_BYTES = 256 * 1024**2  # one entry's archives, all of them together
+MAX_NESTING = 2  # a zip in the student's zip (a platform's folder holding the student's zip)
 _CHUNK = 1024**2
 _UTF8_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
@@ -25,15 +30,40 @@ class ArchiveRefused(Exception):
     """The archive is not unpacked at all; the message says why."""
 
 
-def unpack_zip(archive_path: Path, destination: Path) -> list[str]:
-    """Unpack the zip at `archive_path` into `destination` (a new folder of the grader's) and
-    return notes on what was left out. Raises ArchiveRefused."""
+@dataclass
+class Budget:
+    """What one entry's archives may still unpack, all of them together (bytes, files and
+    folders), and how many archives deep its deepest unpacked archive lies."""
+
+    bytes: int
+    files: int
+    depth: int = 0
+
+    @classmethod
+    def whole(cls) -> "Budget":
+        """A new entry's budget."""
+        return cls(MAX_UNPACKED_BYTES, MAX_ENTRIES)
+
+    def spend(self, size: int, files: int = 0) -> None:
+        """Take `size` bytes and `files` files; raises ArchiveRefused when either runs out."""
+        self.bytes -= size
+        self.files -= files
+        if self.bytes < 0:
+            raise ArchiveRefused(f"its archives unpack to more than {MAX_UNPACKED_BYTES // 1024**2} MiB (all of them, nested ones included)")
+        if self.files < 0:
+            raise ArchiveRefused(f"its archives hold more than {MAX_ENTRIES} files and folders (all of them, nested ones included)")
+
+
+def unpack_zip(source: BinaryIO, destination: Path, budget: Budget) -> list[str]:
+    """Unpack the zip read from `source` (a file open for reading) into `destination` (a new
+    folder of the grader's), spending `budget`, and return notes on what was left out.
+    Raises ArchiveRefused."""
     try:
-        with zipfile.ZipFile(archive_path) as archive:
+        with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
-            _check_limits(members)
+            _check_limits(members, budget)
             destination.mkdir(parents=True)
-            notes, budget = [], [MAX_UNPACKED_BYTES]
+            notes = []
             for info in members:
                 note = _unpack_member(archive, info, destination, budget)
                 if note:
@@ -44,12 +74,12 @@ def unpack_zip(archive_path: Path, destination: Path) -> list[str]:
         raise ArchiveRefused(f"it is not a readable zip archive ({type(problem).__name__}: {str(problem)[:120]})") from None
 
 
-def _check_limits(members: list[zipfile.ZipInfo]) -> None:
-    if len(members) > MAX_ENTRIES:
-        raise ArchiveRefused(f"it holds more than {MAX_ENTRIES} files and folders")
+def _check_limits(members: list[zipfile.ZipInfo], budget: Budget) -> None:
+    """Refuse, before writing anything, an archive whose headers exceed what `budget` has
+    left, or whose member paths leave it."""
     declared = sum(info.file_size for info in members)
-    if declared > MAX_UNPACKED_BYTES:
-        raise ArchiveRefused(f"it unpacks to more than {MAX_UNPACKED_BYTES // 1024**2} MiB")
+    if declared > budget.bytes or len(members) > budget.files:
+        budget.spend(declared, len(members))  # raises, naming the limit
     for info in members:
         parts = member_parts(info)
         if parts is None:
@@ -74,7 +104,7 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _unpack_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, budget: list[int]) -> str:
+def _unpack_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination: Path, budget: Budget) -> str:
     """Unpack one member; return a note when it is left out ('' when unpacked)."""
     parts = member_parts(info)
     if not parts:
@@ -90,6 +120,7 @@ def _unpack_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination:
     if info.file_size > MAX_FILE_BYTES:
         return f"{shown} (in the zip): larger than {MAX_FILE_BYTES // 1024**2} MiB, left out"
     target = destination.joinpath(*parts)
+    budget.spend(0, files=1)
     try:
         if info.is_dir() or stat.S_ISDIR(mode):
             target.mkdir(parents=True, exist_ok=True)
@@ -104,12 +135,12 @@ def _unpack_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, destination:
     return ""
 
 
-def _copy_counted(source, out, info: zipfile.ZipInfo, budget: list[int]) -> None:
+def _copy_counted(source, out, info: zipfile.ZipInfo, budget: Budget) -> None:
     """Copy one member, refusing the archive when it unpacks to more than it declares."""
     written = 0
     while chunk := source.read(_CHUNK):
         written += len(chunk)
-        budget[0] -= len(chunk)
-        if written > info.file_size or budget[0] < 0:
+        if written > info.file_size:
             raise ArchiveRefused("it unpacks to more than its headers declare")
+        budget.spend(len(chunk))
         out.write(chunk)

@@ -3,16 +3,24 @@
 The student's code cells are every code cell but the checks cells (nbgrader grade cells,
 and cells that call the course's checks); `statements.select` decides which of their
 statements make the module. Outputs and execution counts are never read: what the
-student's kernel printed is not evidence of anything.
+student's kernel printed is not evidence of anything, so they are left out before nbformat
+reads the notebook. What reading costs is bounded before it is paid: at most MAX_CELLS
+cells and MAX_JSON_VALUES values (nbformat's validation costs time per value) and
+MAX_CODE_BYTES of code (`statements.select` costs time per statement).
 """
 
+import functools
+import json
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 
-from autograder.intake.statements import Cell, select
+from autograder.intake.statements import MAX_CODE_BYTES, Cell, Parsed, choose, parse
+from autograder.intake.walk import size_text
 
 CHECKS_IMPORT = "autograder.nbgrader_cell"
+MAX_CELLS = 2000  # cells of any kind; a course notebook has about 30
+MAX_JSON_VALUES = 100_000  # outputs aside; a course notebook holds about 500
 
 
 class NotANotebook(Exception):
@@ -37,6 +45,7 @@ def read_notebook(data: bytes):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise NotANotebook("it is not UTF-8 text") from None
+    text = _bounded_code(text)
     invalid: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about ids it repairs, on stderr
@@ -52,19 +61,64 @@ def read_notebook(data: bytes):
     return notebook, note
 
 
+def _bounded_code(text: str) -> str:
+    """The notebook's JSON with every cell's outputs left out (never read, and where a
+    notebook's bulk lies), refused when the rest holds more than MAX_CELLS cells or
+    MAX_JSON_VALUES values: nbformat's validation costs time per value. What is no JSON
+    object is returned as it is, for nbformat to say what is wrong with it."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(raw, dict):
+        return text
+    sheets = raw.get("worksheets") if isinstance(raw.get("worksheets"), list) else []  # nbformat 3
+    groups = [group for group in [raw.get("cells"), *[sheet.get("cells") for sheet in sheets if isinstance(sheet, dict)]] if isinstance(group, list)]
+    if sum(map(len, groups)) > MAX_CELLS:
+        raise NotANotebook(f"it holds more than {MAX_CELLS} cells, more than any exercise needs")
+    for cell in (cell for group in groups for cell in group):
+        if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
+            cell["outputs"] = []
+    if _values(raw) > MAX_JSON_VALUES:
+        raise NotANotebook(f"its cells and metadata hold more than {MAX_JSON_VALUES} values, more than any exercise needs")
+    return json.dumps(raw)
+
+
+def _values(document) -> int:
+    """How many objects, arrays and values `document` (parsed JSON) holds; stops counting past MAX_JSON_VALUES."""
+    count, pending = 0, [document]
+    while pending and count <= MAX_JSON_VALUES:
+        current = pending.pop()
+        count += 1
+        if isinstance(current, dict):
+            pending += current.values()
+        elif isinstance(current, list):
+            pending += current
+    return count
+
+
 def notebook_module(data: bytes, name: str, called: frozenset[str] = frozenset()) -> NotebookModule:
     """The module made from the notebook `name` (bytes `data`); `called`: the names the
     checks call. Raises NotANotebook."""
-    notebook, note = read_notebook(data)
-    cells, notes = code_cells(notebook)
-    selection = select(cells, called)
-    notes = ([f"{name}: {note}"] if note else []) + [f"{name}: {n}" for n in notes + selection.notes]
+    parsed, read_notes = _parsed(data)
+    selection = choose(parsed, called)
+    notes = [f"{name}: {n}" for n in read_notes + selection.notes]
     names = frozenset().union(*(s.binds for s in selection.kept))
     return NotebookModule(selection.source(f"made from the code cells of {name}, in the order written"), names, notes)
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(data: bytes) -> tuple[Parsed, list[str]]:
+    """The notebook's code, parsed once however many modules it makes, and notes on reading
+    it (validation, duplicated cells). Raises NotANotebook."""
+    notebook, note = read_notebook(data)
+    cells, notes = code_cells(notebook)
+    return parse(cells), ([note] if note else []) + notes
+
+
 def code_cells(notebook) -> tuple[list[Cell], list[str]]:
-    """The student's code cells, labelled by position, and notes on duplicated graded cells."""
+    """The student's code cells, labelled by position, and notes on duplicated graded cells.
+    Raises NotANotebook for more than MAX_CODE_BYTES of code."""
     cells, notes, grade_ids, checks_ids = [], [], Counter(), set()
     for index, cell in enumerate(notebook["cells"], start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -78,6 +132,8 @@ def code_cells(notebook) -> tuple[list[Cell], list[str]]:
             notes.append(f"cell {index} has no text; left out")
         else:
             cells.append(Cell(f"cell {index}" + (f" ({grade_id})" if grade_id else ""), source))
+    if sum(len(cell.source.encode("utf-8", "surrogatepass")) for cell in cells) > MAX_CODE_BYTES:
+        raise NotANotebook(f"its code cells hold more than {size_text(MAX_CODE_BYTES)} of code, more than any exercise needs")
     for grade_id, count in sorted((g, n) for g, n in grade_ids.items() if g and n > 1):
         if grade_id in checks_ids:
             notes.append(f"the graded cell {grade_id!r} appears {count} times; checks cells are never part of the graded code")

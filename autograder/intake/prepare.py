@@ -2,7 +2,8 @@
 
 Steps, top to bottom: lay the entry out as a folder (a folder is read where it is; a zip is
 unpacked, a file or a platform's flat files are copied into a scratch folder); list it
-without following links (`walk.scan`); when it holds no module but zips, unpack those; find
+without following links (`walk.scan`); when it holds no module but zips, unpack those, at
+most `MAX_NESTING` archives deep, every archive spending the entry's one `Budget`; find
 the exercise folder and each module's file by name (`locate`), and name a notebook by what
 it defines when its file name says nothing; copy the exercise folder's files and write each
 module under its exact name, a notebook as the module made of its code cells. The result
@@ -12,6 +13,7 @@ says which file was used for which module, what was left out and why, and a stat
 
 import ast
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -19,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import CourseRoot
-from autograder.intake.archive import MAX_UNPACKED_BYTES, ArchiveRefused, unpack_zip
+from autograder.intake.archive import MAX_NESTING, MAX_UNPACKED_BYTES, ArchiveRefused, Budget, unpack_zip
 from autograder.intake.entries import Entry
 from autograder.intake.locate import ENGINE_FOLDERS, Candidate, candidates, exercise_folder, module_files, within_reach
 from autograder.intake.names import EXACT, module_named
 from autograder.intake.notebook import NotANotebook, notebook_module
-from autograder.intake.statements import Cell, select
-from autograder.intake.walk import MAX_FILE_BYTES, FileInfo, FileRefused, SubmissionRefused, Tree, display, printable, read_file, scan, write_file
+from autograder.intake.statements import MAX_CODE_BYTES, Cell, select
+from autograder.intake.walk import MAX_FILE_BYTES, FileInfo, FileRefused, SubmissionRefused, Tree, display, open_file, printable, read_file, scan, write_file
 from autograder.registry import exercise_modules
 
 MAX_NOTES = 24
@@ -43,6 +45,7 @@ class Intake:
     files: dict[str, str] = field(default_factory=dict)  # module -> the entry's file it was made from
     refused: dict[str, str] = field(default_factory=dict)  # module -> why its file was not read
     notes: list[str] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget.whole, repr=False)  # what its archives may still unpack
 
     @property
     def gradable(self) -> bool:
@@ -86,7 +89,17 @@ def prepare(entry: Entry, scratch: Path, checked: Mapping[str, frozenset[str]]) 
         _refuse(intake, str(problem))
     except Exception as problem:  # noqa: BLE001 - nothing inside one submission stops a batch
         _refuse(intake, f"it could not be read ({type(problem).__name__}: {str(problem)[:160]})")
+    finally:
+        _clear_all_but(work, intake.folder)
     return intake
+
+
+def _clear_all_but(work: Path, kept: Path) -> None:
+    """Remove what was unpacked or staged in `work`, all but the prepared folder, so that a
+    batch's scratch holds one prepared folder per entry, not every archive's content."""
+    for path in work.iterdir():
+        if path != kept:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _refuse(intake: Intake, reason: str) -> None:
@@ -118,12 +131,12 @@ def _stage(path: Path, name: str, unpack_to: Path, staging: Path, refused: dict,
     """Copy one regular file into `staging` as `name`, or unpack it into `unpack_to` when a zip."""
     is_zip = name.casefold().endswith(".zip")
     try:
-        data = read_file(path.parent, (path.name,), MAX_UNPACKED_BYTES if is_zip else MAX_FILE_BYTES)
         if is_zip:
-            archive = write_file(staging.parent / "archives", (name,), data)
-            intake.notes += [f"{display(name)}: {note}" for note in unpack_zip(archive, unpack_to)]
+            with open_file(path.parent, (path.name,), MAX_UNPACKED_BYTES) as archive:
+                intake.notes += [f"{display(name)}: {note}" for note in unpack_zip(archive, unpack_to, intake.budget)]
+            intake.budget.depth = 1
         else:
-            write_file(staging, (name,), data)
+            write_file(staging, (name,), read_file(path.parent, (path.name,)))
     except FileRefused as problem:
         refused[(name,)] = str(problem).removeprefix(f"{display(path.name)} ")
     except FileExistsError:
@@ -138,9 +151,10 @@ def _gather(root: Path, refused: dict, work: Path, intake: Intake, checked: Mapp
     tree.refused.update(refused)
     modules = exercise_modules()
     found = candidates(tree, modules)
-    zips = [file for file in tree.files if file.name.casefold().endswith(".zip") and len(file.parts) <= 2]
-    if not found and zips:
-        tree = _unpack_inner(tree, zips, work / "inner", intake)
+    while not found and (zips := [file for file in tree.files if file.name.casefold().endswith(".zip") and len(file.parts) <= 2]):
+        if intake.budget.depth >= MAX_NESTING:
+            raise ArchiveRefused(f"{zips[0]}: archives nested more than {MAX_NESTING} deep (a zip in a zip in a zip) are not unpacked")
+        tree = _unpack_inner(tree, zips, work / f"inner-{intake.budget.depth + 1}", intake)
         found = candidates(tree, modules)
     folder = exercise_folder(found)
     chosen = module_files(found, folder) if folder is not None else {}
@@ -154,11 +168,13 @@ def _gather(root: Path, refused: dict, work: Path, intake: Intake, checked: Mapp
 
 
 def _unpack_inner(tree: Tree, zips: list[FileInfo], inner: Path, intake: Intake) -> Tree:
-    """The tree of the zips a folder holds (a platform's folder with the student's zip)."""
+    """The tree of the zips a folder holds (a platform's folder with the student's zip), one
+    archive deeper than the folder."""
+    intake.budget.depth += 1
     for file in zips:
-        archive = write_file(inner.parent / "archives", file.parts, read_file(tree.root, file.parts, MAX_UNPACKED_BYTES))
         try:
-            notes = unpack_zip(archive, inner.joinpath(*file.parts))
+            with open_file(tree.root, file.parts, MAX_UNPACKED_BYTES) as archive:
+                notes = unpack_zip(archive, inner.joinpath(*file.parts), intake.budget)
         except ArchiveRefused as problem:
             raise ArchiveRefused(f"{file}: {problem}") from None
         intake.notes += [f"{file}: {note}" for note in notes]
@@ -186,14 +202,20 @@ def _copy_folder(tree: Tree, folder: tuple[str, ...] | None, intake: Intake) -> 
 
 
 def _write_module(tree: Tree, module: str, choices: list[Candidate], folder: tuple[str, ...], intake: Intake, checked) -> None:
-    """Write `<module>.py` from the best of its candidates that can be read."""
+    """Write `<module>.py` from the best of its candidates that can be read; when none can,
+    the module is refused, with the first one's reason."""
     for candidate in choices:
+        in_place = candidate.rank == EXACT and candidate.file.folder == folder
         try:
             source = _module_text(tree, candidate.file, checked.get(module, frozenset()), intake)
         except (FileRefused, NotANotebook) as problem:
-            intake.notes.append(f"{candidate.file}: {problem}; not used for {module}")
+            why = str(problem) if isinstance(problem, FileRefused) else f"{candidate.file}: {problem}"  # FileRefused names the file
+            intake.notes.append(f"{why}; not used for {module}")
+            intake.refused.setdefault(module, why)
+            if in_place:  # `_copy_folder` copied it with the folder's other files
+                (intake.folder / f"{module}.py").unlink(missing_ok=True)
             continue
-        in_place = candidate.rank == EXACT and candidate.file.folder == folder
+        intake.refused.pop(module, None)
         if not in_place:
             write_file(intake.folder, (f"{module}.py",), source)
             intake.notes.append(f"{module}: graded from {candidate.file}")
@@ -205,9 +227,9 @@ def _write_module(tree: Tree, module: str, choices: list[Candidate], folder: tup
 
 
 def _module_text(tree: Tree, file: FileInfo, called: frozenset[str], intake: Intake) -> bytes:
-    data = read_file(tree.root, file.parts)
     if not file.name.casefold().endswith(".ipynb"):
-        return data
+        return read_file(tree.root, file.parts, MAX_CODE_BYTES)
+    data = read_file(tree.root, file.parts)
     made = notebook_module(data, str(file), called)
     intake.notes += made.notes
     return made.source.encode("utf-8")
@@ -232,11 +254,12 @@ def _identify(tree: Tree, folder: tuple[str, ...] | None, intake: Intake, checke
                 source = _module_text(tree, file, called, intake)
                 write_file(intake.folder, (f"{module}.py",), source)
                 intake.files[module] = str(file)
+                intake.refused.pop(module, None)
                 intake.notes.append(f"{module}: graded from {file}, which defines its functions")
 
 
 def _defined_names(tree: Tree, file: FileInfo, is_notebook: bool) -> frozenset[str]:
-    data = read_file(tree.root, file.parts)
+    data = read_file(tree.root, file.parts, MAX_FILE_BYTES if is_notebook else MAX_CODE_BYTES)
     if is_notebook:
         return notebook_module(data, str(file)).names
     kept = select([Cell(str(file), data.decode("utf-8"))]).kept

@@ -29,6 +29,9 @@ BODY_CELL_MAGICS = frozenset({"time", "capture", "prun"})
 BODY_LINE_MAGICS = frozenset({"time", "prun"})
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__"}
 _COMPREHENSIONS = frozenset({"listcomp", "setcomp", "dictcomp", "genexpr"})
+# A module's code, or a notebook's code cells together: 25 times the largest reference
+# module; `select` costs time per statement, and this keeps it to seconds.
+MAX_CODE_BYTES = 256 * 1024
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -47,6 +50,7 @@ class Statement:
     node: ast.stmt
     label: str
     line: int
+    text: str = ""  # the statement as Python source (ast.unparse), made once
     binds: frozenset[str] = frozenset()
     changes: frozenset[str] = frozenset()
     reads_now: frozenset[str] = frozenset()  # read when the statement runs
@@ -68,17 +72,38 @@ class Selection:
             if statement.label != label:
                 label = statement.label
                 lines += ["", f"# {label}"]
-            lines.append(ast.unparse(statement.node))
+            lines.append(statement.text)
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The classified top-level statements of some cells, and notes on lines left out."""
+
+    statements: list[Statement]
+    notes: list[str]
+
+
+def parse(cells: list[Cell]) -> Parsed:
+    """The statements of `cells`, classified: what costs time per statement, done once so
+    that `choose` can pick for several modules."""
+    notes: list[str] = []
+    statements = []
+    for cell in cells:
+        statements += _statements(cell.label, cell.source, 0, notes)
+    _classify(statements)
+    return Parsed(statements, notes)
 
 
 def select(cells: list[Cell], called: frozenset[str] = frozenset()) -> Selection:
     """The statements of `cells` that make the module; `called` are the names the checks call."""
-    selection = Selection()
-    statements = []
-    for cell in cells:
-        statements += _statements(cell.label, cell.source, 0, selection.notes)
-    _classify(statements)
+    return choose(parse(cells), called)
+
+
+def choose(parsed: Parsed, called: frozenset[str] = frozenset()) -> Selection:
+    """The statements of `parsed` that make the module; `called` as for `select`."""
+    statements = parsed.statements
+    selection = Selection(notes=list(parsed.notes))
     kept = _keep(statements, called)
     selection.kept = [s for s in statements if id(s) in kept]
     left_out: dict[str, list[str]] = {}
@@ -171,8 +196,9 @@ def _is_inert(node: ast.stmt) -> bool:
 def _classify(statements: list[Statement]) -> None:
     """Fill in what each statement binds, changes and reads, and whether it always stays."""
     for statement in statements:
+        statement.text = ast.unparse(statement.node)
         try:
-            table = symtable.symtable(ast.unparse(statement.node), "<cell>", "exec")
+            table = symtable.symtable(statement.text, "<cell>", "exec")
         except SyntaxError:  # e.g. `return` outside a function: it never ran in the kernel
             continue
         symbols = table.get_symbols()
@@ -237,21 +263,70 @@ def _makes_no_call(node: ast.stmt) -> bool:
 
 
 def _keep(statements: list[Statement], called: frozenset[str]) -> set[int]:
-    """Ids of the kept statements: grow the kept set until nothing more is needed. A
-    statement kept on its own must read only names bound above it, as the module runs top
-    to bottom."""
+    """Ids of the kept statements: the least set closed under the rules of the module doc.
+    A statement that binds or changes a needed name is kept wherever it is; one kept on its
+    own must read only names bound above it by kept statements, as the module runs top to
+    bottom. A worklist makes this linear in the size of the cells (a pass per name, as a
+    chain `x1 = f(x0)`, `x2 = f(x1)`, ... would need, is quadratic)."""
     kept: set[int] = set()
-    changed = True
-    while changed:
-        changed = False
-        needed = set(called).union(*(s.reads_now | s.reads_later for s in statements if id(s) in kept))
-        bound = set(BUILTINS)
-        for statement in statements:
-            if id(statement) not in kept:
-                on_its_own = statement.always and (isinstance(statement.node, _DEFINITIONS) or statement.reads_now <= bound)
-                if on_its_own or (statement.binds | statement.changes) & needed:
-                    kept.add(id(statement))
-                    changed = True
-            if id(statement) in kept:
-                bound |= statement.binds
+    binders: dict[str, list[Statement]] = {}  # name -> the statements that bind or change it
+    for statement in statements:
+        for name in statement.binds | statement.changes:
+            binders.setdefault(name, []).append(statement)
+    waiting = _Waiting(statements)
+    needed: set[str] = set()
+    pending = [s for s in statements if isinstance(s.node, _DEFINITIONS)] + waiting.ready()
+    pending += [s for name in called for s in _newly_needed(name, needed, binders)]
+    while pending:
+        statement = pending.pop()
+        if id(statement) in kept:
+            continue
+        kept.add(id(statement))
+        for name in statement.reads_now | statement.reads_later:
+            pending += _newly_needed(name, needed, binders)
+        pending += waiting.bound(statement)
     return kept
+
+
+def _newly_needed(name: str, needed: set[str], binders: dict[str, list[Statement]]) -> list[Statement]:
+    """The statements that bind or change `name`, the first time it is needed; else none."""
+    if name in needed:
+        return []
+    needed.add(name)
+    return binders.get(name, [])
+
+
+class _Waiting:
+    """The statements kept on their own (`always`, not definitions) once every name they
+    read is bound above them by a kept statement, with what each still waits for."""
+
+    def __init__(self, statements: list[Statement]):
+        self.position = {id(s): index for index, s in enumerate(statements)}
+        self.missing: dict[int, set[str]] = {}
+        self.readers: dict[str, list[Statement]] = {}  # name -> statements waiting for it, in order
+        self.waiters = [s for s in statements if s.always and not isinstance(s.node, _DEFINITIONS)]
+        for statement in self.waiters:
+            self.missing[id(statement)] = set(statement.reads_now - BUILTINS)
+            for name in self.missing[id(statement)]:
+                self.readers.setdefault(name, []).append(statement)
+        # name -> readers[name][frontier:] have it bound above them (none yet)
+        self.frontier = {name: len(readers) for name, readers in self.readers.items()}
+
+    def ready(self) -> list[Statement]:
+        """The statements that wait for nothing."""
+        return [s for s in self.waiters if not self.missing[id(s)]]
+
+    def bound(self, statement: Statement) -> list[Statement]:
+        """The statements that wait for nothing more now that `statement` is kept."""
+        place, ready = self.position[id(statement)], []
+        for name in statement.binds:
+            readers, start = self.readers.get(name, []), self.frontier.get(name, 0)
+            while start > 0 and self.position[id(readers[start - 1])] > place:
+                start -= 1
+                missing = self.missing[id(readers[start])]
+                missing.discard(name)
+                if not missing:
+                    ready.append(readers[start])
+            if name in self.frontier:
+                self.frontier[name] = start
+        return ready

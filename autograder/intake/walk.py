@@ -12,6 +12,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_ENTRIES = 10_000  # files and folders of one submission, skipped folders aside
 MAX_DEPTH = 24
@@ -132,9 +133,9 @@ def _refusal(entry: os.DirEntry, descriptor: int) -> str:
     return f"{_SPECIAL.get(stat.S_IFMT(mode), 'a special file')}; only regular files are read"
 
 
-def read_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of the regular file `root/parts...`, opened one component at a time with
-    O_NOFOLLOW. Raises FileRefused for a link, a special file or more than `limit` bytes."""
+def open_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -> BinaryIO:
+    """The regular file `root/parts...` open for reading, opened one component at a time
+    with O_NOFOLLOW. Raises FileRefused for a link, a special file or more than `limit` bytes."""
     shown = "/".join(map(display, parts))
     descriptor = -1
     try:
@@ -143,18 +144,36 @@ def read_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -
             descriptor = _replace(descriptor, os.open(part, _DIRECTORY, dir_fd=descriptor))
         # O_NONBLOCK: opening a named pipe put in place after the scan must not wait for a writer.
         descriptor = _replace(descriptor, os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=descriptor))
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
             raise FileRefused(f"{shown} is not a regular file")
-        with os.fdopen(os.dup(descriptor), "rb") as source:
-            data = source.read(limit + 1)
+        if status.st_size > limit:
+            raise FileRefused(f"{shown} is larger than {size_text(limit)}")
+        opened, descriptor = os.fdopen(descriptor, "rb"), -1
+        return opened
     except OSError as problem:
         raise FileRefused(f"{shown} cannot be read ({problem.strerror})") from None
     finally:
         if descriptor >= 0:
             os.close(descriptor)
+
+
+def read_file(root: Path, parts: tuple[str, ...], limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file `root/parts...` (see `open_file`); a file that grows
+    past `limit` while read is refused too."""
+    with open_file(root, parts, limit) as source:
+        try:
+            data = source.read(limit + 1)
+        except OSError as problem:
+            raise FileRefused(f"{'/'.join(map(display, parts))} cannot be read ({problem.strerror})") from None
     if len(data) > limit:
-        raise FileRefused(f"{shown} is larger than {limit // 1024**2} MiB")
+        raise FileRefused(f"{'/'.join(map(display, parts))} is larger than {size_text(limit)}")
     return data
+
+
+def size_text(size: int) -> str:
+    """A limit in bytes as text: `16 MiB`, `256 KiB`."""
+    return f"{size // 1024**2} MiB" if size >= 1024**2 else f"{size // 1024} KiB"
 
 
 def _replace(old: int, new: int) -> int:

@@ -2,8 +2,10 @@
 
 Every entry has its row (law 9): graded, not submitted or ungradable with the reason, and a
 submission whose grading failed (to be retried) with its score left blank. A student id is
-a folder's name, which its student may have chosen: it is written without control
-characters, and one that a spreadsheet would run as a formula gets a leading quote.
+a folder's name, which its student may have chosen, and a reason may quote it: every cell
+is written without control characters, and one that a spreadsheet would run as a formula
+(OWASP's CSV injection: a cell starting with = + - @, a tab or a carriage return) gets a
+leading quote.
 """
 
 import csv
@@ -13,7 +15,7 @@ from collections import Counter
 from autograder.registry import CONCEPTS
 from autograder.report.sanitise import strip_controls
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 SUBMISSION_STATUSES = ("graded", "not_submitted", "ungradable")
 
@@ -27,20 +29,21 @@ def render_gradebook(reports: dict[str, dict], failed: dict[str, str] | None = N
     failed = failed or {}
     for student in sorted({*reports, *failed}):
         if student in failed:
-            writer.writerow([student, "failed", "", "", *[""] * len(CONCEPTS), f"the grader failed ({failed[student]}); rerun to retry"])
-            continue
-        report = reports[student]
-        by_concept = {c["id"]: c["score"] for c in report["concepts"]}
-        scores = [f"{by_concept.get(c.id, 0):g}" for c in CONCEPTS]
-        row = [spreadsheet_text(student), report.get("status", "graded"), f"{report['score']:g}", f"{report['max_score']:g}", *scores]
-        writer.writerow([*row, spreadsheet_text(report.get("reason", ""))])
+            row = [student, "failed", "", "", *[""] * len(CONCEPTS), f"the grader failed ({failed[student]}); rerun to retry"]
+        else:
+            report = reports[student]
+            by_concept = {c["id"]: c["score"] for c in report["concepts"]}
+            scores = [f"{by_concept.get(c.id, 0):g}" for c in CONCEPTS]
+            row = [student, report.get("status", "graded"), f"{report['score']:g}", f"{report['max_score']:g}", *scores, report.get("reason", "")]
+        writer.writerow([spreadsheet_text(cell) for cell in row])
     return buffer.getvalue()
 
 
 def spreadsheet_text(text: str) -> str:
     """`text` for a CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = strip_controls(text)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    shown = strip_controls(text)
+    # Both: a tab becomes a space (` =1`), an escape sequence is removed (`\x1b[0m=1`).
+    return f"'{shown}" if text.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
 
 
 def status_counts(reports: dict[str, dict], failed: dict[str, str] | None = None) -> str:
