@@ -5,9 +5,13 @@ upside down, two small ones on noise: about 5 s on one core), so the list keeps 
 mistakes that matter.
 """
 
+from pathlib import Path
+
 import pytest
 
-from mutants import assert_mistake_caught
+from mutants import COURSE, assert_mistake_caught, checks_by_id, grading_process
+
+NO_CNN = Path(__file__).parent / "students" / "no_cnn"
 
 # The checks that need a working detector, and those that count only once it works.
 LEARNING = {"train_detector_learns_the_least_bittern", "train_detector_generalises_to_held_out_clips"}
@@ -237,3 +241,14 @@ MISTAKES = {
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_a_planted_mistake_loses_exactly_its_checks(tmp_path, name):
     assert_mistake_caught(tmp_path, "architectures", MISTAKES[name])
+
+
+@pytest.mark.parametrize("detector", ["band", "constant"])
+def test_networks_of_the_right_shapes_with_nothing_learnt_earn_nothing(tmp_path, detector):
+    """Parameter-free modules with the right shapes and locality, and a detector made by
+    hand or constant, pass no check."""
+    source = (NO_CNN / "architectures.py").read_text()
+    (tmp_path / "architectures.py").write_text(source.replace('DETECTOR = "band"', f"DETECTOR = {detector!r}"))
+    report = grading_process().grade(tmp_path, COURSE, student="no-cnn", concepts=("architectures",))
+    passed = sorted(check_id for check_id, check in checks_by_id(report, "architectures").items() if check["status"] == "passed")
+    assert passed == []
