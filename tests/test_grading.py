@@ -101,6 +101,17 @@ def test_a_syntax_error_in_one_module_costs_only_its_concept(tmp_path):
     assert all("SyntaxError" in c["feedback"] for c in pooling)
 
 
+@pytest.mark.parametrize(("time_scale", "passes"), [(0.1, False), (0.5, True)])
+def test_the_import_limit_scales_with_the_time_scale(tmp_path, time_scale, passes):
+    """A module whose import takes 3 s (as `import torch` may on a loaded machine) fails at a
+    tenth of the usual limits and passes at half of them: --time-scale scales the import's
+    20 s as it scales each check's limit."""
+    (tmp_path / "losses.py").write_text("import time\n\ntime.sleep(3)\n" + (COURSE.solutions / "losses.py").read_text())
+    report = grading_process().grade(tmp_path, COURSE, student="slow-import", concepts=("losses",), time_scale=time_scale)
+    statuses = {c["status"] for c in all_checks(report)}
+    assert statuses == ({"passed"} if passes else {"timeout"}), statuses
+
+
 def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_report, stub_report):
     from xml.etree import ElementTree
 
