@@ -19,8 +19,14 @@ class ModuleNotAttempted(NotImplementedError):
     """The submission has no file for this module."""
 
 
+def missing_function(module: str, name: str) -> NotImplementedError:
+    """A function the exercise names that the module does not define: not attempted, in the
+    student's `pytest` and when grading alike (never "raised AttributeError")."""
+    return NotImplementedError(f"{module}.py has no {name!r}; keep the names the exercise gives")
+
+
 class StudentModule:
-    """A submission module; a missing function reads as a clear AttributeError, and what a
+    """A submission module; a missing function is not attempted, with a clear message, and what a
     function returns is normalised as the grader's worker normalises it (law 8). Classes
     (`Value`) are given as they are, so a check may still isinstance with them."""
 
@@ -31,7 +37,9 @@ class StudentModule:
         try:
             attribute = getattr(self._module, name)
         except AttributeError:
-            raise AttributeError(f"{self._module.__name__}.py has no {name!r}; keep the names the exercise gives") from None
+            if name.startswith("__"):  # Python's own probes (copy, inspect) expect AttributeError
+                raise
+            raise missing_function(self._module.__name__, name) from None
         if callable(attribute) and not isinstance(attribute, type):
             return _normalising(attribute)
         return attribute

@@ -112,6 +112,18 @@ def test_the_import_limit_scales_with_the_time_scale(tmp_path, time_scale, passe
     assert statuses == ({"passed"} if passes else {"timeout"}), statuses
 
 
+def test_a_missing_function_is_not_attempted_and_named(tmp_path):
+    """A module without one of the exercise's functions (written before it was added, or
+    renamed) loses that function's checks as not attempted, named in the public check,
+    never as "raised AttributeError"."""
+    source = (COURSE.solutions / "losses.py").read_text()
+    (tmp_path / "losses.py").write_text(source.replace("def hinge_loss(", "def my_hinge_loss("))
+    report = grading_process().grade(tmp_path, COURSE, student="renamed", concepts=("losses",))
+    failing = {c["id"]: c for c in all_checks(report) if c["status"] != "passed"}
+    assert failing and {c["status"] for c in failing.values()} == {"not_attempted"}
+    assert any("losses.py has no 'hinge_loss'" in c["feedback"] for c in failing.values() if c["visibility"] == "public")
+
+
 def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_report, stub_report):
     from xml.etree import ElementTree
 

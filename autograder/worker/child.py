@@ -22,6 +22,7 @@ import numpy as np
 from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
 from autograder.normalise import normalise
+from autograder.submission import missing_function
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
 MESSAGE_CHARS = 500  # an exception's message, as sent to the grader
@@ -92,6 +93,8 @@ def perform(request: dict, table: HandleTable) -> Any:
         return None
     if op == "call":
         module = import_module(request["module"])
+        if not hasattr(module, request["name"]):
+            raise missing_function(request["module"], request["name"])
         return getattr(module, request["name"])(*request["args"], **request["kwargs"])
     target = table.objects[request["handle"]]
     if op == "getattr":
