@@ -130,3 +130,23 @@ def test_a_notebook_that_does_not_validate_is_read_with_a_note():
     notebook.cells[0]["unexpected"] = True
     made = notebook_module(nbformat.writes(notebook).encode(), "odd.ipynb")
     assert "relu" in made.names and made.notes[0].startswith("odd.ipynb: it does not validate as an nbformat 4 notebook")
+
+
+def test_what_a_kernel_run_keeps_stays_setattr_library_defaults_and_a_late_future_import():
+    """Seen in reviewed notebooks: a method added with setattr, torch's default dtype set
+    once at the top, and `from __future__ import annotations` in a later cell; a kernel runs
+    each, so the module must too."""
+    namespace, text, _ = module_of(
+        "import math\nimport torch",
+        "torch.set_default_dtype(torch.float64)\nprint(torch.zeros(1))",
+        "from __future__ import annotations\n\nclass Value:\n    def __init__(self, data: float):\n        self.data = data",
+        "def _exp(self):\n    return Value(math.exp(self.data))\n\nsetattr(Value, 'exp', _exp)",
+        "def relu(x):\n    return torch.zeros(1).dtype",
+    )
+    try:
+        assert namespace["Value"](0.0).exp().data == 1.0
+        assert namespace["relu"](0) == namespace["torch"].float64
+        assert text.index("from __future__ import annotations") < text.index("import math")
+        assert "print" not in text
+    finally:
+        namespace["torch"].set_default_dtype(namespace["torch"].float32)
