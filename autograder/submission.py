@@ -19,6 +19,19 @@ class ModuleNotAttempted(NotImplementedError):
     """The submission has no file for this module."""
 
 
+PACKAGE = "exercises"  # the folder of a student repository that holds the exercise modules
+
+
+def exercises_package(folder: str) -> ModuleType:
+    """A package `exercises` over the submission's folder, so a module that imports a
+    sibling as a package does (`from exercises.nonlinearities import relu`, as in the
+    student's repository run from its root) gets the student's own file, never the
+    course's stubs or nothing."""
+    package = ModuleType(PACKAGE)
+    package.__path__ = [folder]
+    return package
+
+
 def missing_function(module: str, name: str) -> NotImplementedError:
     """A function the exercise names that the module does not define: not attempted, in the
     student's `pytest` and when grading alike (never "raised AttributeError")."""
@@ -73,6 +86,7 @@ class LocalSubmission:
         # The folder goes first on sys.path so a student's own helper modules import.
         if str(self.folder) not in sys.path:
             sys.path.insert(0, str(self.folder))
+        sys.modules.setdefault(PACKAGE, exercises_package(str(self.folder)))
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module

@@ -141,3 +141,15 @@ def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_
         assert f"## Per-concept results: {expected_score:g} / {total:g}" in render(report, "markdown")
         assert f"{expected_score:g} / {total:g}" in render(report, "table", color=False)
         assert set(VIEWS) == {"table", "json", "markdown", "junit", "gradescope", "points"}
+
+
+def test_a_module_that_imports_its_sibling_as_a_package_gets_the_students_own(tmp_path):
+    """`from exercises.nonlinearities import relu` (a student repository run from its root)
+    imports the submission's own file when graded, never the course's stubs or nothing."""
+    for module in ("nonlinearities", "backprop"):
+        (tmp_path / f"{module}.py").write_text((COURSE.solutions / f"{module}.py").read_text())
+    with open(tmp_path / "backprop.py", "a") as backprop:
+        backprop.write("\n\nfrom exercises.nonlinearities import relu as _relu\n_dense_forward = dense_forward\n\n\n")
+        backprop.write("def dense_forward(x, W, b):\n    return _dense_forward(x, W, b) + 0 * _relu(x[:1, :1])[0, 0]\n")
+    report = grading_process().grade(tmp_path, COURSE, student="package-style", concepts=("backprop",))
+    assert {c["status"] for c in all_checks(report)} == {"passed"}

@@ -22,7 +22,7 @@ import numpy as np
 from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
 from autograder.normalise import normalise
-from autograder.submission import missing_function
+from autograder.submission import PACKAGE, exercises_package, missing_function
 from autograder.worker.codec import Tagged, decode_message, encode_message
 
 MESSAGE_CHARS = 500  # an exception's message, as sent to the grader
@@ -55,6 +55,7 @@ def enter_worker(submission: str, output_chars: int) -> None:
     sys.stdout = sys.stderr = CappedText(output_chars)
     SUBMISSION.append(submission)
     sys.path.insert(0, submission)
+    sys.modules[PACKAGE] = exercises_package(submission)  # the student's own, whatever else is on sys.path
     sys.dont_write_bytecode = True
 
 
