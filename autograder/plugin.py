@@ -108,7 +108,7 @@ def _make_submission(config: pytest.Config):
         from autograder.worker.sandbox import SandboxedSubmission
 
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
-        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")))
+        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"))
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)

@@ -19,8 +19,27 @@ class ModuleNotAttempted(NotImplementedError):
     """The submission has no file for this module."""
 
 
+PACKAGE = "exercises"  # the folder of a student repository that holds the exercise modules
+
+
+def exercises_package(folder: str) -> ModuleType:
+    """A package `exercises` over the submission's folder, so a module that imports a
+    sibling as a package does (`from exercises.nonlinearities import relu`, as in the
+    student's repository run from its root) gets the student's own file, never the
+    course's stubs or nothing."""
+    package = ModuleType(PACKAGE)
+    package.__path__ = [folder]
+    return package
+
+
+def missing_function(module: str, name: str) -> NotImplementedError:
+    """A function the exercise names that the module does not define: not attempted, in the
+    student's `pytest` and when grading alike (never "raised AttributeError")."""
+    return NotImplementedError(f"{module}.py has no {name!r}; keep the names the exercise gives")
+
+
 class StudentModule:
-    """A submission module; a missing function reads as a clear AttributeError, and what a
+    """A submission module; a missing function is not attempted, with a clear message, and what a
     function returns is normalised as the grader's worker normalises it (law 8). Classes
     (`Value`) are given as they are, so a check may still isinstance with them."""
 
@@ -31,7 +50,9 @@ class StudentModule:
         try:
             attribute = getattr(self._module, name)
         except AttributeError:
-            raise AttributeError(f"{self._module.__name__}.py has no {name!r}; keep the names the exercise gives") from None
+            if name.startswith("__"):  # Python's own probes (copy, inspect) expect AttributeError
+                raise
+            raise missing_function(self._module.__name__, name) from None
         if callable(attribute) and not isinstance(attribute, type):
             return _normalising(attribute)
         return attribute
@@ -65,6 +86,7 @@ class LocalSubmission:
         # The folder goes first on sys.path so a student's own helper modules import.
         if str(self.folder) not in sys.path:
             sys.path.insert(0, str(self.folder))
+        sys.modules.setdefault(PACKAGE, exercises_package(str(self.folder)))
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module

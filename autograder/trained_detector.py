@@ -22,6 +22,8 @@ import torch
 
 from autograder.compare import CheckFailed, describe
 from autograder.data import bittern
+from autograder.mistakes.architectures import NOT_CONVOLUTIONAL
+from autograder.networks import kernels_matter
 from autograder.shared import Outcome, SharedResults, attempt
 
 TRAINING_LIMIT_S = 60.0  # a check that may train; the reference trains in about 2 s on one core
@@ -30,6 +32,7 @@ TRAIN_CLIPS = 200
 TEST_CLIPS = 200  # public: bittern.make_splits(0)'s test part
 HELD_OUT_CLIPS = 200  # personal
 VALIDATION_CLIPS = 16  # the first held-out clips, given to validation_loss
+KERNEL_CLIPS = 8  # the first test clips, on which the model's kernels must matter
 DATA_TYPES = (type(None), bool, int, float, str, list, tuple, dict, np.ndarray, torch.Tensor)
 
 
@@ -50,6 +53,7 @@ class DetectorRun:
     after: tuple[np.ndarray, np.ndarray]  # the X and y handed to train_detector, after it returned
     public: Scored  # the eval-mode model on the public test clips
     held_out: Scored  # ... and on the personal held-out clips
+    convolutional: Outcome  # whether the model's scores depend on learnable 2-D kernels (a CNN)
     validation_loss: Outcome  # student.validation_loss(model, x, t), handed the model in train mode
     train_mode_scores: Outcome  # the model's scores for the same x in train mode (batch statistics)
 
@@ -76,12 +80,13 @@ def _run(student: Any, rng: np.random.Generator) -> DetectorRun:
     with one_core():
         model = trained_model(student, X_given, y_given, SEED)
         public, held_out = Scored(scores(model, X_test), y_test), Scored(scores(model, X_held), y_held)
+        convolutional = attempt(lambda: kernels_matter(model, torch.from_numpy(np.array(X_test[:KERNEL_CLIPS]))))
         # Last, as they may change the model, and kept apart: a validation_loss that fails
         # fails its own check only.
         x, t = torch.from_numpy(X_held[:VALIDATION_CLIPS]), torch.from_numpy(y_held[:VALIDATION_CLIPS].astype(np.float32))
         loss = attempt(lambda: _validation_loss(student, model, x, t))
         train_mode = attempt(lambda: _train_mode_scores(model, x))
-    return DetectorRun((X, y), (X_given, y_given), public, held_out, loss, train_mode)
+    return DetectorRun((X, y), (X_given, y_given), public, held_out, convolutional, loss, train_mode)
 
 
 def _validation_loss(student: Any, model: Any, x: torch.Tensor, t: torch.Tensor) -> Any:
@@ -95,6 +100,13 @@ def _train_mode_scores(model: Any, x: torch.Tensor) -> Any:
     """The model's scores for x in train mode (batch norm on the batch's statistics)."""
     model.train()
     return _detached(model(x))
+
+
+def expect_a_cnn(run: DetectorRun) -> None:
+    """Fail unless the trained model is a CNN: its scores depend on learnable 2-D kernels
+    (a hand-made detector can rank the clips well without learning anything)."""
+    if not run.convolutional.get():
+        raise CheckFailed(f"train_detector's model: {NOT_CONVOLUTIONAL}", mistake=NOT_CONVOLUTIONAL)
 
 
 def trained_model(student: Any, X: np.ndarray, y: np.ndarray, seed: int) -> Any:

@@ -17,7 +17,7 @@ from autograder.feedback import recognise
 from autograder.mistakes.common import RAISED
 from autograder.worker.errors import StudentCodeFailed, StudentRaised, raised_feedback
 
-NOT_WRITTEN = "not written yet: a function this check calls raises NotImplementedError, or its module is missing."
+NOT_WRITTEN = "not written yet: a function this check calls raises NotImplementedError, or it or its module is missing."
 
 
 def classify(excinfo: pytest.ExceptionInfo | None, *, hidden: bool, folder: Path | None) -> tuple[str, str, str]:

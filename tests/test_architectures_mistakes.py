@@ -1,12 +1,17 @@
 """Each planted architecture mistake loses exactly the checks it breaks, named in feedback.
 
-Every grading of this concept trains three detectors (one on the bittern clips, two small
-ones on noise: about 3 s on one core), so the list keeps to the mistakes that matter.
+Every grading of this concept trains four detectors (one on the bittern clips, one on them
+upside down, two small ones on noise: about 5 s on one core), so the list keeps to the
+mistakes that matter.
 """
+
+from pathlib import Path
 
 import pytest
 
-from mutants import assert_mistake_caught
+from mutants import COURSE, assert_mistake_caught, checks_by_id, grading_process
+
+NO_CNN = Path(__file__).parent / "students" / "no_cnn"
 
 # The checks that need a working detector, and those that count only once it works.
 LEARNING = {"train_detector_learns_the_least_bittern", "train_detector_generalises_to_held_out_clips"}
@@ -17,6 +22,12 @@ def no_detector(named):
     """A detector that does not learn loses the learning checks, named `named`, and every
     side property, each saying it counts once the detector works."""
     return LEARNING | SIDE_PROPERTIES, {**dict.fromkeys(LEARNING, named), **dict.fromkeys(SIDE_PROPERTIES, "once the trained model")}
+
+
+def no_cnn(name, *checks):
+    """A network of `name` that is not a CNN (no kernels, or kernels it never uses) loses each
+    of its `checks`, each saying it is not a CNN yet."""
+    return {f"{name}_{check}" for check in checks}, "it is not a CNN yet"
 
 
 MISTAKES = {
@@ -68,6 +79,70 @@ MISTAKES = {
         """,
         {"pixel_classifier_output_shape", "pixel_classifier_keeps_every_pixel"},
         "loses a row or column",
+    ),
+    # Shapes and locality are met by arithmetic with no kernels to learn, or with a kernel
+    # kept aside and never called: every architecture check asks for a CNN first.
+    "frame_classifier_without_kernels": (
+        """
+        class MeanOverFrequency(nn.Module):
+            def __init__(self, n_classes):
+                super().__init__()
+                self.n_classes = n_classes
+
+            def forward(self, x):
+                return x.mean(dim=2).repeat(1, self.n_classes, 1)
+
+
+        def frame_classifier(n_classes):
+            return MeanOverFrequency(n_classes)
+        """,
+        *no_cnn("frame_classifier", "output_shape", "keeps_every_frame", "scores_each_frame_from_its_neighbourhood"),
+    ),
+    "pixel_classifier_never_calls_its_convolution": (
+        """
+        class Repeat(nn.Module):
+            def __init__(self, n_classes):
+                super().__init__()
+                self.n_classes = n_classes
+                self.conv = nn.Conv2d(1, n_classes, kernel_size=3, padding=1)
+
+            def forward(self, x):
+                return x.repeat(1, self.n_classes, 1, 1)
+
+
+        def pixel_classifier(n_classes):
+            return Repeat(n_classes)
+        """,
+        *no_cnn("pixel_classifier", "output_shape", "keeps_every_pixel"),
+    ),
+    # A detector made by hand finds the coo without learning: a mean over its band minus
+    # the other bins' mean, over 0.4 s. As arithmetic it is no CNN; as a fixed convolution
+    # it ranks the clips well (ROC AUC 0.96), until they are turned upside down.
+    "train_detector_made_by_hand": (
+        """
+        class BandEnergy(nn.Module):
+            def forward(self, x):
+                band = x[:, 0, 11:15].mean(dim=1) - x[:, 0].mean(dim=1)
+                return F.avg_pool1d(band[:, None], 35, stride=1)[:, 0].amax(dim=1)
+
+
+        def train_detector(X, y, seed):
+            return BandEnergy()
+        """,
+        {**dict.fromkeys(LEARNING, "it is not a CNN yet"), **dict.fromkeys(SIDE_PROPERTIES, "once the trained model")},
+    ),
+    "train_detector_with_a_fixed_kernel": (
+        """
+        def train_detector(X, y, seed):
+            conv = nn.Conv2d(1, 1, (32, 35), bias=False)
+            kernel = torch.full((32, 35), -1 / (28 * 35))
+            kernel[11:15] = 1 / (4 * 35)
+            with torch.no_grad():
+                conv.weight[0, 0] = kernel
+            return nn.Sequential(conv, nn.AdaptiveMaxPool2d(1), nn.Flatten(0)).eval()
+        """,
+        {"train_detector_generalises_to_held_out_clips", *SIDE_PROPERTIES},
+        {"train_detector_generalises_to_held_out_clips": "does not learn from its clips", **dict.fromkeys(SIDE_PROPERTIES, "once the trained model")},
     ),
     "train_detector_never_trains": (
         """
@@ -166,3 +241,14 @@ MISTAKES = {
 @pytest.mark.parametrize("name", sorted(MISTAKES))
 def test_a_planted_mistake_loses_exactly_its_checks(tmp_path, name):
     assert_mistake_caught(tmp_path, "architectures", MISTAKES[name])
+
+
+@pytest.mark.parametrize("detector", ["band", "constant"])
+def test_networks_of_the_right_shapes_with_nothing_learnt_earn_nothing(tmp_path, detector):
+    """Parameter-free modules with the right shapes and locality, and a detector made by
+    hand or constant, pass no check."""
+    source = (NO_CNN / "architectures.py").read_text()
+    (tmp_path / "architectures.py").write_text(source.replace('DETECTOR = "band"', f"DETECTOR = {detector!r}"))
+    report = grading_process().grade(tmp_path, COURSE, student="no-cnn", concepts=("architectures",))
+    passed = sorted(check_id for check_id, check in checks_by_id(report, "architectures").items() if check["status"] == "passed")
+    assert passed == []

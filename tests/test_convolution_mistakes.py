@@ -75,6 +75,15 @@ MISTAKES = {
         OUTPUT_SIZE_CHECKS,
         "floor the division",
     ),
+    # np.floor(...) + 1 floors right but gives a float: told so, never "not a whole number".
+    "output_size_floored_as_a_float": (
+        """
+        def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
+            return np.floor((input_size + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+        """,
+        OUTPUT_SIZE_CHECKS,
+        "the size is right but a float",
+    ),
     "output_size_with_total_padding": (
         """
         def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):

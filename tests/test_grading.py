@@ -101,6 +101,29 @@ def test_a_syntax_error_in_one_module_costs_only_its_concept(tmp_path):
     assert all("SyntaxError" in c["feedback"] for c in pooling)
 
 
+@pytest.mark.parametrize(("time_scale", "passes"), [(0.1, False), (0.5, True)])
+def test_the_import_limit_scales_with_the_time_scale(tmp_path, time_scale, passes):
+    """A module whose import takes 3 s (as `import torch` may on a loaded machine) fails at a
+    tenth of the usual limits and passes at half of them: --time-scale scales the import's
+    20 s as it scales each check's limit."""
+    (tmp_path / "losses.py").write_text("import time\n\ntime.sleep(3)\n" + (COURSE.solutions / "losses.py").read_text())
+    report = grading_process().grade(tmp_path, COURSE, student="slow-import", concepts=("losses",), time_scale=time_scale)
+    statuses = {c["status"] for c in all_checks(report)}
+    assert statuses == ({"passed"} if passes else {"timeout"}), statuses
+
+
+def test_a_missing_function_is_not_attempted_and_named(tmp_path):
+    """A module without one of the exercise's functions (written before it was added, or
+    renamed) loses that function's checks as not attempted, named in the public check,
+    never as "raised AttributeError"."""
+    source = (COURSE.solutions / "losses.py").read_text()
+    (tmp_path / "losses.py").write_text(source.replace("def hinge_loss(", "def my_hinge_loss("))
+    report = grading_process().grade(tmp_path, COURSE, student="renamed", concepts=("losses",))
+    failing = {c["id"]: c for c in all_checks(report) if c["status"] != "passed"}
+    assert failing and {c["status"] for c in failing.values()} == {"not_attempted"}
+    assert any("losses.py has no 'hinge_loss'" in c["feedback"] for c in failing.values() if c["visibility"] == "public")
+
+
 def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_report, stub_report):
     from xml.etree import ElementTree
 
@@ -118,3 +141,15 @@ def test_every_view_gives_the_reference_full_marks_and_the_stubs_zero(reference_
         assert f"## Per-concept results: {expected_score:g} / {total:g}" in render(report, "markdown")
         assert f"{expected_score:g} / {total:g}" in render(report, "table", color=False)
         assert set(VIEWS) == {"table", "json", "markdown", "junit", "gradescope", "points"}
+
+
+def test_a_module_that_imports_its_sibling_as_a_package_gets_the_students_own(tmp_path):
+    """`from exercises.nonlinearities import relu` (a student repository run from its root)
+    imports the submission's own file when graded, never the course's stubs or nothing."""
+    for module in ("nonlinearities", "backprop"):
+        (tmp_path / f"{module}.py").write_text((COURSE.solutions / f"{module}.py").read_text())
+    with open(tmp_path / "backprop.py", "a") as backprop:
+        backprop.write("\n\nfrom exercises.nonlinearities import relu as _relu\n_dense_forward = dense_forward\n\n\n")
+        backprop.write("def dense_forward(x, W, b):\n    return _dense_forward(x, W, b) + 0 * _relu(x[:1, :1])[0, 0]\n")
+    report = grading_process().grade(tmp_path, COURSE, student="package-style", concepts=("backprop",))
+    assert {c["status"] for c in all_checks(report)} == {"passed"}

@@ -241,3 +241,22 @@ def test_outputs_are_left_out_before_the_notebook_is_read_so_they_cost_nothing()
     work = [profiled_events(lambda data=data: notebook_module(data, "printed.ipynb")) for data in (few, many)]
     assert work[1] < 1.2 * work[0], work
     assert notebook_module(many, "printed.ipynb").names == {"relu"}
+
+def test_what_a_kernel_run_keeps_stays_setattr_library_defaults_and_a_late_future_import():
+    """Seen in reviewed notebooks: a method added with setattr, torch's default dtype set
+    once at the top, and `from __future__ import annotations` in a later cell; a kernel runs
+    each, so the module must too."""
+    namespace, text, _ = module_of(
+        "import math\nimport torch",
+        "torch.set_default_dtype(torch.float64)\nprint(torch.zeros(1))",
+        "from __future__ import annotations\n\nclass Value:\n    def __init__(self, data: float):\n        self.data = data",
+        "def _exp(self):\n    return Value(math.exp(self.data))\n\nsetattr(Value, 'exp', _exp)",
+        "def relu(x):\n    return torch.zeros(1).dtype",
+    )
+    try:
+        assert namespace["Value"](0.0).exp().data == 1.0
+        assert namespace["relu"](0) == namespace["torch"].float64
+        assert text.index("from __future__ import annotations") < text.index("import math")
+        assert "print" not in text
+    finally:
+        namespace["torch"].set_default_dtype(namespace["torch"].float32)

@@ -63,6 +63,22 @@ MISTAKES = {
         {"max_pool2d_with_overlapping_windows", "max_pool2d_matches_torch", UNCHANGED},
         "the stride is ignored",
     ),
+    # Every check that pools with the default stride names the mistake, the shift checks too.
+    "max_pool_stride_one_by_default": (
+        """
+        def max_pool2d(x, kernel_size, stride=None):
+            return pool_windows(x, kernel_size, 1 if stride is None else stride).max(axis=(4, 5))
+        """,
+        {
+            "max_pool2d_small_example",
+            "max_pool2d_ignores_a_shift_inside_its_window",
+            "max_pool2d_moves_by_one_when_its_input_moves_by_the_stride",
+            "max_pool2d_matches_torch",
+            "max_pool2d_is_invariant_to_shifts_inside_its_windows",
+            "pooling_is_equivariant_to_shifts_by_the_stride",
+        },
+        "stride=None means stride = kernel_size",
+    ),
     "max_pool_gradient_to_every_tie": (
         """
         def max_pool2d_backward(dout, x, kernel_size, stride=None):

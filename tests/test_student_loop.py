@@ -109,3 +109,12 @@ def test_numpy_1s_warning_fails_the_check_as_numpy_2_would_naming_it(student_rep
     result = student_repo.runpytest_subprocess("checks/test_losses.py")
     assert result.parseoutcomes()["failed"] >= 1
     result.stdout.fnmatch_lines(["*What to look at next*", "*mean_absolute_error raised DeprecationWarning*", "*numpy 2, which the grader*"])
+
+
+def test_a_missing_function_is_not_attempted_and_named_in_the_students_run(student_repo):
+    source = (COURSE.solutions / "losses.py").read_text()
+    (student_repo.path / "exercises" / "losses.py").write_text(source.replace("def hinge_loss(", "def my_hinge_loss("))
+    result = student_repo.runpytest_subprocess("checks/test_losses.py", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) > 0 and "failed" not in outcomes and "errors" not in outcomes
+    result.stdout.fnmatch_lines(["*losses.py has no 'hinge_loss'*"])

@@ -13,9 +13,12 @@ raises) cannot cost the functions that are right. Decision table, top to bottom:
 | a cell that does not parse | never; a note says so (it defined nothing in the kernel either) |
 | import, def, class | always (an import of the grader itself: never) |
 | an assignment whose value makes no call (`square = np.square`, a lambda, a constant), once the names it reads are bound | always |
-| anything else (an assignment from a call, a loop, `if`, `try`, a method call that changes a value) | when it binds or changes a name that a kept statement reads, or that the checks call |
+| a call that sets an imported library's defaults (`torch.set_default_dtype(torch.float64)`, `np.seterr(...)`), once the names it reads are bound | always: the kernel's functions ran with them |
+| anything else (an assignment from a call, a loop, `if`, `try`, a method call or `setattr` that changes a value) | when it binds or changes a name that a kept statement reads, or that the checks call |
 
-Redefinitions all stay in order, so the last one wins, as in a kernel run top to bottom.
+Redefinitions all stay in order, so the last one wins, as in a kernel run top to bottom. A
+`from __future__` import goes to the top of the module, where Python requires it (a kernel
+takes it in any cell, for the cells after it).
 """
 
 import ast
@@ -66,9 +69,11 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
     def source(self, header: str) -> str:
-        """The module's text: a header comment, then each cell's kept statements."""
-        lines, label = [f"# {header}", ""], None
-        for statement in self.kept:
+        """The module's text: a header comment, the `from __future__` imports, then each
+        cell's kept statements."""
+        future = [s for s in self.kept if _is_future(s.node)]
+        lines, label = [f"# {header}", "", *(ast.unparse(s.node) for s in future)], None
+        for statement in (s for s in self.kept if not _is_future(s.node)):
             if statement.label != label:
                 label = statement.label
                 lines += ["", f"# {label}"]
@@ -188,6 +193,19 @@ def _imports_grader(node: ast.stmt) -> bool:
     return isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "autograder" for alias in node.names)
 
 
+def _is_future(node: ast.stmt) -> bool:
+    return isinstance(node, ast.ImportFrom) and node.module == "__future__"
+
+
+def _sets_library_defaults(node: ast.stmt, imported: frozenset[str]) -> bool:
+    """A call such as `torch.set_default_dtype(torch.float64)` or `np.seterr(all="raise")`:
+    a `set*` function of an imported module, called for its effect on the library."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr.startswith("set")):
+        return False
+    return _root(call.func) in imported
+
+
 def _is_inert(node: ast.stmt) -> bool:
     """A statement with no effect: `pass`, a docstring, `...`."""
     return isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
@@ -207,9 +225,11 @@ def _classify(statements: list[Statement]) -> None:
         statement.reads_now = frozenset(now | {s.get_name() for s in symbols if s.is_referenced()})
         statement.reads_later = frozenset(later)
     assigned = frozenset().union(*(s.binds for s in statements if not isinstance(s.node, _DEFINITIONS)))
+    imported = frozenset().union(*(s.binds for s in statements if isinstance(s.node, (ast.Import, ast.ImportFrom))))
     for statement in statements:
         statement.changes = frozenset(_changed(statement.node, assigned))
-        statement.always = isinstance(statement.node, _DEFINITIONS) or _makes_no_call(statement.node)
+        node = statement.node
+        statement.always = isinstance(node, _DEFINITIONS) or _makes_no_call(node) or _sets_library_defaults(node, imported)
 
 
 def _reads(table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
@@ -229,9 +249,12 @@ def _reads(table: symtable.SymbolTable) -> tuple[set[str], set[str]]:
 
 def _changed(node: ast.stmt, assigned: frozenset[str]) -> set[str]:
     """Names whose value the statement changes in place: `T[k] = v`, `Value.relu = f`,
-    `LAYERS.append(x)` (a method call counts only on a name some assignment binds)."""
+    `setattr(Value, "exp", f)`, `LAYERS.append(x)` (a method call counts only on a name some
+    assignment binds)."""
     changed = set()
     for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in ("setattr", "delattr") and sub.args:
+            changed.add(_root(sub.args[0]))
         targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
         for target in targets:
             if isinstance(target, (ast.Attribute, ast.Subscript)):

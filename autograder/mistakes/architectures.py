@@ -15,3 +15,5 @@ NOT_REPRODUCIBLE = "two runs with the same seed gave different models; seed torc
 OVERFITTED = "its model overfits: hold out a validation part of X and y, and keep the weights of the epoch with the lowest validation loss, not the last epoch's."
 TRAIN_MODE_LOSS = "the loss was computed in train mode; call model.eval() first, so batch norm uses its running statistics and dropout is off."
 NOT_A_DETECTOR_YET = "this property earns its points once the trained model also finds the coo in held-out clips; make train_detector learn first."
+NOT_CONVOLUTIONAL = "it is not a CNN yet: its scores must come from learnable convolution kernels (nn.Conv2d layers it calls), not from fixed arithmetic on the input."
+NOT_LEARNT = "it does not learn from its clips: trained on the same clips upside down (the coo in another band), it does not find the coo there; train the CNN on X and y instead of fixing what it looks for."

@@ -9,6 +9,7 @@ from autograder.feedback import Mistake, recognise
 
 MISSING_PLUS_ONE = "it is one short: the +1 counts the kernel's first position, (i + 2p - k) // s + 1."
 MISSING_FLOOR = "it is not a whole number: a kernel only moves whole strides, so floor the division with //."
+SIZE_AS_FLOAT = "the size is right but a float (from / or np.floor); a size counts positions, an int, so floor the division with // on ints."
 CEIL_NOT_FLOOR = "it rounds up; a convolution only keeps positions where the kernel fits, so floor with //."
 ROUND_NOT_FLOOR = "it rounds to the nearest whole number (round()); a convolution only keeps positions where the kernel fits, so floor with //."
 PADDING_TOTAL = "padding is counted once, as a total; the padding p is added on EACH side, so 2 * p in all."
@@ -35,14 +36,16 @@ NOT_EQUIVARIANT = "shifting the input did not shift the feature map: the same ke
 
 
 def is_float(got) -> bool:
-    """A test for sizes computed with / instead of //: the answer is a float."""
-    return type(got) in (float, np.float64)
+    """A test for sizes computed with / instead of //: the answer is a float, not a whole one."""
+    return type(got) in (float, np.float64) and not float(got).is_integer()
 
 
 def expect_size(got, expected: int, name: str, mistakes=()) -> None:
-    """`expect_count` for an output size, where a float answer names the missing floor."""
+    """`expect_count` for an output size, where a fractional answer names the missing floor
+    and the right size as a float (np.floor(...) + 1) is told it should be an int."""
     __tracebackhide__ = True
-    expect_count(got, expected, name, mistakes=[Mistake(MISSING_FLOOR, test=is_float), *mistakes])
+    as_float = Mistake(SIZE_AS_FLOAT, test=lambda got: type(got) in (float, np.float64) and got == expected)
+    expect_count(got, expected, name, mistakes=[Mistake(MISSING_FLOOR, test=is_float), as_float, *mistakes])
 
 
 def expect_sizes(got: list, expected: list[int], name: str, mistakes=()) -> None:

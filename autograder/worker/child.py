@@ -22,6 +22,7 @@ import numpy as np
 from autograder.catalogue import ENTRIES, Bound
 from autograder.worker.channel import ChannelClosed, receive_blocking, send_blocking
 from autograder.normalise import normalise
+from autograder.submission import PACKAGE, exercises_package, missing_function
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.seccomp import forbid_new_sessions
 
@@ -58,6 +59,7 @@ def enter_worker(submission: str, output_chars: int, confined: bool) -> None:
     sys.stdout = sys.stderr = CappedText(output_chars)
     SUBMISSION.append(submission)
     sys.path.insert(0, submission)
+    sys.modules[PACKAGE] = exercises_package(submission)  # the student's own, whatever else is on sys.path
     sys.dont_write_bytecode = True
 
 
@@ -96,6 +98,8 @@ def perform(request: dict, table: HandleTable) -> Any:
         return None
     if op == "call":
         module = import_module(request["module"])
+        if not hasattr(module, request["name"]):
+            raise missing_function(request["module"], request["name"])
         return getattr(module, request["name"])(*request["args"], **request["kwargs"])
     target = table.objects[request["handle"]]
     if op == "getattr":

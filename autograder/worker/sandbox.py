@@ -91,10 +91,13 @@ def _text(value: Any, limit: int) -> str:
 
 class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
-    never touched. `probe`: paths the course keeps secret, which the sandbox must not see."""
+    never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
+    `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
+    loaded machine slows `import torch` too."""
 
-    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = ()):
+    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
         self.folder = folder
+        self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
@@ -166,7 +169,7 @@ class SandboxedSubmission:
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
         started = time.monotonic()
         try:
-            reply = worker.request({"op": "import", "module": module}, started + IMPORT_LIMIT_S, f"importing {module}.py")
+            reply = worker.request({"op": "import", "module": module}, started + self.import_limit_s, f"importing {module}.py")
             self._result(reply, {}, f"importing {module}.py")
         except (StudentCodeFailed, NotImplementedError) as failure:
             self.broken_imports[module] = failure

@@ -1,5 +1,9 @@
 """Hidden checks for CNN architectures: seeded input sizes, locality, and a detector trained
-once a session (autograder.trained_detector) and scored on personal held-out clips."""
+once a session (autograder.trained_detector) and scored on personal held-out clips.
+
+Every network must be a CNN (autograder.networks): shapes and locality alone are met by
+fixed arithmetic on the input too. And the detector must have learnt what it finds: trained
+once more on the same clips upside down, it finds the coo in its new band."""
 
 from dataclasses import dataclass, replace
 
@@ -22,13 +26,26 @@ from autograder.mistakes.architectures import (
     INVERTED,
     NOT_A_DETECTOR_YET,
     NOT_A_SCORE_PER_CLIP,
+    NOT_LEARNT,
     NOT_REPRODUCIBLE,
     ODD_SIZE_LOST,
     OVERFITTED,
     TIME_POOLED,
     TRAIN_MODE_LOSS,
 )
-from autograder.trained_detector import TRAINING_LIMIT_S, VALIDATION_CLIPS, one_core, scores, trained_detector, trained_model
+from autograder.networks import expect_convolutional
+from autograder.trained_detector import (
+    SEED,
+    TRAINING_LIMIT_S,
+    VALIDATION_CLIPS,
+    Scored,
+    expect_a_cnn,
+    one_core,
+    public_clips,
+    scores,
+    trained_detector,
+    trained_model,
+)
 from autograder.worker.errors import StudentRaised
 
 pytestmark = pytest.mark.concept("architectures")
@@ -42,6 +59,12 @@ NOISE_CLIPS, NOISE_PROBES, NOISE_SIZE = 240, 300, 16
 # 20 epochs, wider layers at or below 1.02, over 20 ids each); the reference without
 # hold-out and best epoch, at or above 1.40 (60 ids).
 MAX_NOISE_LOSS = 1.25
+# ROC AUC on personal clips upside down, after training on the public clips upside down:
+# over 20 ids the reference 0.986-0.998, and correct variants (lr 3e-3 or 3e-2, 20 epochs, a
+# tenth held out) at least 0.963; a detector that learns nothing 0.5, and one made by hand
+# for the coo's band (a fixed convolution, AUC 0.96 upright) at most 0.49.
+MIN_UPSIDE_DOWN_AUC = 0.8
+UPSIDE_DOWN_CLIPS = 200
 
 
 def spectrograms(rng, n, f, t, scale=1.0):
@@ -71,6 +94,7 @@ def scores_at_every_size(student, factory, rng, expected_shape, wrong_shapes):
                 raise
             raise CheckFailed(f"{factory}'s network failed on some input sizes: {FIXED_SIZE}", mistake=FIXED_SIZE) from error
         expect_tensor(out, expected_shape(n, n_classes, f, t), factory, shape_mistakes=wrong_shapes(n, n_classes, f, t))
+    expect_convolutional(net, x, factory)
 
 
 @pytest.mark.points(2)
@@ -120,6 +144,7 @@ def test_clip_classifier_pools_over_the_whole_spectrogram(student, rng):
     net.eval()
     x = spectrograms(rng, n, f, t)
     before = expect_tensor(net(x), (n, n_classes), "clip_classifier")
+    expect_convolutional(net, x, "clip_classifier")
     for region in (np.s_[..., t - 8 :], np.s_[..., f - 8 :, :]):
         changed = False
         for scale in (3.0, 10.0, 30.0):
@@ -144,6 +169,7 @@ def test_frame_classifier_scores_each_frame_from_its_neighbourhood(student, rng)
     before, after = net(x), net(y)
     if type(before) is not torch.Tensor or before.dim() != 3:
         raise CheckFailed(f"frame_classifier should return a torch.Tensor of shape (N, n_classes, T); it returned {describe(before)}.")
+    expect_convolutional(net, x, "frame_classifier")
     frames = before.shape[-1]
     if torch.allclose(before[..., : frames // 8], after[..., : frames // 8], rtol=0.0, atol=SCORE_ATOL):
         raise CheckFailed("frame_classifier's scores do not change where the input changes; each frame's score must come from its input.")
@@ -157,48 +183,74 @@ def mean_bce(logits, labels):
     return float(np.mean(np.logaddexp(0.0, z) - t * z))
 
 
-def held_out_auc(run):
-    """ROC AUC of the trained detector on the personal held-out clips; fails on a model that
-    does not give one score per clip."""
+def auc_of(scored):
+    """ROC AUC of a model's scores for some clips; fails on a model that does not give one
+    score per clip."""
+    n = len(scored.labels)
     scores = expect_tensor(
-        run.held_out.scores,
-        (len(run.held_out.labels),),
-        "train_detector's model",
-        shape_mistakes=[Mistake(NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (len(run.held_out.labels), 1))],
+        scored.scores, (n,), "train_detector's model", shape_mistakes=[Mistake(NOT_A_SCORE_PER_CLIP, test=lambda shape: shape == (n, 1))]
     )
-    return roc_auc_score(run.held_out.labels, scores.numpy())
+    return roc_auc_score(scored.labels, scores.numpy())
 
 
-def require_a_working_detector(run):
+def upside_down(X):
+    """Spectrograms with the frequency axis reversed, float32 of X's shape (N, 1, F, T): the
+    coo lies in another band, and the other birds below it."""
+    return np.ascontiguousarray(X[:, :, ::-1])
+
+
+def trained_upside_down(student, rng):
+    """The scores, for personal clips upside down, of the model train_detector makes from the
+    public training clips upside down."""
+    (X, y), _ = public_clips()
+    X_new, y_new = bittern.make_clips(UPSIDE_DOWN_CLIPS, int(rng.integers(2**31)))
+    with one_core():
+        model = trained_model(student, upside_down(X), y.copy(), SEED)
+        return Scored(scores(model, upside_down(X_new)), y_new)
+
+
+def expect_a_trained_detector(student, shared):
+    """The trained model is a CNN that ranks personal held-out clips well, and it learnt
+    that from its clips: trained on them upside down, it finds the coo in its new band."""
+    run = trained_detector(student, shared)
+    expect_a_cnn(run)
+    auc = auc_of(run.held_out)
+    if auc < MIN_AUC:
+        mistake = INVERTED if auc < 1 - MIN_AUC else CHANCE
+        raise CheckFailed(f"train_detector's model ranks held-out clips poorly: {mistake}", mistake=mistake)
+    key = ("architectures", "upside_down_run")
+    upside_down_run = shared.get(key, lambda: trained_upside_down(student, shared.rng(*key)))
+    if auc_of(upside_down_run) < MIN_UPSIDE_DOWN_AUC:
+        raise CheckFailed(f"train_detector: {NOT_LEARNT}", mistake=NOT_LEARNT)
+
+
+def require_a_working_detector(student, shared):
     """A side property (inputs unchanged, reproducible, no overfitting) earns its points only
-    when train_detector also does its job: an untrained or broken model has them for free."""
+    when train_detector also does its job: an untrained, hand-made or broken model has them for free."""
     try:
-        works = held_out_auc(run) >= MIN_AUC
-    except CheckFailed:
-        works = False
-    if not works:
-        raise CheckFailed(f"train_detector: {NOT_A_DETECTOR_YET}")
+        expect_a_trained_detector(student, shared)
+    except CheckFailed as failure:
+        raise CheckFailed(f"train_detector: {NOT_A_DETECTOR_YET}") from failure
 
 
 @pytest.mark.points(3)
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
 def test_train_detector_generalises_to_held_out_clips(student, shared):
-    """Trained on the public clips, the detector ranks 200 personal held-out clips well (ROC AUC >= 0.9).
+    """Trained on the public clips, the detector (a CNN) ranks 200 personal held-out clips well
+    (ROC AUC >= 0.9), and it learnt that: trained on the clips upside down, it ranks personal
+    clips upside down well too (ROC AUC >= 0.8).
 
-    Uses the session's one training (autograder.trained_detector); the reference takes
-    about 2 s on one CPU core.
+    Uses the session's one training (autograder.trained_detector) and one more on the clips
+    upside down; the reference takes about 2 s for each on one CPU core.
     """
-    auc = held_out_auc(trained_detector(student, shared))
-    if auc < MIN_AUC:
-        mistake = INVERTED if auc < 1 - MIN_AUC else CHANCE
-        raise CheckFailed(f"train_detector's model ranks held-out clips poorly: {mistake}", mistake=mistake)
+    expect_a_trained_detector(student, shared)
 
 
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
 def test_train_detector_leaves_its_inputs_unchanged(student, shared):
     """train_detector does not normalise or shuffle X and y in place (and its model works)."""
+    require_a_working_detector(student, shared)
     run = trained_detector(student, shared)
-    require_a_working_detector(run)
     for name, given, after in zip("Xy", run.given, run.after):
         expect_unchanged(given, after, "train_detector", name)
 
@@ -253,7 +305,7 @@ def noise_run(student, shared):
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
 def test_train_detector_keeps_the_best_epoch(student, shared):
     """train_detector holds out validation clips and keeps the epoch with the lowest validation loss: its model does not overfit."""
-    require_a_working_detector(trained_detector(student, shared))
+    require_a_working_detector(student, shared)
     run = noise_run(student, shared)
     logits = expect_tensor(run.scores, (NOISE_PROBES,), "train_detector's model")
     if mean_bce(logits, run.probe_labels) > MAX_NOISE_LOSS:
@@ -263,7 +315,7 @@ def test_train_detector_keeps_the_best_epoch(student, shared):
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
 def test_train_detector_is_reproducible(student, shared):
     """Two runs with the same seed on the same clips give the same scores (and the model works)."""
-    require_a_working_detector(trained_detector(student, shared))
+    require_a_working_detector(student, shared)
     first = noise_run(student, shared)
     second = trained_on_noise(student, first)
     outputs = [expect_tensor(run.scores, (NOISE_PROBES,), "train_detector's model") for run in (first, second)]
