@@ -12,7 +12,7 @@ machine moves the seconds, not the verdict:
   one job per core: goal at most 60 floors for the class; and the same class without a
   sandbox: goal, the sandbox's batch at most 1.5 times that.
 
-Run: `python benchmarks/bench_grading.py` (about five minutes on 2 cores). It grades in the
+Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores). It grades in the
 bwrap sandbox, so it needs what grading needs: bubblewrap, as root or an ordinary user.
 """
 
