@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+from markdown_it import MarkdownIt
+
 from autograder.report.gradebook import render_gradebook
 from autograder.report.model import CheckResult, build_report
 from autograder.report.summary import write_summary
@@ -52,7 +54,22 @@ def test_the_summary_counts_every_row_and_lists_what_was_not_graded(tmp_path):
     write_summary(reports, tmp_path, {"cy": "RuntimeError: boom"})
     page = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert page.startswith("# Class summary: 3 entries (1 graded, 1 ungradable, 1 failed)")
-    assert "- bo: ungradable (no exercise modules found)" in page and "- cy: failed (the grader failed (RuntimeError: boom); rerun to retry)" in page
+    assert "- bo: ungradable (no exercise modules found)" in page
+    assert "- cy: failed (the grader failed \\(RuntimeError\\: boom\\)\\; rerun to retry)" in page
+
+
+def test_the_summary_shows_a_folder_name_as_text_never_as_a_link_or_heading(tmp_path):
+    """Entry ids and reasons are names a student chose: in summary.md they are literal text."""
+    hostile = "[grade](http://evil.example) ![i](http://evil.example/i.png) <b>x</b>"
+    reports = {hostile: report(hostile, "not_submitted", "# heading [x](http://evil.example)", passed=False)}
+    write_summary(reports, tmp_path, {"\n# pwned <script>": "boom"})
+    page = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").parse(page)
+    inline = [child for token in tokens if token.children for child in token.children]
+    assert [t.type for t in inline if t.type in ("link_open", "html_inline")] == []
+    assert [t.content for t in inline if t.type == "image"] == ["Score distribution per concept", "Checks most often failed", "Mistakes most often named"]
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert not [h for h in headings if "pwned" in h or h.startswith("heading")]
 
 
 def test_every_gradebook_cell_a_spreadsheet_would_run_starts_with_a_quote():

@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from autograder.files import write_atomically
 from autograder.report.gradebook import status_counts
+from autograder.report.markdown import escape_markdown
 from autograder.registry import CONCEPTS
 
 TOP = 12  # bars in the "most often" plots
@@ -99,4 +100,5 @@ def _not_graded(reports: dict[str, dict], failed: dict[str, str]) -> list[str]:
     rows += [(student, "failed", f"the grader failed ({why}); rerun to retry") for student, why in sorted(failed.items())]
     if not rows:
         return []
-    return ["## Entries with nothing graded (0 in the means below)", "", *[f"- {student}: {status.replace('_', ' ')} ({why})" for student, status, why in rows], ""]
+    shown = [f"- {escape_markdown(student)}: {status.replace('_', ' ')} ({escape_markdown(why)})" for student, status, why in rows]
+    return ["## Entries with nothing graded (0 in the means below)", "", *shown, ""]  # ids and reasons are folder and file names
