@@ -16,6 +16,7 @@ class Concept:
     title: str
     module: str  # exercises/<module>.py and solutions/<module>.py
     weight: float
+    built_on_torch: bool = False  # its exercises build and train torch models
 
 
 CONCEPTS = (
@@ -27,7 +28,7 @@ CONCEPTS = (
     Concept("parameters", "Counting parameters", "parameters", 10.0),
     Concept("pooling", "Pooling, invariance and equivariance", "pooling", 10.0),
     Concept("receptive_fields", "Receptive fields", "receptive_fields", 10.0),
-    Concept("architectures", "CNN architectures for audio", "architectures", 10.0),
+    Concept("architectures", "CNN architectures for audio", "architectures", 10.0, built_on_torch=True),
     Concept("optimisers", "Momentum, RMSprop and Adam", "optimisers", 10.0),
     Concept("normalisation", "Batch norm, dropout, residuals", "normalisation", 10.0),
 )

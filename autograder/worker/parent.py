@@ -12,6 +12,8 @@ one request at a time:
   fresh socket, passed over the control channel (SCM_RIGHTS);
 - `reset`: kill every other process of the sandbox: whatever a worker left behind,
   a child that called setsid(), a double fork, a fork bomb;
+- `preload_torch`: import torch before the next fork (`autograder.worker.preload`), so
+  that the workers of a concept built on torch inherit it;
 - end of input: exit (the sandbox ends with it).
 
 It never runs student code, but student code runs beside it as the same user, so the
@@ -29,6 +31,7 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 
 from autograder.worker import child
 from autograder.worker.limits import Limits
+from autograder.worker.preload import preload_torch
 from autograder.worker.seccomp import NoFilter, forbid_memory_files
 from autograder.worker.sweep import kill_every_other_process
 
@@ -66,6 +69,8 @@ def main() -> None:
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
             control.send(b'{"ok": true}')
+        elif op == "preload_torch":
+            control.send(json.dumps({"ok": preload_torch()}).encode())
 
 
 def _close_other_descriptors(keep: int) -> None:

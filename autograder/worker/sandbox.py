@@ -4,10 +4,13 @@
 modules are proxies whose calls travel to a worker as data. The submission's copy lives in
 one sandbox (`autograder.worker.warm_parent`); one worker serves one concept at a time.
 Moving to another concept resets the sandbox (every process but the warm parent dies).
-A worker that times out, crashes, exits or breaks the protocol, or a sandbox whose
-processes together pass the memory limit, costs the running check, and the whole sandbox
-is replaced before the next one. A module whose import fails fails every check of its
-concept at once, with the same status, instead of timing out again and again.
+Student code that raises, or calls sys.exit, costs the running check and its worker: the
+next check gets a fresh worker, forked from the same warm parent. A worker that times out,
+crashes or breaks the protocol, or a sandbox whose processes together pass the memory
+limit, costs the running check, and the whole sandbox is replaced before the next one. A
+module whose import fails fails every check of its concept at once, with the same status,
+instead of timing out again and again. For a concept built on torch, the warm parent
+imports torch before it forks the concept's first worker (`autograder.worker.preload`).
 """
 
 import os
@@ -27,6 +30,7 @@ from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
+from autograder.registry import CONCEPTS
 from autograder.worker.warm_parent import SandboxBroken, WarmParent
 
 # A reply's size, far above an honest one (the largest, an argument changed in place and
@@ -34,6 +38,10 @@ from autograder.worker.warm_parent import SandboxBroken, WarmParent
 # alone, within the check's time: its JSON part is bounded again by the codec.
 MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
+# The warm parent's import of torch, the grader's own work: never scaled below it, so that a
+# short --time-scale shortens the student's limits only.
+PRELOAD_LIMIT_S = 60.0
+TORCH_MODULES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)
 
 
 class SandboxOutOfMemory(Exception):
@@ -98,6 +106,7 @@ class SandboxedSubmission:
     def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
         self.folder = folder
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
+        self.preload_limit_s = PRELOAD_LIMIT_S * max(1.0, time_scale)
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
@@ -150,9 +159,9 @@ class SandboxedSubmission:
             raise StudentCrashed(f"{label}: this object belongs to a worker that has stopped")
         return self._send(self.worker, payload, label)
 
-    def _send(self, worker: Worker, payload: dict, label: str) -> Any:
+    def _send(self, worker: Worker, payload: dict, label: str, deadline: float | None = None) -> Any:
         try:
-            reply = worker.request(payload, self.deadline, label)
+            reply = worker.request(payload, self.deadline if deadline is None else deadline, label)
         except StudentCodeFailed:
             self._end_sandbox()
             raise
@@ -162,26 +171,27 @@ class SandboxedSubmission:
         if self.worker is not None and self.worker.module == module:
             return self.worker
         self._leave_worker()
+        started = time.monotonic()
         try:
-            worker = Worker(self, module)
+            if module in TORCH_MODULES:
+                self.parent().preload_torch(self.preload_limit_s)
+            self.worker = Worker(self, module)
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
-        started = time.monotonic()
         try:
-            reply = worker.request({"op": "import", "module": module}, started + self.import_limit_s, f"importing {module}.py")
-            self._result(reply, {}, f"importing {module}.py")
+            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except (StudentCodeFailed, NotImplementedError) as failure:
             self.broken_imports[module] = failure
-            worker.close()
-            self._end_sandbox()
+            self._leave_worker()
             raise
-        self.deadline += time.monotonic() - started  # the import has its own limit, not the check's
-        self.worker = worker
-        return worker
+        self.deadline += time.monotonic() - started  # torch and the import have their own limits, not the check's
+        return self.worker
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:
-        """The answer in a worker's reply; raise the failure it reports."""
+        """The answer in a worker's reply; raise the failure it reports. A worker that
+        reports a failure is left (a stub's NotImplementedError excepted): the next check
+        gets a fresh one."""
         if not expected_shape(reply):
             self._end_sandbox()
             raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}")
@@ -190,7 +200,7 @@ class SandboxedSubmission:
             return reply["ok"]
         error = failure(reply, label, self.limits.memory_bytes / 1024**3, self.lines)
         if not isinstance(error, NotImplementedError):
-            self._end_sandbox()
+            self._leave_worker()
         raise error
 
     def _leave_worker(self) -> None:

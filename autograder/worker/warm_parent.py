@@ -75,6 +75,7 @@ class WarmParent:
         if readable:
             self.kill()
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
+        self.torch_loaded = False
 
     def _identity(self) -> dict:
         """Popen's arguments for who the warm parent runs as, and its environment."""
@@ -93,6 +94,16 @@ class WarmParent:
                 os.close(fd)
             raise SandboxBroken("the sandbox did not hand over a worker")
         return socket.socket(fileno=fds[0]), reply["worker"]
+
+    def preload_torch(self, limit_s: float) -> None:
+        """Have the warm parent import torch, once, within `limit_s` seconds: every worker
+        forked after inherits it (`autograder.worker.preload`)."""
+        if self.torch_loaded:
+            return
+        self._send({"op": "preload_torch"})
+        if self._receive(time.monotonic() + limit_s)[0].get("ok") is not True:
+            raise SandboxBroken("the sandbox could not import torch")
+        self.torch_loaded = True
 
     def reset(self) -> None:
         """Kill every process of the sandbox but the warm parent."""
