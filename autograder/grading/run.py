@@ -117,8 +117,10 @@ class GradingProcess:
         check_dirs = [course.public_checks] if public_only else [course.public_checks, course.hidden_checks]
         sandbox = [f"--sandbox={isolation.mode}", *([f"--bwrap={isolation.bwrap}"] if isolation.bwrap else []), *[f"--secret={p}" for p in hidden]]
         return [
-            # no:unraisableexception: its gc.collect() at every session end costs more than the checks
-            "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+            # no:unraisableexception: its gc.collect() at every session end costs more than the checks;
+            # no:logging: it hooks a handler onto every non-propagating logger (torch's are
+            # many) around each phase of each check, a second of CPU a session
+            "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:logging",
             "--noconftest", "--import-mode=importlib", "--tb=no",
             f"--config-file={self.home / 'pytest.ini'}", f"--rootdir={self.home}",
             f"--submission={folder.resolve()}", f"--student={student_id}", "--grading",
@@ -216,8 +218,12 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
 
 
 def session_environment() -> dict[str, str]:
-    """The grading session's environment: no plugin autoload, no bytecode in the submission."""
+    """The grading session's environment: no plugin autoload, no bytecode in the submission,
+    one thread for torch, numpy's BLAS and OpenMP."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AUTOGRADER_"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The oracles' tensors are small: on one thread each, no thread pool spins beside the
+    # sandbox's workers when a machine grades one submission per core.
+    env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     return env
