@@ -60,7 +60,21 @@ class DetectorRun:
 
 def trained_detector(student: Any, shared: SharedResults) -> DetectorRun:
     """This session's run of the student's train_detector: made once, through `student`."""
-    return shared.get(("architectures", "trained_detector"), lambda: _run(student, shared.rng("architectures", "trained_detector")))
+    return shared.get(("architectures", "trained_detector"), lambda: _run(student, held_out_clips(shared)))
+
+
+def held_out_clips(shared: SharedResults) -> tuple[np.ndarray, np.ndarray]:
+    """This session's personal clips (X, y), HELD_OUT_CLIPS of bittern.make_clips from a
+    seed of the student's: made once, read-only, for every check that scores a model on
+    clips it has never seen."""
+    key = ("architectures", "held_out_clips")
+    return shared.get(key, lambda: _read_only(bittern.make_clips(HELD_OUT_CLIPS, int(shared.rng(*key).integers(2**31)))))
+
+
+def _read_only(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
 
 
 @cache
@@ -68,14 +82,12 @@ def public_clips() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.
     """((X, y) to train on, (X, y) to test on) of bittern.make_splits(SEED), read-only:
     the same for every submission, so a grading process makes them once."""
     splits = bittern.make_splits(SEED, n_train=TRAIN_CLIPS, n_val=0, n_test=TEST_CLIPS)
-    for array in (*splits["train"], *splits["test"]):
-        array.flags.writeable = False
-    return splits["train"], splits["test"]
+    return _read_only(splits["train"]), _read_only(splits["test"])
 
 
-def _run(student: Any, rng: np.random.Generator) -> DetectorRun:
+def _run(student: Any, held_out: tuple[np.ndarray, np.ndarray]) -> DetectorRun:
     (X, y), (X_test, y_test) = public_clips()
-    X_held, y_held = bittern.make_clips(HELD_OUT_CLIPS, int(rng.integers(2**31)))
+    X_held, y_held = held_out
     X_given, y_given = X.copy(), y.copy()
     with one_core():
         model = trained_model(student, X_given, y_given, SEED)
@@ -83,7 +95,7 @@ def _run(student: Any, rng: np.random.Generator) -> DetectorRun:
         convolutional = attempt(lambda: kernels_matter(model, torch.from_numpy(np.array(X_test[:KERNEL_CLIPS]))))
         # Last, as they may change the model, and kept apart: a validation_loss that fails
         # fails its own check only.
-        x, t = torch.from_numpy(X_held[:VALIDATION_CLIPS]), torch.from_numpy(y_held[:VALIDATION_CLIPS].astype(np.float32))
+        x, t = torch.from_numpy(np.array(X_held[:VALIDATION_CLIPS])), torch.from_numpy(y_held[:VALIDATION_CLIPS].astype(np.float32))
         loss = attempt(lambda: _validation_loss(student, model, x, t))
         train_mode = attempt(lambda: _train_mode_scores(model, x))
     return DetectorRun((X, y), (X_given, y_given), public, held_out, convolutional, loss, train_mode)

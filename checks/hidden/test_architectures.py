@@ -40,6 +40,7 @@ from autograder.trained_detector import (
     VALIDATION_CLIPS,
     Scored,
     expect_a_cnn,
+    held_out_clips,
     one_core,
     public_clips,
     scores,
@@ -64,7 +65,6 @@ MAX_NOISE_LOSS = 1.25
 # tenth held out) at least 0.963; a detector that learns nothing 0.5, and one made by hand
 # for the coo's band (a fixed convolution, AUC 0.96 upright) at most 0.49.
 MIN_UPSIDE_DOWN_AUC = 0.8
-UPSIDE_DOWN_CLIPS = 200
 
 
 def spectrograms(rng, n, f, t, scale=1.0):
@@ -199,14 +199,14 @@ def upside_down(X):
     return np.ascontiguousarray(X[:, :, ::-1])
 
 
-def trained_upside_down(student, rng):
-    """The scores, for personal clips upside down, of the model train_detector makes from the
-    public training clips upside down."""
+def trained_upside_down(student, shared):
+    """The scores, for the personal held-out clips upside down, of the model train_detector
+    makes from the public training clips upside down."""
     (X, y), _ = public_clips()
-    X_new, y_new = bittern.make_clips(UPSIDE_DOWN_CLIPS, int(rng.integers(2**31)))
+    X_held, y_held = held_out_clips(shared)
     with one_core():
         model = trained_model(student, upside_down(X), y.copy(), SEED)
-        return Scored(scores(model, upside_down(X_new)), y_new)
+        return Scored(scores(model, upside_down(X_held)), y_held)
 
 
 def expect_a_trained_detector(student, shared):
@@ -218,8 +218,7 @@ def expect_a_trained_detector(student, shared):
     if auc < MIN_AUC:
         mistake = INVERTED if auc < 1 - MIN_AUC else CHANCE
         raise CheckFailed(f"train_detector's model ranks held-out clips poorly: {mistake}", mistake=mistake)
-    key = ("architectures", "upside_down_run")
-    upside_down_run = shared.get(key, lambda: trained_upside_down(student, shared.rng(*key)))
+    upside_down_run = shared.get(("architectures", "upside_down_run"), lambda: trained_upside_down(student, shared))
     if auc_of(upside_down_run) < MIN_UPSIDE_DOWN_AUC:
         raise CheckFailed(f"train_detector: {NOT_LEARNT}", mistake=NOT_LEARNT)
 
