@@ -40,10 +40,12 @@ def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_pat
     run_autograder = root / "source" / "run_autograder"
     run_autograder.chmod(0o755)
     shutil.copytree(COURSE.path / "examples" / "sample-submission", root / "submission")
+    # Run in the image, not the checkout: `python -m` puts the working folder on sys.path,
+    # and the checkout's holds its own engine, which would stand in for the bundle's.
     # An id that an option parser would take for an option must still be the student id.
     env = {"PATH": f"{shims}:/usr/bin:/bin", "PYTHONPATH": str(root / "source"), "AUTOGRADER_ROOT": str(root), "PYTHONDONTWRITEBYTECODE": "1", "SUBMISSION_ID": "-2+3"}
     try:
-        done = subprocess.run([str(run_autograder)], env=env, capture_output=True, text=True)
+        done = subprocess.run([str(run_autograder)], cwd=root, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert "public default salt" not in done.stderr  # it graded with the bundled salt
         results = json.loads((root / "results" / "results.json").read_text())
@@ -53,7 +55,7 @@ def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_pat
         assert oct((root / "source" / ".autograder").stat().st_mode)[-3:] == "700"
         shutil.rmtree(root / "submission")
         (root / "submission").mkdir()
-        subprocess.run([str(run_autograder)], env=env, check=True, capture_output=True)
+        subprocess.run([str(run_autograder)], cwd=root, env=env, check=True, capture_output=True)
         empty = json.loads((root / "results" / "results.json").read_text())
         assert empty["score"] == 0 and empty["output"].startswith("Nothing in this submission could be graded: it holds no files.")
     finally:
