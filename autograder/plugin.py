@@ -109,7 +109,11 @@ def _make_submission(config: pytest.Config):
         from autograder.worker.sandbox import SandboxedSubmission
 
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
-        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"))
+        graded = [get_concept(concept_id) for concept_id in config.getoption("only_concepts")] or CONCEPTS
+        return SandboxedSubmission(
+            folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"),
+            preload_torch=any(concept.built_on_torch for concept in graded),
+        )  # fmt: skip
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)

@@ -5,15 +5,13 @@ socket, the control channel, and its settings as JSON in argv[1]. It gives up wh
 will not need (other file descriptors, the environment, and, when started as root inside
 bwrap, root itself), forbids memory in files (`autograder.worker.seccomp`), applies the
 submission's limits so that every process it forks inherits them, imports numpy and the
-worker's code (nothing of the submission), and says hello. Then it serves the grader,
-one request at a time:
+worker's code (and torch, when a concept built on it is to be graded; nothing of the
+submission), and says hello. Then it serves the grader, one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
   fresh socket, passed over the control channel (SCM_RIGHTS);
 - `reset`: kill every other process of the sandbox: whatever a worker left behind,
   a child that called setsid(), a double fork, a fork bomb;
-- `preload_torch`: import torch before the next fork (`autograder.worker.preload`), so
-  that the workers of a concept built on torch inherit it;
 - end of input: exit (the sandbox ends with it).
 
 It never runs student code, but student code runs beside it as the same user, so the
@@ -55,6 +53,8 @@ def main() -> None:
     _undumpable()
     os.chdir(settings["workdir"])
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    if settings["preload_torch"]:  # before any student code has run in this sandbox
+        preload_torch()
     readable = [path for path in settings["probe"] if _can_read(path)]
     control.send(json.dumps({"ready": True, "readable": readable}).encode())
     workers: list[int] = []
@@ -69,8 +69,6 @@ def main() -> None:
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
             control.send(b'{"ok": true}')
-        elif op == "preload_torch":
-            control.send(json.dumps({"ok": preload_torch()}).encode())
 
 
 def _close_other_descriptors(keep: int) -> None:

@@ -9,8 +9,8 @@ next check gets a fresh worker, forked from the same warm parent. A worker that 
 crashes or breaks the protocol, or a sandbox whose processes together pass the memory
 limit, costs the running check, and the whole sandbox is replaced before the next one. A
 module whose import fails fails every check of its concept at once, with the same status,
-instead of timing out again and again. For a concept built on torch, the warm parent
-imports torch before it forks the concept's first worker (`autograder.worker.preload`).
+instead of timing out again and again. When a concept built on torch is to be graded,
+the warm parent imports torch before it forks its first worker (`autograder.worker.preload`).
 """
 
 import os
@@ -30,7 +30,6 @@ from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
-from autograder.registry import CONCEPTS
 from autograder.worker.warm_parent import SandboxBroken, WarmParent
 
 # A reply's size, far above an honest one (the largest, an argument changed in place and
@@ -38,10 +37,6 @@ from autograder.worker.warm_parent import SandboxBroken, WarmParent
 # alone, within the check's time: its JSON part is bounded again by the codec.
 MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
-# The warm parent's import of torch, the grader's own work: never scaled below it, so that a
-# short --time-scale shortens the student's limits only.
-PRELOAD_LIMIT_S = 60.0
-TORCH_MODULES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)
 
 
 class SandboxOutOfMemory(Exception):
@@ -101,12 +96,14 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too."""
+    loaded machine slows `import torch` too. `preload_torch`: a concept built on torch is
+    to be graded, so the warm parent imports torch first, for all its workers."""
 
-    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
+    def __init__(
+        self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0, preload_torch: bool = False
+    ):
         self.folder = folder
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
-        self.preload_limit_s = PRELOAD_LIMIT_S * max(1.0, time_scale)
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
@@ -124,6 +121,7 @@ class SandboxedSubmission:
                 shutil.rmtree(self.home, ignore_errors=True)
                 raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
         self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
+        self.preload_torch = preload_torch
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
@@ -132,7 +130,7 @@ class SandboxedSubmission:
     def parent(self) -> WarmParent:
         """The running sandbox, started when first needed."""
         if self._parent is None:
-            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe)
+            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, self.preload_torch)
         return self._parent
 
     def check_memory(self) -> None:
@@ -173,8 +171,6 @@ class SandboxedSubmission:
         self._leave_worker()
         started = time.monotonic()
         try:
-            if module in TORCH_MODULES:
-                self.parent().preload_torch(self.preload_limit_s)
             self.worker = Worker(self, module)
         except SandboxBroken as problem:
             self._end_sandbox()
@@ -185,7 +181,7 @@ class SandboxedSubmission:
             self.broken_imports[module] = failure
             self._leave_worker()
             raise
-        self.deadline += time.monotonic() - started  # torch and the import have their own limits, not the check's
+        self.deadline += time.monotonic() - started  # the import has its own limit, not the check's
         return self.worker
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command, sweep_command
 from autograder.worker.limits import Limits, claimed_bytes, descendants, processes_of_user
 
-START_LIMIT_S = 60.0  # Python and numpy starting on a loaded machine
+START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset
 SWEEP_LIMIT_S = 30.0  # the uid sandbox's last sweep: an interpreter's start and a few rounds
 REPLY_BYTES = 4096
@@ -38,9 +38,10 @@ class SecretsVisible(SandboxBroken):
 
 class WarmParent:
     """One running sandbox. Raises SandboxBroken when it cannot start, SecretsVisible
-    when one of `probe` (paths the course keeps secret) can be read from inside."""
+    when one of `probe` (paths the course keeps secret) can be read from inside. With
+    `preload_torch`, the warm parent imports torch before it says hello."""
 
-    def __init__(self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = ()):
+    def __init__(self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = (), preload_torch: bool = False):
         self.isolation, self.layout, self.limits = isolation, layout, limits
         self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         settings = {
@@ -50,6 +51,7 @@ class WarmParent:
             "kill_scope": "groups" if isolation.mode == "none" else "sandbox",
             "seccomp": isolation.mode != "none",
             "probe": list(probe),
+            "preload_torch": preload_torch,
         }
         try:
             self.process = subprocess.Popen(
@@ -75,7 +77,6 @@ class WarmParent:
         if readable:
             self.kill()
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
-        self.torch_loaded = False
 
     def _identity(self) -> dict:
         """Popen's arguments for who the warm parent runs as, and its environment."""
@@ -94,16 +95,6 @@ class WarmParent:
                 os.close(fd)
             raise SandboxBroken("the sandbox did not hand over a worker")
         return socket.socket(fileno=fds[0]), reply["worker"]
-
-    def preload_torch(self, limit_s: float) -> None:
-        """Have the warm parent import torch, once, within `limit_s` seconds: every worker
-        forked after inherits it (`autograder.worker.preload`)."""
-        if self.torch_loaded:
-            return
-        self._send({"op": "preload_torch"})
-        if self._receive(time.monotonic() + limit_s)[0].get("ok") is not True:
-            raise SandboxBroken("the sandbox could not import torch")
-        self.torch_loaded = True
 
     def reset(self) -> None:
         """Kill every process of the sandbox but the warm parent."""
