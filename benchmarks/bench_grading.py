@@ -12,6 +12,10 @@ machine moves the seconds, not the verdict:
   one job per core: goal at most 60 floors for the class; and the same class without a
   sandbox: goal, the sandbox's batch at most 1.5 times that.
 
+Where it can make a cgroup of its own (as root), it also prints the CPU time of a complete
+submission, the grader's and its sandbox's processes together, in CPU floors: a figure that
+other work on a shared machine barely moves, unlike wall time.
+
 Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores). It grades in the
 bwrap sandbox, so it needs what grading needs: bubblewrap, as root or an ordinary user.
 """
@@ -43,6 +47,41 @@ BROKEN = {
 }
 
 
+class CpuMeter:
+    """CPU seconds used by this process and every process it starts from now on, through a
+    cgroup of its own (cgroup v2, or v1's cpuacct); `available` is False where none can be made."""
+
+    def __init__(self):
+        self.usage = None
+        for folder, read in ((Path("/sys/fs/cgroup/bench_grading"), _v2_seconds), (Path("/sys/fs/cgroup/cpuacct/bench_grading"), _v1_seconds)):
+            try:
+                folder.mkdir(exist_ok=True)
+                read(folder)  # a cgroup, not a folder of a file system that only looks like one
+                (folder / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                if not (folder / "cgroup.procs").exists():
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
+            self.usage = lambda folder=folder, read=read: read(folder)
+            break
+        self.available = self.usage is not None
+
+    def seconds(self, function) -> float:
+        """CPU seconds of one run of `function`, its children's included."""
+        before = self.usage()
+        function()
+        return self.usage() - before
+
+
+def _v2_seconds(folder: Path) -> float:
+    usage = next(line for line in (folder / "cpu.stat").read_text().splitlines() if line.startswith("usage_usec"))
+    return int(usage.split()[1]) / 1e6
+
+
+def _v1_seconds(folder: Path) -> float:
+    return int((folder / "cpuacct.usage").read_text()) / 1e9
+
+
 def seconds(function, repeat: int) -> float:
     """The median wall time of `repeat` runs of `function`."""
     times = []
@@ -70,12 +109,13 @@ def make_class(folder: Path) -> None:
         losses.write_text(losses.read_text() + "\n" + BROKEN[kind])
 
 
-def warm_seconds(sandbox: str) -> float:
-    """Seconds for one complete submission on a warm grading process."""
+def warm_seconds(sandbox: str, meter: CpuMeter | None = None) -> tuple[float, float | None]:
+    """(wall seconds, CPU seconds or None) for one complete submission on a warm grading process."""
     with GradingProcess() as process:
         grade = lambda: process.grade(COURSE.solutions, COURSE, student="bench", concepts=EVERY_CONCEPT, sandbox=sandbox)  # noqa: E731
         grade()  # warm it up
-        return seconds(grade, repeat=3)
+        cpu = statistics.median(meter.seconds(grade) for _ in range(3)) if meter else None
+        return seconds(grade, repeat=3), cpu
 
 
 def class_seconds(sandbox: str, jobs: int) -> tuple[float, int, int]:
@@ -95,13 +135,18 @@ def verdict(value: float, goal: float) -> str:
 
 def main() -> None:
     cores = os.cpu_count() or 1
+    meter = CpuMeter()
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'                 {floor:6.2f} s")
-    warm = {sandbox: warm_seconds(sandbox) for sandbox in ("bwrap", "none")}
+    warm_bwrap, cpu = warm_seconds("bwrap", meter if meter.available else None)
+    warm = {"bwrap": warm_bwrap, "none": warm_seconds("none")[0]}
     in_floors = warm["bwrap"] / floor
     print(f"a complete submission, warm process, bwrap      {warm['bwrap']:6.2f} s  {in_floors:5.2f} floors  ({verdict(in_floors, 3)})")
     added = (warm["bwrap"] - warm["none"]) / floor
     print(f"  the same without a sandbox                    {warm['none']:6.2f} s  the sandbox adds {added:5.2f} floors  ({verdict(added, 1)})")
+    if cpu is not None:
+        cpu_floor = statistics.median(meter.seconds(import_torch) for _ in range(5))
+        print(f"  its CPU time, grader and sandbox together     {cpu:6.2f} s  {cpu / cpu_floor:5.2f} CPU floors (a CPU floor: {cpu_floor:.2f} s)")
     cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=EVERY_CONCEPT), repeat=1)
     print(f"a complete submission, cold process, bwrap      {cold:6.2f} s  {cold / floor:5.2f} floors")
     batch = {sandbox: class_seconds(sandbox, cores) for sandbox in ("bwrap", "none")}
