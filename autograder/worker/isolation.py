@@ -118,13 +118,15 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
     python = [sys.executable, "-I", "-c", PARENT_MAIN]
     engine = str(Path(autograder.__file__).resolve().parent.parent)
     if isolation.mode != "bwrap":
-        return [*python, _settings_json(settings, layout.submission, layout.workdir), engine]
-    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"))
+        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
+    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path("/tmp"), Path("/dev/shm")])
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 
-def _settings_json(settings: dict, submission: Path, workdir: Path) -> str:
-    return json.dumps({**settings, "submission": str(submission), "workdir": str(workdir)})
+def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path]) -> str:
+    """The warm parent's settings; `scratch`: the folders of the sandbox's own that student
+    code may write, emptied at each reset."""
+    return json.dumps({**settings, "submission": str(submission), "workdir": str(workdir), "scratch": [str(folder) for folder in scratch]})
 
 
 def bwrap_arguments(layout: Layout) -> list[str]:

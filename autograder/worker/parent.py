@@ -10,8 +10,11 @@ submission), and says hello. Then it serves the grader, one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
   fresh socket, passed over the control channel (SCM_RIGHTS);
-- `reset`: kill every other process of the sandbox: whatever a worker left behind,
-  a child that called setsid(), a double fork, a fork bomb;
+- `reset`: kill every other process of the sandbox (whatever a worker left behind, a
+  child that called setsid(), a double fork, a fork bomb), then empty the sandbox's
+  scratch folders (its working folder; in bwrap, its /tmp and /dev/shm), so that the
+  next worker starts as in a fresh sandbox: a module that makes a folder when imported
+  can be imported again;
 - end of input: exit (the sandbox ends with it).
 
 It never runs student code, but student code runs beside it as the same user, so the
@@ -21,6 +24,7 @@ grader trusts nothing it says beyond the shape of a reply.
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -68,6 +72,8 @@ def main() -> None:
         elif op == "reset":
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
+            for folder in settings["scratch"]:
+                _empty(folder)
             control.send(b'{"ok": true}')
 
 
@@ -137,6 +143,31 @@ def _spawn(control: socket.socket, submission: str, limits: Limits, confined: bo
     socket.send_fds(control, [json.dumps({"worker": pid}).encode()], [grader_end.fileno()])
     grader_end.close()
     return pid
+
+
+def _empty(folder: str) -> None:
+    """Remove everything in `folder`, whatever its permissions (student code may have made
+    a folder read-only; it is this user's own)."""
+
+    def writable_then_again(function, path, _):
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            function(path)
+        except OSError:
+            pass
+
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # not there (a /dev/shm of no size): nothing to empty
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, onerror=writable_then_again)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _kill_the_rest(scope: str, workers: list[int]) -> None:
