@@ -54,7 +54,9 @@ TOTAL_TIME_HELP = (
 HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (default: any folder named `hidden`)"
 
 DEFAULT_TIME_LIMIT_S = 10.0
-CONCEPT_ORDER = {concept.id: index for index, concept in enumerate(CONCEPTS)}
+# When grading: concepts built on torch first, so that the sandbox whose warm parent
+# imported torch for them (autograder.worker.sandbox) serves the others too
+GRADING_ORDER = {concept.id: index for index, concept in enumerate(sorted(CONCEPTS, key=lambda concept: not concept.built_on_torch))}
 
 # numpy 1.25 and 1.26 only warn where numpy 2, the grader's, raises: make the student's run agree
 NUMPY_2_CONVERSION = "error:Conversion of an array with ndim > 0 to a scalar:DeprecationWarning"
@@ -109,11 +111,7 @@ def _make_submission(config: pytest.Config):
         from autograder.worker.sandbox import SandboxedSubmission
 
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
-        graded = [get_concept(concept_id) for concept_id in config.getoption("only_concepts")] or CONCEPTS
-        return SandboxedSubmission(
-            folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"),
-            preload_torch=any(concept.built_on_torch for concept in graded),
-        )  # fmt: skip
+        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"))
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)
@@ -149,7 +147,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.getoption("grading"):
         # A concept's public and hidden checks one after the other: the sandbox keeps one
         # worker per concept, and starts a new one (a new import) at each change.
-        kept.sort(key=lambda item: CONCEPT_ORDER.get(concept_of(item), -1))
+        kept.sort(key=lambda item: GRADING_ORDER.get(concept_of(item), -1))
     items[:] = kept
 
 

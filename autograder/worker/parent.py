@@ -5,8 +5,8 @@ socket, the control channel, and its settings as JSON in argv[1]. It gives up wh
 will not need (other file descriptors, the environment, and, when started as root inside
 bwrap, root itself), forbids memory in files (`autograder.worker.seccomp`), applies the
 submission's limits so that every process it forks inherits them, imports numpy and the
-worker's code (and torch, when a concept built on it is to be graded; nothing of the
-submission), and says hello. Then it serves the grader, one request at a time:
+worker's code (and torch, for a concept built on it; nothing of the submission), and
+says hello. Then it serves the grader, one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
   fresh socket, passed over the control channel (SCM_RIGHTS);

@@ -1,4 +1,4 @@
-"""What the warm parent imports for a session that grades a concept built on torch.
+"""What the warm parent imports when its sandbox is to serve a concept built on torch.
 
 A worker that trains a torch model pays for two imports before its first step: torch
 itself (about one floor, a bare `python -c "import torch"`) and, when it makes its first

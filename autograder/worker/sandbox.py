@@ -9,8 +9,9 @@ next check gets a fresh worker, forked from the same warm parent. A worker that 
 crashes or breaks the protocol, or a sandbox whose processes together pass the memory
 limit, costs the running check, and the whole sandbox is replaced before the next one. A
 module whose import fails fails every check of its concept at once, with the same status,
-instead of timing out again and again. When a concept built on torch is to be graded,
-the warm parent imports torch before it forks its first worker (`autograder.worker.preload`).
+instead of timing out again and again. A concept built on torch gets a warm parent that
+imported torch before any student code ran in its sandbox (`autograder.worker.preload`):
+the sandbox is replaced by one whose warm parent has, if it had not.
 """
 
 import os
@@ -30,6 +31,7 @@ from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
+from autograder.registry import CONCEPTS
 from autograder.worker.warm_parent import SandboxBroken, WarmParent
 
 # A reply's size, far above an honest one (the largest, an argument changed in place and
@@ -37,6 +39,7 @@ from autograder.worker.warm_parent import SandboxBroken, WarmParent
 # alone, within the check's time: its JSON part is bounded again by the codec.
 MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
+TORCH_MODULES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)
 
 
 class SandboxOutOfMemory(Exception):
@@ -49,7 +52,7 @@ class Worker:
     def __init__(self, submission: "SandboxedSubmission", module: str):
         self.submission = submission
         self.module = module
-        self.sock, self.pid = submission.parent().spawn()
+        self.sock, self.pid = submission.parent(torch=module in TORCH_MODULES).spawn()
         self.owner = submission  # what handles report back to
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
@@ -96,12 +99,9 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too. `preload_torch`: a concept built on torch is
-    to be graded, so the warm parent imports torch first, for all its workers."""
+    loaded machine slows `import torch` too."""
 
-    def __init__(
-        self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0, preload_torch: bool = False
-    ):
+    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
         self.folder = folder
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.isolation = isolation
@@ -121,16 +121,18 @@ class SandboxedSubmission:
                 shutil.rmtree(self.home, ignore_errors=True)
                 raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
         self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
-        self.preload_torch = preload_torch
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
 
-    def parent(self) -> WarmParent:
-        """The running sandbox, started when first needed."""
+    def parent(self, *, torch: bool = False) -> WarmParent:
+        """The running sandbox, started when first needed; with `torch`, one whose warm
+        parent imported torch at its start (a sandbox without is replaced)."""
+        if self._parent is not None and torch and not self._parent.preloaded_torch:
+            self._end_sandbox()
         if self._parent is None:
-            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, self.preload_torch)
+            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch)
         return self._parent
 
     def check_memory(self) -> None:

@@ -43,6 +43,7 @@ class WarmParent:
 
     def __init__(self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = (), preload_torch: bool = False):
         self.isolation, self.layout, self.limits = isolation, layout, limits
+        self.preloaded_torch = preload_torch
         self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         settings = {
             "control_fd": inside.fileno(),
