@@ -32,7 +32,7 @@ from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
 from autograder.registry import CONCEPTS
-from autograder.worker.warm_parent import SandboxBroken, WarmParent
+from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmParent
 
 # A reply's size, far above an honest one (the largest, an argument changed in place and
 # sent back, is a few MiB) and small enough that decoding any reply of it costs its check
@@ -99,11 +99,13 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too."""
+    loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
+    may import torch for the grader."""
 
     def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
         self.folder = folder
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
+        self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
@@ -132,7 +134,7 @@ class SandboxedSubmission:
         if self._parent is not None and torch and not self._parent.preloaded_torch:
             self._end_sandbox()
         if self._parent is None:
-            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch)
+            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s)
         return self._parent
 
     def check_memory(self) -> None:

@@ -39,9 +39,12 @@ class SecretsVisible(SandboxBroken):
 class WarmParent:
     """One running sandbox. Raises SandboxBroken when it cannot start, SecretsVisible
     when one of `probe` (paths the course keeps secret) can be read from inside. With
-    `preload_torch`, the warm parent imports torch before it says hello."""
+    `preload_torch`, the warm parent imports torch before it says hello; `start_limit_s`:
+    how long it may take to say it."""
 
-    def __init__(self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = (), preload_torch: bool = False):
+    def __init__(
+        self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = (), preload_torch: bool = False, start_limit_s: float = START_LIMIT_S
+    ):
         self.isolation, self.layout, self.limits = isolation, layout, limits
         self.preloaded_torch = preload_torch
         self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -66,7 +69,7 @@ class WarmParent:
         finally:
             inside.close()
         try:
-            hello = self._receive(time.monotonic() + START_LIMIT_S)[0]
+            hello = self._receive(time.monotonic() + start_limit_s)[0]
         except SandboxBroken:
             self.kill()
             raise
