@@ -78,7 +78,7 @@ def resumed(tmp_path_factory):
     return root, finished, second.returncode, stdout, stderr
 
 
-@pytest.mark.slow(seconds=50)
+@pytest.mark.slow(seconds=70)
 def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(resumed):
     root, finished, returncode, stdout, stderr = resumed
     out = root / "grades"
@@ -172,7 +172,7 @@ def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp
         assert report["student"] == student and report["score"] == 10
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=25)
 def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limit(tmp_path):
     """Every function sleeps, so its checks' own limits add up to more than a session may
     take: the row said `failed`, on every rerun. Now the checks left once the submission's

@@ -119,7 +119,7 @@ def offline(command: list[str]) -> list[str]:
     return command
 
 
-@pytest.mark.slow(seconds=180)  # a fresh venv with torch, then the clone and its dependencies
+@pytest.mark.slow(seconds=140)  # a fresh venv with torch, then the clone and its dependencies
 def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released, fresh_venv, tmp_path):
     clone = tmp_path / "clone"
     shutil.copytree(released, clone)
@@ -166,7 +166,7 @@ def stubs_workflow(released, fresh_venv, tmp_path_factory):
     return workflow_in_a_copy(released, fresh_venv, tmp_path_factory.mktemp("stubs-workflow"), filled=False)
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=20)
 @pytest.mark.parametrize("filled", [False, True], ids=["stubs", "reference"])
 def test_the_workflow_steps_grade_the_repository(request, released, fresh_venv, tmp_path, filled):
     repo, steps, summary = workflow_in_a_copy(released, fresh_venv, tmp_path, filled) if filled else request.getfixturevalue("stubs_workflow")
