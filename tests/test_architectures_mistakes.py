@@ -12,6 +12,7 @@ import pytest
 from mutants import COURSE, assert_mistake_caught, checks_by_id, grading_process
 
 NO_CNN = Path(__file__).parent / "students" / "no_cnn"
+pytestmark = pytest.mark.slow(seconds=170)  # each grading trains four detectors
 
 # The checks that need a working detector, and those that count only once it works.
 LEARNING = {"train_detector_learns_the_least_bittern", "train_detector_generalises_to_held_out_clips"}

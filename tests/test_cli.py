@@ -56,6 +56,7 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path, args, message):
     assert tree_digest(tmp_path) == before
 
 
+@pytest.mark.slow(seconds=20)
 def test_grading_leaves_the_submission_untouched(tmp_path):
     submission = tmp_path / "sub"
     shutil.copytree(COURSE.solutions, submission)
@@ -66,6 +67,7 @@ def test_grading_leaves_the_submission_untouched(tmp_path):
     assert tree_digest(submission) == before
 
 
+@pytest.mark.slow(seconds=20)
 def test_the_table_shows_the_concepts_asked_for_and_the_total():
     done = run("grade", str(COURSE.solutions), "--concept", "losses", "--concept", "pooling")
     assert done.returncode == 0, done.stderr

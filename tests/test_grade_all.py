@@ -23,14 +23,13 @@ HOSTILE = {
 }
 
 
-@pytest.fixture
-def classroom(tmp_path):
-    """A frozen course copy and a class of 30: good repositories, samples, stubs, broken and
-    hostile submissions, and one empty folder, which is listed as not submitted."""
-    course = tmp_path / "course"
+def make_classroom(root):
+    """A frozen course copy and a class of 30 under `root`: good repositories, samples, stubs,
+    broken and hostile submissions, and one empty folder, which is listed as not submitted."""
+    course = root / "course"
     for part in ("solutions", "checks"):
         shutil.copytree(COURSE.path / part, course / part)
-    folder = tmp_path / "class"
+    folder = root / "class"
     kinds = ["repository", "sample", "stubs", *HOSTILE]
     for index in range(CLASS_SIZE):
         kind = kinds[index % len(kinds)]
@@ -45,7 +44,12 @@ def classroom(tmp_path):
             target.mkdir(parents=True)
             (target / "losses.py").write_text((COURSE.solutions / "losses.py").read_text() + "\n" + HOSTILE[kind])
     (folder / "notes").mkdir()
-    return course, folder, tmp_path / "grades"
+    return course, folder, root / "grades"
+
+
+@pytest.fixture
+def classroom(tmp_path):
+    return make_classroom(tmp_path)
 
 
 def grade_all(course, folder, out, *extra):
@@ -56,8 +60,12 @@ def grade_all(course, folder, out, *extra):
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
-def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
-    course, folder, out = classroom
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory):
+    """The class graded by a batch killed after its fourth report and then run again: the
+    folders, the reports the killed batch had finished, and the second run."""
+    root = tmp_path_factory.mktemp("resumed")
+    course, folder, out = make_classroom(root)
     first = grade_all(course, folder, out)
     deadline = time.monotonic() + 300
     while len(list((out / "reports").glob("*.json"))) < 4 and time.monotonic() < deadline:
@@ -65,10 +73,17 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     finished = {p.name: p.read_bytes() for p in (out / "reports").glob("*.json")}
-    assert 4 <= len(finished) < CLASS_SIZE
     second = grade_all(course, folder, out)
     stdout, stderr = second.communicate(timeout=900)
-    assert second.returncode == 0, stderr
+    return root, finished, second.returncode, stdout, stderr
+
+
+@pytest.mark.slow(seconds=70)
+def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(resumed):
+    root, finished, returncode, stdout, stderr = resumed
+    out = root / "grades"
+    assert 4 <= len(finished) < CLASS_SIZE
+    assert returncode == 0, stderr
     entries = CLASS_SIZE + 1
     assert f"{entries} entries ({CLASS_SIZE} graded, 1 not submitted): {entries - len(finished)} graded, {len(finished)} unchanged and reused, 0 failed" in stdout
     assert "autograder: warning: notes: not submitted (it holds no files)" in stderr
@@ -84,9 +99,14 @@ def test_a_killed_batch_resumes_without_losing_or_repeating_a_grade(classroom):
         assert (out / "summary" / plot).stat().st_size > 0
 
 
-def test_a_changed_submission_is_graded_again(classroom):
-    course, folder, out = classroom
-    assert grade_all(course, folder, out).wait(timeout=600) == 0
+def test_a_changed_submission_is_graded_again(resumed, tmp_path):
+    """On a copy of the resumed batch, fully graded: the grades hang on what was graded,
+    never on where the folders are."""
+    root, _, returncode, _, stderr = resumed
+    assert returncode == 0, stderr
+    for part in ("course", "class", "grades"):
+        shutil.copytree(root / part, tmp_path / part, symlinks=True)
+    course, folder, out = tmp_path / "course", tmp_path / "class", tmp_path / "grades"
     (folder / "s03-syntax" / "losses.py").write_text((COURSE.solutions / "losses.py").read_text())
     again = grade_all(course, folder, out)
     stdout, _ = again.communicate(timeout=600)
@@ -133,6 +153,7 @@ def gradebook_rows(out) -> list[list[str]]:
 FORMULA_IDS = {"-2+3": "'-2+3", "--help": "'--help", "@SUM(1)": "'@SUM(1)", "=1+1": "'=1+1", "+cmd": "'+cmd", "\t=1": "\\t=1"}
 
 
+@pytest.mark.slow(seconds=20)
 def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp_path):
     """A folder named `-2+3` was read by pytest as an option (never graded) and reached the
     gradebook as a formula. Each is graded in full under its own id, and its gradebook cell
@@ -151,6 +172,7 @@ def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp
         assert report["student"] == student and report["score"] == 10
 
 
+@pytest.mark.slow(seconds=25)
 def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limit(tmp_path):
     """Every function sleeps, so its checks' own limits add up to more than a session may
     take: the row said `failed`, on every rerun. Now the checks left once the submission's

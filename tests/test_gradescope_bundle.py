@@ -20,6 +20,7 @@ from grader_accounts import GraderAccount
 COURSE = find_course_root()
 
 
+@pytest.mark.slow(seconds=30)
 @pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope grades as root, in the uid sandbox (CI runs as root)")
 def test_the_gradescope_bundle_grades_in_the_uid_sandbox_with_visibility(tmp_path):
     """The bundle unpacked as Gradescope does, run as root with an interpreter every user

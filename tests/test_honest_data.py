@@ -19,6 +19,7 @@ from styles import MICROGRAD_VALUE
 
 COURSE = find_course_root()
 STUDENT = "honest-styles"
+pytestmark = pytest.mark.slow(seconds=25)  # every check of seven concepts, in pytest and graded
 
 HONEST = {
     # torchinfo-like rows: a namedtuple, torch.Size shapes, np.int32 counts and sizes

@@ -119,6 +119,7 @@ def offline(command: list[str]) -> list[str]:
     return command
 
 
+@pytest.mark.slow(seconds=140)  # a fresh venv with torch, then the clone and its dependencies
 def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released, fresh_venv, tmp_path):
     clone = tmp_path / "clone"
     shutil.copytree(released, clone)
@@ -129,8 +130,9 @@ def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released,
     assert "per-concept results" in done.stdout and "skipped" in done.stdout and "failed" not in done.stdout
 
 
-def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0") -> tuple[list[subprocess.CompletedProcess], Path]:
-    """Run the `run:` steps of the workflow, in order, as GitHub would after checkout."""
+def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0", only: str | None = None) -> tuple[list[subprocess.CompletedProcess], Path]:
+    """Run the `run:` steps of the workflow (or only the one named `only`), in order, as
+    GitHub would after checkout."""
     workflow = yaml.safe_load((repo / ".github" / "workflows" / "grade.yml").read_text())
     summary = tmp_path / "summary.md"
     env = {**os.environ, **workflow["env"], "FAIL_BELOW": fail_below, "GITHUB_STEP_SUMMARY": str(summary)}
@@ -139,21 +141,35 @@ def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0") 
     env.pop("PYTHONPATH", None)
     finished = []
     for step in workflow["jobs"]["grade"]["steps"]:
-        if "run" in step:
+        if "run" in step and only in (None, step.get("name")):
             finished.append(subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True))
             if finished[-1].returncode != 0:
                 break
     return finished, summary
 
 
-@pytest.mark.parametrize("filled", [False, True], ids=["stubs", "reference"])
-def test_the_workflow_steps_grade_the_repository(released, fresh_venv, tmp_path, filled):
-    repo = tmp_path / "repo"
+def workflow_in_a_copy(released: Path, venv: Path, folder: Path, filled: bool) -> tuple[Path, list[subprocess.CompletedProcess], Path]:
+    """The workflow's steps on a copy of the release (its stubs, or `filled` with the
+    reference code): (the copy, the steps run, the job summary)."""
+    repo = folder / "repo"
     shutil.copytree(released, repo)
     if filled:
         for module in COURSE.solutions.glob("*.py"):
             shutil.copy(module, repo / "exercises" / module.name)
-    steps, summary = run_workflow(repo, fresh_venv, tmp_path)
+    steps, summary = run_workflow(repo, venv, folder)
+    return repo, steps, summary
+
+
+@pytest.fixture(scope="module")
+def stubs_workflow(released, fresh_venv, tmp_path_factory):
+    """The workflow run once on the release as it is, for the two tests that read it."""
+    return workflow_in_a_copy(released, fresh_venv, tmp_path_factory.mktemp("stubs-workflow"), filled=False)
+
+
+@pytest.mark.slow(seconds=20)
+@pytest.mark.parametrize("filled", [False, True], ids=["stubs", "reference"])
+def test_the_workflow_steps_grade_the_repository(request, released, fresh_venv, tmp_path, filled):
+    repo, steps, summary = workflow_in_a_copy(released, fresh_venv, tmp_path, filled) if filled else request.getfixturevalue("stubs_workflow")
     assert all(step.returncode == 0 for step in steps), steps[-1].stderr[-2000:]
     report = json.loads((repo / "report.json").read_text())
     assert report["sandbox"] == "none"  # the student's own code on the student's own runner
@@ -164,8 +180,9 @@ def test_the_workflow_steps_grade_the_repository(released, fresh_venv, tmp_path,
     assert any(points in step.stdout for step in steps)
 
 
-def test_the_threshold_step_fails_the_job_below_it(released, fresh_venv, tmp_path):
-    repo = tmp_path / "repo"
-    shutil.copytree(released, repo)
-    steps, _ = run_workflow(repo, fresh_venv, tmp_path, fail_below="50")
-    assert steps[-1].returncode == 1 and "below 50%" in steps[-1].stderr
+def test_the_threshold_step_fails_the_job_below_it(stubs_workflow, fresh_venv, tmp_path):
+    """The workflow's Threshold step, on the report its Grade step made of the stubs (which
+    passes it at FAIL_BELOW 0, the default), run with FAIL_BELOW 50."""
+    repo, _, _ = stubs_workflow
+    (threshold,), _ = run_workflow(repo, fresh_venv, tmp_path, fail_below="50", only="Threshold")
+    assert threshold.returncode == 1 and "below 50%" in threshold.stderr

@@ -83,6 +83,7 @@ def run_students_pytest(pytester, monkeypatch, *, fails: bool) -> tuple[dict, li
     return result.parseoutcomes(), calls.read_text().splitlines()
 
 
+@pytest.mark.slow(seconds=30)
 def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester, monkeypatch):
     """One training on the bittern clips, one on them upside down (did it learn?), one on
     noise and its repeat for reproducibility; nothing else trains."""
