@@ -10,6 +10,7 @@ cheap: only a sandbox for a concept built on torch imports torch (found by a bre
 torch in every new sandbox, 45 crashes used up a submission's whole time).
 """
 
+import pytest
 from attacks import HINGE_CHECKS
 from mutants import COURSE, assert_loses_exactly, checks_by_id, grade_mutant, grading_process, plant
 
@@ -51,6 +52,7 @@ for _name, _value in list(globals().items()):
 BUDGET_SCALE = 0.2  # a submission's 20 minutes become 4, each check's 10 s become 2
 
 
+@pytest.mark.slow(seconds=50)
 def test_crashes_in_early_concepts_leave_time_for_the_later_ones(tmp_path):
     """45 crashing checks (losses, gradient_descent) must not use up the submission's
     total time, so nonlinearities, correct, is graded and earns its points."""
