@@ -39,7 +39,7 @@ from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmPare
 # alone, within the check's time: its JSON part is bounded again by the codec.
 MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
-TORCH_MODULES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)
+TORCH_EXERCISES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)  # exercise modules, by name
 
 
 class SandboxOutOfMemory(Exception):
@@ -52,7 +52,7 @@ class Worker:
     def __init__(self, submission: "SandboxedSubmission", module: str):
         self.submission = submission
         self.module = module
-        self.sock, self.pid = submission.parent(torch=module in TORCH_MODULES).spawn()
+        self.sock, self.pid = submission.parent(torch=module in TORCH_EXERCISES).spawn()
         self.owner = submission  # what handles report back to
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
