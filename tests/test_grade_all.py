@@ -49,6 +49,7 @@ def make_classroom(root):
 
 @pytest.fixture
 def classroom(tmp_path):
+    """The class in this test's own folder, for a test that changes nothing graded."""
     return make_classroom(tmp_path)
 
 
