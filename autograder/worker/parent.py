@@ -34,7 +34,7 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 from autograder.worker import child
 from autograder.worker.limits import Limits
 from autograder.worker.preload import preload_torch
-from autograder.worker.seccomp import NoFilter, forbid_memory_files
+from autograder.worker.seccomp import NoFilter, forbid_memory_files, forbid_network
 from autograder.worker.sweep import kill_every_other_process
 
 PR_SET_DUMPABLE = 4  # <linux/prctl.h>
@@ -50,6 +50,7 @@ def main() -> None:
     if settings["seccomp"]:
         try:
             forbid_memory_files()
+            forbid_network()
         except NoFilter as problem:
             control.send(json.dumps({"ready": False, "problem": str(problem)}).encode())
             os._exit(1)

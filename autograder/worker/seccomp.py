@@ -1,5 +1,5 @@
 """Seccomp filters: one keeps a sandbox's memory where its limit can see it, one keeps
-a worker's processes in its session.
+its processes off the network, one keeps a worker's processes in its session.
 
 The limit adds up what the sandbox's processes hold (`autograder.worker.limits`), and
 files are in no process: a memfd (`memfd_create`) or a System V segment (`shmget`) holds
@@ -14,6 +14,14 @@ inherits it for good. Both fail with EPERM. The filter also refuses every system
 made through another architecture's entry (32-bit int 0x80, x32), where the calls have
 other numbers. The other file systems student code may write (the sandbox's /tmp and
 /dev/shm) are tmpfs of a fixed size (`autograder.worker.isolation`).
+
+The network filter gives the uid sandbox, which has no network namespace, what bwrap's
+namespace gives: no way to send a hidden input anywhere. It refuses socket() for every
+address family but AF_UNIX (multiprocessing and torch's DataLoader workers pass their
+data and file descriptors over Unix sockets) and AF_NETLINK (the kernel's own, which
+glibc asks for the machine's interfaces), and io_uring_setup, whose rings can open and
+connect sockets without calling socket() at all. The warm parent installs it beside the
+first, in every sandbox: in bwrap's it changes nothing an honest submission does.
 """
 
 import ctypes
@@ -25,40 +33,62 @@ PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 LOAD, JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, RETURN = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
 ALLOW, DENY = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
 ARCH_OFFSET, NR_OFFSET = 4, 0  # offsetof(struct seccomp_data, arch), (…, nr)
+FIRST_ARGUMENT_OFFSET = 16  # offsetof(struct seccomp_data, args[0]): its low 32 bits, on little-endian machines
 X32_BIT = 0x40000000
 ARCHITECTURES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # AUDIT_ARCH_*
 NUMBERS = {  # the system calls forbidden somewhere, by machine
-    "x86_64": {"memfd_create": 319, "shmget": 29, "setsid": 112},
-    "aarch64": {"memfd_create": 279, "shmget": 194, "setsid": 157},
+    "x86_64": {"memfd_create": 319, "shmget": 29, "setsid": 112, "socket": 41, "io_uring_setup": 425},
+    "aarch64": {"memfd_create": 279, "shmget": 194, "setsid": 157, "socket": 198, "io_uring_setup": 425},
 }
 MEMORY_FILES = ("memfd_create", "shmget")
+AF_UNIX, AF_NETLINK = 1, 16  # <sys/socket.h>: the only address families a sandbox may open
 
 
 class NoFilter(Exception):
     """This machine's architecture has no filter here, or the kernel refused it."""
 
 
-def program(machine: str, calls: tuple[str, ...]) -> list[tuple[int, int, int, int]]:
-    """A filter that denies `calls` as (code, jump if true, jump if false, k) instructions."""
+def program(machine: str, calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None) -> list[tuple[int, int, int, int]]:
+    """A filter, as (code, jump if true, jump if false, k) instructions, that denies
+    `calls` and, given `socket_families`, socket() for any family not among them."""
     if machine not in ARCHITECTURES:
         raise NoFilter(f"no seccomp filter for {machine} machines")
-    denied = [NUMBERS[machine][call] for call in calls]
-    checks = [(JUMP_IF_EQUAL, len(denied) - position, 0, number) for position, number in enumerate(denied)]
-    return [
+    numbers = NUMBERS[machine]
+    # Built with the labels "allow" and "deny" for jump targets, resolved at the end: a
+    # jump's offset counts the instructions it skips.
+    labelled = [
         (LOAD, 0, 0, ARCH_OFFSET),
         (JUMP_IF_EQUAL, 1, 0, ARCHITECTURES[machine]),  # another architecture's entry: deny
         (RETURN, 0, 0, DENY),
         (LOAD, 0, 0, NR_OFFSET),
-        (JUMP_IF_AT_LEAST, len(denied) + 1, 0, X32_BIT),  # x32's numbers: deny
-        *checks,  # each jumps to DENY when it matches
-        (RETURN, 0, 0, ALLOW),
-        (RETURN, 0, 0, DENY),
+        (JUMP_IF_AT_LEAST, "deny", 0, X32_BIT),  # x32's numbers: deny
+        *[(JUMP_IF_EQUAL, "deny", 0, numbers[call]) for call in calls],
     ]
+    if socket_families is not None:
+        labelled += [
+            (JUMP_IF_EQUAL, 0, "allow", numbers["socket"]),
+            (LOAD, 0, 0, FIRST_ARGUMENT_OFFSET),  # the address family
+            *[(JUMP_IF_EQUAL, "allow", 0, family) for family in socket_families],
+            (RETURN, 0, 0, DENY),
+        ]
+    labelled += [(RETURN, 0, 0, ALLOW), (RETURN, 0, 0, DENY)]
+    targets = {"allow": len(labelled) - 2, "deny": len(labelled) - 1}
+
+    def offset(jump, position):
+        return targets[jump] - position - 1 if isinstance(jump, str) else jump
+
+    return [(code, offset(true, position), offset(false, position), k) for position, (code, true, false, k) in enumerate(labelled)]
 
 
 def forbid_memory_files() -> None:
     """Forbid memfds and System V segments to this process and all it forks."""
     forbid(MEMORY_FILES)
+
+
+def forbid_network() -> None:
+    """Forbid this process and all it forks every socket but a Unix or netlink one, and
+    io_uring (see the module's docstring)."""
+    forbid(("io_uring_setup",), socket_families=(AF_UNIX, AF_NETLINK))
 
 
 def forbid_new_sessions() -> None:
@@ -71,10 +101,11 @@ def forbid_new_sessions() -> None:
     forbid(("setsid",))
 
 
-def forbid(calls: tuple[str, ...]) -> None:
-    """Install a filter that denies `calls` (EPERM) on this process and all it forks, for
-    good; raise NoFilter if it cannot be installed."""
-    instructions = program(platform.machine(), calls)
+def forbid(calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None) -> None:
+    """Install a filter that denies `calls` (and, given `socket_families`, socket() for
+    every other family) with EPERM, on this process and all it forks, for good; raise
+    NoFilter if it cannot be installed."""
+    instructions = program(platform.machine(), calls, socket_families)
     raw = b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)
     buffer = ctypes.create_string_buffer(raw, len(raw))
 
