@@ -6,7 +6,8 @@ inherited file descriptor, then takes one JSON request a line on stdin (the sess
 pytest arguments) and answers each with two lines on its original stdout: the report's
 signature and the report. Student code never runs here: each session reaches the
 submission through sandboxed workers. Reusing the process for many submissions saves the
-imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each.
+imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each, at its
+first collection.
 """
 
 import json
@@ -16,7 +17,6 @@ import sys
 import pytest
 
 from autograder.report.signing import sign
-from autograder.worker.preload import preload_torch
 
 
 class ReportSink:
@@ -39,7 +39,6 @@ def run_session(arguments: list[str]) -> dict | None:
 
 
 def serve(key_fd: int) -> None:
-    preload_torch()  # else the oracles' first torch.optim optimiser imports torch._dynamo within a check's time
     with os.fdopen(key_fd, "rb") as source:
         key = source.read(64)
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")

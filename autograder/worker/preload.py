@@ -8,9 +8,9 @@ before it forks, both are inherited by every worker of the sandbox: the concept'
 and the fresh worker after each failure, pay for neither.
 
 The warm parent imports them before any student code has run in its sandbox, so nothing
-a submission leaves behind (in the sandbox's /tmp, say) can take part in the import. The
-grading process imports them too, at its start: its optimiser oracles would otherwise pay
-for torch._dynamo within a check's time limit.
+a submission leaves behind (in the sandbox's /tmp, say) can take part in the import. (The
+grading process needs torch._dynamo only for the optimisers' oracles, whose check module
+imports it at collection.)
 """
 
 import importlib

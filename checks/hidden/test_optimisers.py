@@ -7,6 +7,7 @@ both signs, some small enough that where eps goes matters, momentum 0 and moment
 import numpy as np
 import pytest
 import torch
+import torch._dynamo  # noqa: F401 - torch.optim imports it at its first optimiser (2 s of CPU): here, at collection, not within a check's time
 
 from autograder import catalogue
 from autograder.compare import CheckFailed, expect_array, expect_close, expect_unchanged, shape_shown
