@@ -1,0 +1,61 @@
+"""Breaker round on the reset between checks (found by a breaker; these FAIL on main).
+
+A failure in one concept costs that concept's checks and nothing else (law 5). Each test
+plants an attack in losses.py (or a module of its own) and grades an innocent concept after
+it; a check of the innocent concept that does not pass, or a sandbox that holds more than
+its limit, is the fault.
+"""
+
+import pytest
+from mutants import COURSE, checks_by_id, grading_process, plant
+
+# The warm parent is the worker's parent: a stopped one never answers the reset that the
+# grader asks for when it moves to the next concept.
+STOPS_THE_WARM_PARENT = """
+import os as _os
+import signal as _signal
+
+_os.kill(_os.getppid(), _signal.SIGSTOP)
+"""
+
+# Empty folders take no bytes of the /tmp's size, so nothing stops them; the warm parent
+# removes each with shutil.rmtree at the next reset, about five times slower than mkdir
+# made it (4 s of mkdir: some 370,000 folders, 20 s of rmtree on a quiet machine).
+FLOODS_TMP_WITH_EMPTY_FOLDERS = """
+def _flood(seconds):
+    import os, time
+    end, n = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        for _ in range(1000):
+            os.mkdir(f"/tmp/d{n}")
+            n += 1
+
+
+_flood(5)  # within the import's own 20 s limit
+"""
+
+
+def failed_checks(report: dict, concept: str) -> dict[str, str]:
+    return {check_id: check["status"] for check_id, check in checks_by_id(report, concept).items() if check["status"] != "passed"}
+
+
+@pytest.mark.slow(seconds=30)
+def test_a_stopped_warm_parent_costs_no_check_of_the_next_concept(tmp_path):
+    """losses.py stops the warm parent (its checks still pass); pooling, the reference,
+    must pass every check. On main, the reset before pooling's first check waits 10 s
+    (CONTROL_LIMIT_S) for the stopped parent, inside that check's own 10 s: timeout."""
+    submission = plant(tmp_path, {"losses": STOPS_THE_WARM_PARENT})
+    report = grading_process().grade(submission, COURSE, student="stopper", concepts=("losses", "pooling"))
+    assert failed_checks(report, "losses") == {}
+    assert failed_checks(report, "pooling") == {}
+
+
+@pytest.mark.slow(seconds=40)
+def test_a_flood_of_empty_folders_costs_no_check_of_the_next_concept(tmp_path):
+    """losses.py leaves some 400,000 empty folders in /tmp (its checks still pass); on
+    main the reset before pooling spends pooling's first check's time removing them, then
+    gives up (CONTROL_LIMIT_S) and the sandbox is replaced: timeout."""
+    submission = plant(tmp_path, {"losses": FLOODS_TMP_WITH_EMPTY_FOLDERS})
+    report = grading_process().grade(submission, COURSE, student="flooder", concepts=("losses", "pooling"))
+    assert failed_checks(report, "losses") == {}
+    assert failed_checks(report, "pooling") == {}
