@@ -59,3 +59,63 @@ def test_a_flood_of_empty_folders_costs_no_check_of_the_next_concept(tmp_path):
     report = grading_process().grade(submission, COURSE, student="flooder", concepts=("losses", "pooling"))
     assert failed_checks(report, "losses") == {}
     assert failed_checks(report, "pooling") == {}
+
+
+HOARDS_INODES = """
+import os
+
+
+def capacity():
+    \"\"\"Inodes this sandbox's /tmp and /dev/shm offer, together.\"\"\"
+    return os.statvfs("/tmp").f_files + os.statvfs("/dev/shm").f_files
+
+
+def flood(count):
+    \"\"\"`count` empty files with long names in /tmp: no bytes, only kernel memory.\"\"\"
+    for n in range(count):
+        os.close(os.open(f"/tmp/{n:0200d}", os.O_CREAT | os.O_WRONLY))
+    return count
+"""
+# What one empty tmpfs file holds of the kernel's unreclaimable memory (its inode and
+# dentry; measured on Linux 6.18: 600,000 files with 200-character names, +485 MiB of
+# SUnreclaim), rounded down.
+KERNEL_BYTES_PER_FILE = 800
+
+
+def sandboxed(tmp_path, memory_bytes: int):
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.limits import Limits
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "hoarder.py").write_text(HOARDS_INODES, encoding="utf-8")
+    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(memory_bytes=memory_bytes))
+
+
+def test_the_scratch_folders_cannot_hold_more_files_than_the_memory_limit_covers(tmp_path):
+    """Each tmpfs of the sandbox is bounded in bytes (--size) but not in inodes: on main
+    /tmp and /dev/shm offer half the machine's RAM pages each (6 million files on a 24 GB
+    machine, some 5 GB of kernel memory), far above the 3 GiB the sandbox may hold."""
+    from autograder.worker.limits import Limits
+
+    submission = sandboxed(tmp_path, Limits().memory_bytes)
+    try:
+        submission.start_check(30)
+        files = submission.module("hoarder").capacity()
+    finally:
+        submission.close()
+    assert files * KERNEL_BYTES_PER_FILE <= Limits().memory_bytes, f"{files} files may hold {files * KERNEL_BYTES_PER_FILE / 2**30:.1f} GiB"
+
+
+@pytest.mark.slow(seconds=25)
+def test_a_flood_of_empty_files_is_stopped_at_the_memory_limit(tmp_path):
+    """900,000 empty files (about 700 MiB of kernel memory) under a 512 MiB limit: the
+    flood must fail (no space left, or out of memory), never complete unseen as on main."""
+    from autograder.worker.errors import StudentCodeFailed
+
+    submission = sandboxed(tmp_path, 512 * 2**20)
+    try:
+        submission.start_check(90)
+        with pytest.raises((StudentCodeFailed, OSError)):
+            submission.module("hoarder").flood(900_000)
+    finally:
+        submission.close()
