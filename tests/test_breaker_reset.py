@@ -119,3 +119,95 @@ def test_a_flood_of_empty_files_is_stopped_at_the_memory_limit(tmp_path):
             submission.module("hoarder").flood(900_000)
     finally:
         submission.close()
+
+
+# A folder without permissions survives the reset's emptying (shutil.rmtree cannot open it,
+# and the reset's error handler makes only its parent writable): what a module keeps there
+# outlives its worker and its concept.
+LEAVES_A_LOCKED_FOLDER = """
+import os
+
+
+def leave():
+    os.mkdir("/tmp/vault")
+    with open("/tmp/vault/note", "w") as note:
+        note.write("kept")
+    os.chmod("/tmp/vault", 0o000)
+    raise RuntimeError("a failure: the grader resets the sandbox")
+
+
+def left():
+    return sorted(os.listdir("/tmp"))
+"""
+
+
+def test_the_reset_empties_a_folder_without_permissions(tmp_path):
+    from autograder.worker.errors import StudentRaised
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "locker.py").write_text(LEAVES_A_LOCKED_FOLDER, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"))
+    try:
+        submission.start_check(30)
+        with pytest.raises(StudentRaised):
+            submission.module("locker").leave()
+        submission.start_check(30)
+        assert submission.module("locker").left() == []
+    finally:
+        submission.close()
+
+
+# losses.py writes every input it is handed (the hidden checks' too) into a locked folder;
+# gradient_descent.py, graded next, reads it back and raises it in a public check, whose
+# feedback shows the student's own message.
+KEEPS_EVERY_INPUT = """
+import os as _os
+import types as _types
+
+_VAULT = "/tmp/vault"
+
+
+def _keep(text):
+    if _os.path.isdir(_VAULT):
+        _os.chmod(_VAULT, 0o700)
+    _os.makedirs(_VAULT, exist_ok=True)
+    with open(f"{_VAULT}/{len(_os.listdir(_VAULT)):05d}", "w") as note:
+        note.write(text)
+    _os.chmod(_VAULT, 0o000)
+
+
+def _recording(name, function):
+    def record(*args, **kwargs):
+        _keep(f"{name}{[getattr(a, 'shape', a) for a in args]}{[round(float(np.ravel(a)[0]), 4) for a in args if isinstance(a, np.ndarray) and a.size]}")
+        return function(*args, **kwargs)
+
+    return record
+
+
+for _name, _value in list(globals().items()):
+    if isinstance(_value, _types.FunctionType) and not _name.startswith("_"):
+        globals()[_name] = _recording(_name, _value)
+"""
+SHOWS_THE_KEPT_INPUTS = """
+import os as _os
+
+if _os.path.isdir("/tmp/vault"):
+    _os.chmod("/tmp/vault", 0o700)
+    _notes = sorted(_os.listdir("/tmp/vault"))
+    raise ValueError("LEAKED " + " | ".join(open(f"/tmp/vault/{n}").read() for n in _notes[-4:]))
+"""
+
+
+@pytest.mark.slow(seconds=25)
+def test_hidden_inputs_of_one_concept_never_reach_the_public_feedback_of_the_next(tmp_path):
+    """On main the public feedback of gradient_descent reads, e.g.: importing
+    gradient_descent.py raised ValueError: LEAKED ... cross_entropy[(15,), (15, 5)][3.0,
+    -4.1538] | hinge_loss[(15,), (15,)][-1.0, 0.0] ...: shapes and values that losses'
+    hidden checks drew for this student."""
+    submission = plant(tmp_path, {"losses": KEEPS_EVERY_INPUT, "gradient_descent": SHOWS_THE_KEPT_INPUTS})
+    report = grading_process().grade(submission, COURSE, student="leaker", concepts=("losses", "gradient_descent"))
+    assert failed_checks(report, "losses") == {}
+    leaked = [check["id"] for check in checks_by_id(report, "gradient_descent").values() if "LEAKED" in check["feedback"]]
+    assert leaked == []
+    assert failed_checks(report, "gradient_descent") == {}
