@@ -1,9 +1,16 @@
 """Breaker round on the reset between checks (found by a breaker; these FAIL on main).
 
-A failure in one concept costs that concept's checks and nothing else (law 5). Each test
-plants an attack in losses.py (or a module of its own) and grades an innocent concept after
-it; a check of the innocent concept that does not pass, or a sandbox that holds more than
-its limit, is the fault.
+A failure in one concept costs that concept's checks and nothing else (law 5), the reset
+leaves the next worker "as in a fresh sandbox", the sandbox holds no more than its memory
+limit, and hidden inputs never reach feedback. Three faults:
+
+- the reset before a new concept's first check runs inside that check's time limit, so a
+  warm parent that student code stopped (SIGSTOP) or a /tmp full of empty folders makes
+  an innocent concept's first check time out;
+- the sandbox's /tmp and /dev/shm are bounded in bytes, not in inodes: empty files hold
+  kernel memory far past the memory limit;
+- a folder without permissions survives the reset's emptying, so a concept's hidden inputs
+  can be shown in the next concept's public feedback.
 """
 
 import pytest
