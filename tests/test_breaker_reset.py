@@ -1,0 +1,220 @@
+"""Breaker round on the reset between checks (found by a breaker; these FAIL on main).
+
+A failure in one concept costs that concept's checks and nothing else (law 5), the reset
+leaves the next worker "as in a fresh sandbox", the sandbox holds no more than its memory
+limit, and hidden inputs never reach feedback. Three faults:
+
+- the reset before a new concept's first check runs inside that check's time limit, so a
+  warm parent that student code stopped (SIGSTOP) or a /tmp full of empty folders makes
+  an innocent concept's first check time out;
+- the sandbox's /tmp and /dev/shm are bounded in bytes, not in inodes: empty files hold
+  kernel memory far past the memory limit;
+- a folder without permissions survives the reset's emptying, so a concept's hidden inputs
+  can be shown in the next concept's public feedback.
+"""
+
+import pytest
+from mutants import COURSE, checks_by_id, grading_process, plant
+
+# The warm parent is the worker's parent: a stopped one never answers the reset that the
+# grader asks for when it moves to the next concept.
+STOPS_THE_WARM_PARENT = """
+import os as _os
+import signal as _signal
+
+_os.kill(_os.getppid(), _signal.SIGSTOP)
+"""
+
+# Empty folders take no bytes of the /tmp's size, so nothing stops them; the warm parent
+# removes each with shutil.rmtree at the next reset, about five times slower than mkdir
+# made it (4 s of mkdir: some 370,000 folders, 20 s of rmtree on a quiet machine).
+FLOODS_TMP_WITH_EMPTY_FOLDERS = """
+def _flood(seconds):
+    import os, time
+    end, n = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        for _ in range(1000):
+            os.mkdir(f"/tmp/d{n}")
+            n += 1
+
+
+_flood(5)  # within the import's own 20 s limit
+"""
+
+
+def failed_checks(report: dict, concept: str) -> dict[str, str]:
+    return {check_id: check["status"] for check_id, check in checks_by_id(report, concept).items() if check["status"] != "passed"}
+
+
+@pytest.mark.slow(seconds=30)
+def test_a_stopped_warm_parent_costs_no_check_of_the_next_concept(tmp_path):
+    """losses.py stops the warm parent (its checks still pass); pooling, the reference,
+    must pass every check. On main, the reset before pooling's first check waits 10 s
+    (CONTROL_LIMIT_S) for the stopped parent, inside that check's own 10 s: timeout."""
+    submission = plant(tmp_path, {"losses": STOPS_THE_WARM_PARENT})
+    report = grading_process().grade(submission, COURSE, student="stopper", concepts=("losses", "pooling"))
+    assert failed_checks(report, "losses") == {}
+    assert failed_checks(report, "pooling") == {}
+
+
+@pytest.mark.slow(seconds=40)
+def test_a_flood_of_empty_folders_costs_no_check_of_the_next_concept(tmp_path):
+    """losses.py leaves some 400,000 empty folders in /tmp (its checks still pass); on
+    main the reset before pooling spends pooling's first check's time removing them, then
+    gives up (CONTROL_LIMIT_S) and the sandbox is replaced: timeout."""
+    submission = plant(tmp_path, {"losses": FLOODS_TMP_WITH_EMPTY_FOLDERS})
+    report = grading_process().grade(submission, COURSE, student="flooder", concepts=("losses", "pooling"))
+    assert failed_checks(report, "losses") == {}
+    assert failed_checks(report, "pooling") == {}
+
+
+HOARDS_INODES = """
+import os
+
+
+def capacity():
+    \"\"\"Inodes this sandbox's /tmp and /dev/shm offer, together.\"\"\"
+    return os.statvfs("/tmp").f_files + os.statvfs("/dev/shm").f_files
+
+
+def flood(count):
+    \"\"\"`count` empty files with long names in /tmp: no bytes, only kernel memory.\"\"\"
+    for n in range(count):
+        os.close(os.open(f"/tmp/{n:0200d}", os.O_CREAT | os.O_WRONLY))
+    return count
+"""
+# What one empty tmpfs file holds of the kernel's unreclaimable memory (its inode and
+# dentry; measured on Linux 6.18: 600,000 files with 200-character names, +485 MiB of
+# SUnreclaim), rounded down.
+KERNEL_BYTES_PER_FILE = 800
+
+
+def sandboxed(tmp_path, memory_bytes: int):
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.limits import Limits
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "hoarder.py").write_text(HOARDS_INODES, encoding="utf-8")
+    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(memory_bytes=memory_bytes))
+
+
+def test_the_scratch_folders_cannot_hold_more_files_than_the_memory_limit_covers(tmp_path):
+    """Each tmpfs of the sandbox is bounded in bytes (--size) but not in inodes: on main
+    /tmp and /dev/shm offer half the machine's RAM pages each (6 million files on a 24 GB
+    machine, some 5 GB of kernel memory), far above the 3 GiB the sandbox may hold."""
+    from autograder.worker.limits import Limits
+
+    submission = sandboxed(tmp_path, Limits().memory_bytes)
+    try:
+        submission.start_check(30)
+        files = submission.module("hoarder").capacity()
+    finally:
+        submission.close()
+    assert files * KERNEL_BYTES_PER_FILE <= Limits().memory_bytes, f"{files} files may hold {files * KERNEL_BYTES_PER_FILE / 2**30:.1f} GiB"
+
+
+@pytest.mark.slow(seconds=25)
+def test_a_flood_of_empty_files_is_stopped_at_the_memory_limit(tmp_path):
+    """900,000 empty files (about 700 MiB of kernel memory) under a 512 MiB limit: the
+    flood must fail (no space left, or out of memory), never complete unseen as on main."""
+    from autograder.worker.errors import StudentCodeFailed
+
+    submission = sandboxed(tmp_path, 512 * 2**20)
+    try:
+        submission.start_check(90)
+        with pytest.raises((StudentCodeFailed, OSError)):
+            submission.module("hoarder").flood(900_000)
+    finally:
+        submission.close()
+
+
+# A folder without permissions survives the reset's emptying (shutil.rmtree cannot open it,
+# and the reset's error handler makes only its parent writable): what a module keeps there
+# outlives its worker and its concept.
+LEAVES_A_LOCKED_FOLDER = """
+import os
+
+
+def leave():
+    os.mkdir("/tmp/vault")
+    with open("/tmp/vault/note", "w") as note:
+        note.write("kept")
+    os.chmod("/tmp/vault", 0o000)
+    raise RuntimeError("a failure: the grader resets the sandbox")
+
+
+def left():
+    return sorted(os.listdir("/tmp"))
+"""
+
+
+def test_the_reset_empties_a_folder_without_permissions(tmp_path):
+    from autograder.worker.errors import StudentRaised
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "locker.py").write_text(LEAVES_A_LOCKED_FOLDER, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"))
+    try:
+        submission.start_check(30)
+        with pytest.raises(StudentRaised):
+            submission.module("locker").leave()
+        submission.start_check(30)
+        assert submission.module("locker").left() == []
+    finally:
+        submission.close()
+
+
+# losses.py writes every input it is handed (the hidden checks' too) into a locked folder;
+# gradient_descent.py, graded next, reads it back and raises it in a public check, whose
+# feedback shows the student's own message.
+KEEPS_EVERY_INPUT = """
+import os as _os
+import types as _types
+
+_VAULT = "/tmp/vault"
+
+
+def _keep(text):
+    if _os.path.isdir(_VAULT):
+        _os.chmod(_VAULT, 0o700)
+    _os.makedirs(_VAULT, exist_ok=True)
+    with open(f"{_VAULT}/{len(_os.listdir(_VAULT)):05d}", "w") as note:
+        note.write(text)
+    _os.chmod(_VAULT, 0o000)
+
+
+def _recording(name, function):
+    def record(*args, **kwargs):
+        _keep(f"{name}{[getattr(a, 'shape', a) for a in args]}{[round(float(np.ravel(a)[0]), 4) for a in args if isinstance(a, np.ndarray) and a.size]}")
+        return function(*args, **kwargs)
+
+    return record
+
+
+for _name, _value in list(globals().items()):
+    if isinstance(_value, _types.FunctionType) and not _name.startswith("_"):
+        globals()[_name] = _recording(_name, _value)
+"""
+SHOWS_THE_KEPT_INPUTS = """
+import os as _os
+
+if _os.path.isdir("/tmp/vault"):
+    _os.chmod("/tmp/vault", 0o700)
+    _notes = sorted(_os.listdir("/tmp/vault"))
+    raise ValueError("LEAKED " + " | ".join(open(f"/tmp/vault/{n}").read() for n in _notes[-4:]))
+"""
+
+
+@pytest.mark.slow(seconds=25)
+def test_hidden_inputs_of_one_concept_never_reach_the_public_feedback_of_the_next(tmp_path):
+    """On main the public feedback of gradient_descent reads, e.g.: importing
+    gradient_descent.py raised ValueError: LEAKED ... cross_entropy[(15,), (15, 5)][3.0,
+    -4.1538] | hinge_loss[(15,), (15,)][-1.0, 0.0] ...: shapes and values that losses'
+    hidden checks drew for this student."""
+    submission = plant(tmp_path, {"losses": KEEPS_EVERY_INPUT, "gradient_descent": SHOWS_THE_KEPT_INPUTS})
+    report = grading_process().grade(submission, COURSE, student="leaker", concepts=("losses", "gradient_descent"))
+    assert failed_checks(report, "losses") == {}
+    leaked = [check["id"] for check in checks_by_id(report, "gradient_descent").values() if "LEAKED" in check["feedback"]]
+    assert leaked == []
+    assert failed_checks(report, "gradient_descent") == {}
