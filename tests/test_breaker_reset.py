@@ -13,7 +13,15 @@ limit, and hidden inputs never reach feedback. Three faults:
   can be shown in the next concept's public feedback.
 """
 
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
 import pytest
+from grader_accounts import GraderAccount
 from mutants import COURSE, checks_by_id, grading_process, plant
 
 # The warm parent is the worker's parent: a stopped one never answers the reset that the
@@ -218,3 +226,30 @@ def test_hidden_inputs_of_one_concept_never_reach_the_public_feedback_of_the_nex
     leaked = [check["id"] for check in checks_by_id(report, "gradient_descent").values() if "LEAKED" in check["feedback"]]
     assert leaked == []
     assert failed_checks(report, "gradient_descent") == {}
+
+
+@pytest.mark.slow(seconds=60)
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid sandbox needs root (CI runs as root)")
+def test_the_uid_sandbox_keeps_nothing_in_the_machines_tmp_from_one_concept_to_the_next(tmp_path):
+    """The uid sandbox has no /tmp of its own: what losses' code kept in the machine's /tmp
+    must be gone (the reset removes what its user made there) before gradient_descent's."""
+    vault = f"/tmp/autograder-test-vault-{uuid.uuid4().hex}"
+    folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
+    try:
+        account = GraderAccount.root_with_a_readable_interpreter(folder)
+        replacements = {"losses": KEEPS_EVERY_INPUT, "gradient_descent": SHOWS_THE_KEPT_INPUTS}
+        submission = plant(account.home, {module: code.replace("/tmp/vault", vault) for module, code in replacements.items()})
+        os.chmod(account.home, 0o755)
+        done = account.run(
+            "grade", str(submission), "--course-root", str(account.course), "--sandbox", "uid", "--format", "json",
+            "--concept", "losses", "--concept", "gradient_descent", "--student", "leaker",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["sandbox"] == "uid"
+        assert failed_checks(report, "losses") == {}
+        assert [check["id"] for check in checks_by_id(report, "gradient_descent").values() if "LEAKED" in check["feedback"]] == []
+        assert failed_checks(report, "gradient_descent") == {}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(vault, ignore_errors=True)

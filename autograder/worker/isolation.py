@@ -106,6 +106,11 @@ def sandbox_uid() -> int | None:
             return uid
 
 
+# The machine's folders every user may write: the uid sandbox, which has no /tmp of its
+# own, may keep files there from one concept's code to the next.
+SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
+
+
 def sweep_command() -> list[str]:
     """The command that kills every other process of its user (`autograder.worker.sweep`);
     the grader runs it as a uid sandbox's user, since root must never call kill(-1)."""
@@ -117,16 +122,31 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
     """The command line that starts the warm parent in this isolation."""
     python = [sys.executable, "-I", "-c", PARENT_MAIN]
     engine = str(Path(autograder.__file__).resolve().parent.parent)
-    if isolation.mode != "bwrap":
+    if isolation.mode == "none":
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
+    if isolation.mode == "uid":
+        shared = [Path(folder) for folder in SHARED_SCRATCH if Path(folder).is_dir()]
+        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], shared), engine]
     inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path("/tmp"), Path("/dev/shm")])
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 
-def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path]) -> str:
-    """The warm parent's settings; `scratch`: the folders of the sandbox's own that student
-    code may write, emptied at each reset."""
-    return json.dumps({**settings, "submission": str(submission), "workdir": str(workdir), "scratch": [str(folder) for folder in scratch]})
+def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: list[Path] = ()) -> str:
+    """The warm parent's settings. `scratch`: the folders of the sandbox's own that student
+    code may write, emptied at each reset; `shared`: the machine's folders that every
+    user may write (the uid sandbox's), where each reset removes what the sandbox's user
+    made, but for the folder that holds the submission's copy and working folder (`keep`)."""
+    keep = [str(folder / path.relative_to(folder).parts[0]) for folder in shared for path in (submission, workdir) if path.is_relative_to(folder)]
+    return json.dumps(
+        {
+            **settings,
+            "submission": str(submission),
+            "workdir": str(workdir),
+            "scratch": [str(folder) for folder in scratch],
+            "shared_scratch": [str(folder) for folder in shared],
+            "keep": keep,
+        }
+    )
 
 
 def bwrap_arguments(layout: Layout) -> list[str]:

@@ -12,9 +12,12 @@ says hello. Then it serves the grader, one request at a time:
   fresh socket, passed over the control channel (SCM_RIGHTS);
 - `reset`: kill every other process of the sandbox (whatever a worker left behind, a
   child that called setsid(), a double fork, a fork bomb), then empty the sandbox's
-  scratch folders (its working folder; in bwrap, its /tmp and /dev/shm), so that the
-  next worker starts as in a fresh sandbox: a module that makes a folder when imported
-  can be imported again;
+  scratch folders (its working folder; in bwrap, its /tmp and /dev/shm; in the uid
+  sandbox, also what its user made in the machine's /tmp, /var/tmp and /dev/shm), so
+  that the next worker starts as in a fresh sandbox: a module that makes a folder when
+  imported can be imported again, and nothing one concept's code kept (its inputs, say)
+  reaches the next. Scratch that cannot be emptied, or quickly, is answered "not ok",
+  and the grader replaces the sandbox;
 - end of input: exit (the sandbox ends with it).
 
 It never runs student code, but student code runs beside it as the same user, so the
@@ -24,7 +27,6 @@ grader trusts nothing it says beyond the shape of a reply.
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import sys
@@ -39,6 +41,7 @@ from autograder.worker.sweep import kill_every_other_process
 
 PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 REQUEST_BYTES = 4096
+SCRATCH_ENTRIES = 10_000  # files and folders a reset removes one by one, at most
 
 
 def main() -> None:
@@ -73,9 +76,10 @@ def main() -> None:
         elif op == "reset":
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
-            for folder in settings["scratch"]:
-                _empty(folder)
-            control.send(b'{"ok": true}')
+            emptied = all(_emptied(folder) for folder in settings["scratch"]) and all(
+                _emptied(folder, keep=tuple(settings["keep"]), owner=os.getuid()) for folder in settings["shared_scratch"]
+            )
+            control.send(json.dumps({"ok": emptied}).encode())  # not emptied: the grader replaces the sandbox
 
 
 def _close_other_descriptors(keep: int) -> None:
@@ -146,29 +150,40 @@ def _spawn(control: socket.socket, submission: str, limits: Limits, confined: bo
     return pid
 
 
-def _empty(folder: str) -> None:
-    """Remove everything in `folder`, whatever its permissions (student code may have made
-    a folder read-only; it is this user's own)."""
-
-    def writable_then_again(function, path, _):
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            function(path)
-        except OSError:
-            pass
-
+def _emptied(folder: str, keep: tuple[str, ...] = (), owner: int | None = None) -> bool:
+    """Remove everything in `folder`, whatever permissions student code gave it; True if
+    nothing is left. `keep`: paths in it to leave alone; `owner`: remove only what this
+    uid owns (a folder shared with the machine). A folder that holds more than
+    SCRATCH_ENTRIES entries is not emptied one by one, which could take longer than the
+    grader waits for a reset: False, and the grader replaces the whole sandbox (the
+    kernel frees a sandbox's own file systems at once)."""
+    allowed = SCRATCH_ENTRIES
     try:
-        entries = list(os.scandir(folder))
-    except OSError:  # not there (a /dev/shm of no size): nothing to empty
-        return
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, onerror=writable_then_again)
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
+        for entry in os.scandir(folder):
+            if entry.path not in keep and (owner is None or entry.stat(follow_symlinks=False).st_uid == owner):
+                allowed -= _remove(entry.path, allowed)
+        return not [entry for entry in os.scandir(folder) if entry.path not in keep and (owner is None or entry.stat(follow_symlinks=False).st_uid == owner)]
+    except FileNotFoundError:  # not there (a /dev/shm of no size): nothing to empty
+        return True
+    except (OSError, RecursionError):  # too many entries, too deep, or one that would not go
+        return False
+
+
+def _remove(path: str, allowed: int) -> int:
+    """Remove `path`, a file or a whole tree, making each folder on the way writable and
+    searchable first (student code may have taken every permission from its own folders);
+    the number of entries removed, at most `allowed` (OSError before one more)."""
+    if allowed <= 0:
+        raise OSError(f"more than {SCRATCH_ENTRIES} entries to remove")
+    removed = 1
+    if os.path.isdir(path) and not os.path.islink(path):
+        os.chmod(path, 0o700)
+        for entry in os.scandir(path):
+            removed += _remove(entry.path, allowed - removed)
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+    return removed
 
 
 def _kill_the_rest(scope: str, workers: list[int]) -> None:

@@ -172,8 +172,8 @@ class SandboxedSubmission:
     def _worker_for(self, module: str) -> Worker:
         if self.worker is not None and self.worker.module == module:
             return self.worker
+        started = time.monotonic()  # leaving the last concept's worker is no part of this check's time
         self._leave_worker()
-        started = time.monotonic()
         try:
             self.worker = Worker(self, module)
         except SandboxBroken as problem:
@@ -185,7 +185,7 @@ class SandboxedSubmission:
             self.broken_imports[module] = failure
             self._leave_worker()
             raise
-        self.deadline += time.monotonic() - started  # the import has its own limit, not the check's
+        self.deadline += time.monotonic() - started  # the reset and the import have limits of their own, not the check's
         return self.worker
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:
