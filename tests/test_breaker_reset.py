@@ -232,12 +232,14 @@ def test_hidden_inputs_of_one_concept_never_reach_the_public_feedback_of_the_nex
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid sandbox needs root (CI runs as root)")
 def test_the_uid_sandbox_keeps_nothing_in_the_machines_tmp_from_one_concept_to_the_next(tmp_path):
     """The uid sandbox has no /tmp of its own: what losses' code kept in the machine's /tmp
-    must be gone (the reset removes what its user made there) before gradient_descent's."""
+    must be gone (the reset removes what its user made there) before gradient_descent's,
+    and what the last concept left there, once the submission is graded."""
     vault = f"/tmp/autograder-test-vault-{uuid.uuid4().hex}"
     folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
     try:
         account = GraderAccount.root_with_a_readable_interpreter(folder)
-        replacements = {"losses": KEEPS_EVERY_INPUT, "gradient_descent": SHOWS_THE_KEPT_INPUTS}
+        leaves_a_file = f"\nopen({vault + '-left'!r}, 'w').close()\n"
+        replacements = {"losses": KEEPS_EVERY_INPUT, "gradient_descent": SHOWS_THE_KEPT_INPUTS + leaves_a_file}
         submission = plant(account.home, {module: code.replace("/tmp/vault", vault) for module, code in replacements.items()})
         os.chmod(account.home, 0o755)
         done = account.run(
@@ -250,6 +252,8 @@ def test_the_uid_sandbox_keeps_nothing_in_the_machines_tmp_from_one_concept_to_t
         assert failed_checks(report, "losses") == {}
         assert [check["id"] for check in checks_by_id(report, "gradient_descent").values() if "LEAKED" in check["feedback"]] == []
         assert failed_checks(report, "gradient_descent") == {}
+        assert not os.path.exists(vault + "-left")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(vault, ignore_errors=True)
+        Path(vault + "-left").unlink(missing_ok=True)

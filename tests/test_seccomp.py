@@ -2,7 +2,9 @@
 as the warm parent installs them: what they refuse, and what honest code still does.
 
 The uid sandbox has no network namespace; its network filter is what keeps a hidden input
-from leaving the machine (the class-wide attack is in test_adversarial.py)."""
+from leaving the machine (the class-wide attack is in test_adversarial.py). In a user
+namespace of its own, student code could mount a tmpfs as large as the machine's memory,
+which no limit sees."""
 
 import subprocess
 import sys
@@ -10,12 +12,14 @@ import textwrap
 
 import pytest
 
-from autograder.worker.seccomp import ARCHITECTURES, JUMP_IF_AT_LEAST, JUMP_IF_EQUAL, MEMORY_FILES, program
+from autograder.worker.seccomp import ARCHITECTURES, CLONE_NEWUSER, JUMP_IF_ANY_BIT, JUMP_IF_AT_LEAST, JUMP_IF_EQUAL, MEMORY_FILES, program
+
+JUMPS = (JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, JUMP_IF_ANY_BIT)
 
 
 def run_filtered(code: str) -> str:
     """stdout of `code`, run by a fresh interpreter after it installed the warm parent's filters."""
-    preamble = "from autograder.worker.seccomp import forbid_memory_files, forbid_network\nforbid_memory_files()\nforbid_network()\n"
+    preamble = "from autograder.worker.seccomp import *\nforbid_memory_files()\nforbid_network()\nforbid_user_namespaces()\n"
     done = subprocess.run([sys.executable, "-c", preamble + textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -73,11 +77,72 @@ def test_unix_sockets_and_dataloader_workers_still_work():
     assert out == "ok\n190.0\n"
 
 
+def test_no_user_namespace_of_its_own():
+    out = run_filtered("""
+        import ctypes, errno, platform
+        libc = ctypes.CDLL(None, use_errno=True)
+        CLONE_NEWUSER, CLONE_NEWNS, SIGCHLD = 0x10000000, 0x00020000, 17
+        CLONE = {"x86_64": 56, "aarch64": 220}[platform.machine()]
+        print(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), ctypes.get_errno() == errno.EPERM)
+        print(libc.syscall(CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0), ctypes.get_errno() == errno.EPERM)
+    """)
+    assert out == "-1 True\n-1 True\n"
+
+
+def test_threads_forks_and_subprocesses_still_start():
+    """pthread_create asks clone3 first, and takes clone when it answers ENOSYS."""
+    out = run_filtered("""
+        import os, subprocess, sys, threading
+        import torch
+        results = []
+        thread = threading.Thread(target=lambda: results.append("thread"))
+        thread.start(); thread.join()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(7)
+        print(results[0], os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())
+        torch.set_num_threads(2)
+        print(float(torch.ones(512, 512).matmul(torch.ones(512, 512)).sum()))
+    """)
+    assert out == f"thread 7 42\n{512.0**3}\n"
+
+
 @pytest.mark.parametrize("machine", sorted(ARCHITECTURES))
 def test_every_jump_lands_inside_the_filter(machine):
-    for calls, families in ((MEMORY_FILES, None), (("io_uring_setup",), (1, 16))):
-        instructions = program(machine, calls, families)
-        assert all(code not in (JUMP_IF_EQUAL, JUMP_IF_AT_LEAST) for code, *_ in instructions[-2:])  # it ends in returns
+    rules = [
+        {"calls": MEMORY_FILES},
+        {"calls": ("io_uring_setup",), "socket_families": (1, 16)},
+        {"calls": (), "flags": {"unshare": CLONE_NEWUSER, "clone": CLONE_NEWUSER}, "unsupported": ("clone3",)},
+    ]
+    for rule in rules:
+        instructions = program(machine, **rule)
+        assert all(code not in JUMPS for code, *_ in instructions[-3:])  # it ends in returns
         for position, (code, true, false, _) in enumerate(instructions):
-            if code in (JUMP_IF_EQUAL, JUMP_IF_AT_LEAST):
+            if code in JUMPS:
                 assert 0 <= true and 0 <= false and position + 1 + max(true, false) < len(instructions)
+
+
+MOUNTS_A_TMPFS_OF_ITS_OWN = """
+import ctypes
+
+
+def mount():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x10000000 | 0x00020000) != 0:  # CLONE_NEWUSER | CLONE_NEWNS
+        return "refused"
+    return "mounted" if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0 else "no mount"
+"""
+
+
+def test_sandboxed_code_cannot_mount_a_tmpfs_of_its_own(tmp_path):
+    """As root, bwrap gives the sandbox no user namespace; student code may not make one."""
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    (tmp_path / "mounter.py").write_text(MOUNTS_A_TMPFS_OF_ITS_OWN, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"))
+    try:
+        submission.start_check(30)
+        assert submission.module("mounter").mount() == "refused"
+    finally:
+        submission.close()

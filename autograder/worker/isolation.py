@@ -111,11 +111,13 @@ def sandbox_uid() -> int | None:
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-def sweep_command() -> list[str]:
-    """The command that kills every other process of its user (`autograder.worker.sweep`);
-    the grader runs it as a uid sandbox's user, since root must never call kill(-1)."""
+def sweep_command(layout: Layout) -> list[str]:
+    """The command that kills every other process of its user and removes what it left in
+    SHARED_SCRATCH (`autograder.worker.sweep`); the grader runs it as a uid sandbox's
+    user, since root must never call kill(-1)."""
     engine = str(Path(autograder.__file__).resolve().parent.parent)
-    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine]
+    shared = _shared_scratch()
+    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine, json.dumps({"folders": [str(folder) for folder in shared], "keep": _kept(shared, layout)})]
 
 
 def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list[str]:
@@ -125,18 +127,26 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
     if isolation.mode == "none":
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
     if isolation.mode == "uid":
-        shared = [Path(folder) for folder in SHARED_SCRATCH if Path(folder).is_dir()]
-        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], shared), engine]
+        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], _shared_scratch(), _kept(_shared_scratch(), layout)), engine]
     inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path("/tmp"), Path("/dev/shm")])
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 
-def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: list[Path] = ()) -> str:
+def _shared_scratch() -> list[Path]:
+    return [Path(folder) for folder in SHARED_SCRATCH if os.path.isdir(folder)]
+
+
+def _kept(shared: list[Path], layout: Layout) -> list[str]:
+    """The entries of `shared` folders that hold the sandbox's own files (the submission's
+    copy, the working folder): its user owns them, yet no emptying may remove them."""
+    return [str(folder / path.relative_to(folder).parts[0]) for folder in shared for path in (layout.submission, layout.workdir) if path.is_relative_to(folder)]
+
+
+def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: list[Path] = (), keep: list[str] = ()) -> str:
     """The warm parent's settings. `scratch`: the folders of the sandbox's own that student
     code may write, emptied at each reset; `shared`: the machine's folders that every
     user may write (the uid sandbox's), where each reset removes what the sandbox's user
-    made, but for the folder that holds the submission's copy and working folder (`keep`)."""
-    keep = [str(folder / path.relative_to(folder).parts[0]) for folder in shared for path in (submission, workdir) if path.is_relative_to(folder)]
+    made but `keep`."""
     return json.dumps(
         {
             **settings,
@@ -144,7 +154,7 @@ def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: lis
             "workdir": str(workdir),
             "scratch": [str(folder) for folder in scratch],
             "shared_scratch": [str(folder) for folder in shared],
-            "keep": keep,
+            "keep": list(keep),
         }
     )
 

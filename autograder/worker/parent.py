@@ -36,12 +36,12 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 from autograder.worker import child
 from autograder.worker.limits import Limits
 from autograder.worker.preload import preload_torch
-from autograder.worker.seccomp import NoFilter, forbid_memory_files, forbid_network
+from autograder.worker.scratch import emptied_folder
+from autograder.worker.seccomp import NoFilter, forbid_memory_files, forbid_network, forbid_user_namespaces
 from autograder.worker.sweep import kill_every_other_process
 
 PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 REQUEST_BYTES = 4096
-SCRATCH_ENTRIES = 10_000  # files and folders a reset removes one by one, at most
 
 
 def main() -> None:
@@ -54,6 +54,7 @@ def main() -> None:
         try:
             forbid_memory_files()
             forbid_network()
+            forbid_user_namespaces()
         except NoFilter as problem:
             control.send(json.dumps({"ready": False, "problem": str(problem)}).encode())
             os._exit(1)
@@ -76,8 +77,8 @@ def main() -> None:
         elif op == "reset":
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
-            emptied = all(_emptied(folder) for folder in settings["scratch"]) and all(
-                _emptied(folder, keep=tuple(settings["keep"]), owner=os.getuid()) for folder in settings["shared_scratch"]
+            emptied = all(emptied_folder(folder) for folder in settings["scratch"]) and all(
+                emptied_folder(folder, keep=tuple(settings["keep"]), owner=os.getuid()) for folder in settings["shared_scratch"]
             )
             control.send(json.dumps({"ok": emptied}).encode())  # not emptied: the grader replaces the sandbox
 
@@ -148,42 +149,6 @@ def _spawn(control: socket.socket, submission: str, limits: Limits, confined: bo
     socket.send_fds(control, [json.dumps({"worker": pid}).encode()], [grader_end.fileno()])
     grader_end.close()
     return pid
-
-
-def _emptied(folder: str, keep: tuple[str, ...] = (), owner: int | None = None) -> bool:
-    """Remove everything in `folder`, whatever permissions student code gave it; True if
-    nothing is left. `keep`: paths in it to leave alone; `owner`: remove only what this
-    uid owns (a folder shared with the machine). A folder that holds more than
-    SCRATCH_ENTRIES entries is not emptied one by one, which could take longer than the
-    grader waits for a reset: False, and the grader replaces the whole sandbox (the
-    kernel frees a sandbox's own file systems at once)."""
-    allowed = SCRATCH_ENTRIES
-    try:
-        for entry in os.scandir(folder):
-            if entry.path not in keep and (owner is None or entry.stat(follow_symlinks=False).st_uid == owner):
-                allowed -= _remove(entry.path, allowed)
-        return not [entry for entry in os.scandir(folder) if entry.path not in keep and (owner is None or entry.stat(follow_symlinks=False).st_uid == owner)]
-    except FileNotFoundError:  # not there (a /dev/shm of no size): nothing to empty
-        return True
-    except (OSError, RecursionError):  # too many entries, too deep, or one that would not go
-        return False
-
-
-def _remove(path: str, allowed: int) -> int:
-    """Remove `path`, a file or a whole tree, making each folder on the way writable and
-    searchable first (student code may have taken every permission from its own folders);
-    the number of entries removed, at most `allowed` (OSError before one more)."""
-    if allowed <= 0:
-        raise OSError(f"more than {SCRATCH_ENTRIES} entries to remove")
-    removed = 1
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, 0o700)
-        for entry in os.scandir(path):
-            removed += _remove(entry.path, allowed - removed)
-        os.rmdir(path)
-    else:
-        os.unlink(path)
-    return removed
 
 
 def _kill_the_rest(scope: str, workers: list[int]) -> None:

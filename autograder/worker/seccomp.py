@@ -1,5 +1,6 @@
 """Seccomp filters: one keeps a sandbox's memory where its limit can see it, one keeps
-its processes off the network, one keeps a worker's processes in its session.
+its processes off the network, one keeps them out of user namespaces of their own, one
+keeps a worker's processes in its session.
 
 The limit adds up what the sandbox's processes hold (`autograder.worker.limits`), and
 files are in no process: a memfd (`memfd_create`) or a System V segment (`shmget`) holds
@@ -31,15 +32,18 @@ import struct
 
 PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 LOAD, JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, RETURN = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+JUMP_IF_ANY_BIT = 0x45  # BPF_JMP|JSET|K
 ALLOW, DENY = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+UNSUPPORTED = 0x00050000 | errno.ENOSYS  # "no such call": glibc then falls back to an older one
 ARCH_OFFSET, NR_OFFSET = 4, 0  # offsetof(struct seccomp_data, arch), (…, nr)
 FIRST_ARGUMENT_OFFSET = 16  # offsetof(struct seccomp_data, args[0]): its low 32 bits, on little-endian machines
 X32_BIT = 0x40000000
 ARCHITECTURES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # AUDIT_ARCH_*
 NUMBERS = {  # the system calls forbidden somewhere, by machine
-    "x86_64": {"memfd_create": 319, "shmget": 29, "setsid": 112, "socket": 41, "io_uring_setup": 425},
-    "aarch64": {"memfd_create": 279, "shmget": 194, "setsid": 157, "socket": 198, "io_uring_setup": 425},
+    "x86_64": {"memfd_create": 319, "shmget": 29, "setsid": 112, "socket": 41, "io_uring_setup": 425, "clone": 56, "clone3": 435, "unshare": 272},
+    "aarch64": {"memfd_create": 279, "shmget": 194, "setsid": 157, "socket": 198, "io_uring_setup": 425, "clone": 220, "clone3": 435, "unshare": 97},
 }
+CLONE_NEWUSER = 0x10000000  # <linux/sched.h>
 MEMORY_FILES = ("memfd_create", "shmget")
 AF_UNIX, AF_NETLINK = 1, 16  # <sys/socket.h>: the only address families a sandbox may open
 
@@ -48,14 +52,18 @@ class NoFilter(Exception):
     """This machine's architecture has no filter here, or the kernel refused it."""
 
 
-def program(machine: str, calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None) -> list[tuple[int, int, int, int]]:
+def program(
+    machine: str, calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None, flags: dict[str, int] | None = None, unsupported: tuple[str, ...] = ()
+) -> list[tuple[int, int, int, int]]:
     """A filter, as (code, jump if true, jump if false, k) instructions, that denies
-    `calls` and, given `socket_families`, socket() for any family not among them."""
+    `calls`; each call of `flags` whose first argument has a bit of its mask set; given
+    `socket_families`, socket() for any family not among them; and answers `unsupported`
+    calls ENOSYS."""
     if machine not in ARCHITECTURES:
         raise NoFilter(f"no seccomp filter for {machine} machines")
     numbers = NUMBERS[machine]
-    # Built with the labels "allow" and "deny" for jump targets, resolved at the end: a
-    # jump's offset counts the instructions it skips.
+    # Built with the labels "allow", "deny" and "unsupported" for jump targets, resolved at
+    # the end: a jump's offset counts the instructions it skips.
     labelled = [
         (LOAD, 0, 0, ARCH_OFFSET),
         (JUMP_IF_EQUAL, 1, 0, ARCHITECTURES[machine]),  # another architecture's entry: deny
@@ -63,7 +71,15 @@ def program(machine: str, calls: tuple[str, ...], socket_families: tuple[int, ..
         (LOAD, 0, 0, NR_OFFSET),
         (JUMP_IF_AT_LEAST, "deny", 0, X32_BIT),  # x32's numbers: deny
         *[(JUMP_IF_EQUAL, "deny", 0, numbers[call]) for call in calls],
+        *[(JUMP_IF_EQUAL, "unsupported", 0, numbers[call]) for call in unsupported],
     ]
+    for call, mask in (flags or {}).items():
+        labelled += [
+            (JUMP_IF_EQUAL, 0, 3, numbers[call]),  # another call: on to the next rule, the number still loaded
+            (LOAD, 0, 0, FIRST_ARGUMENT_OFFSET),
+            (JUMP_IF_ANY_BIT, "deny", 0, mask),
+            (LOAD, 0, 0, NR_OFFSET),
+        ]
     if socket_families is not None:
         labelled += [
             (JUMP_IF_EQUAL, 0, "allow", numbers["socket"]),
@@ -71,8 +87,8 @@ def program(machine: str, calls: tuple[str, ...], socket_families: tuple[int, ..
             *[(JUMP_IF_EQUAL, "allow", 0, family) for family in socket_families],
             (RETURN, 0, 0, DENY),
         ]
-    labelled += [(RETURN, 0, 0, ALLOW), (RETURN, 0, 0, DENY)]
-    targets = {"allow": len(labelled) - 2, "deny": len(labelled) - 1}
+    labelled += [(RETURN, 0, 0, ALLOW), (RETURN, 0, 0, DENY), (RETURN, 0, 0, UNSUPPORTED)]
+    targets = {"allow": len(labelled) - 3, "deny": len(labelled) - 2, "unsupported": len(labelled) - 1}
 
     def offset(jump, position):
         return targets[jump] - position - 1 if isinstance(jump, str) else jump
@@ -91,6 +107,14 @@ def forbid_network() -> None:
     forbid(("io_uring_setup",), socket_families=(AF_UNIX, AF_NETLINK))
 
 
+def forbid_user_namespaces() -> None:
+    """Forbid this process and all it forks a user namespace of its own (unshare or clone
+    with CLONE_NEWUSER; clone3, whose flags a filter cannot read, answers ENOSYS, and
+    glibc falls back to clone). In one, student code could mount a tmpfs of its own, with
+    no size but the machine's, whose memory no process's figures show."""
+    forbid((), flags={"unshare": CLONE_NEWUSER, "clone": CLONE_NEWUSER}, unsupported=("clone3",))
+
+
 def forbid_new_sessions() -> None:
     """Forbid setsid() to this process and all it forks (the worker, once in its session).
 
@@ -101,11 +125,10 @@ def forbid_new_sessions() -> None:
     forbid(("setsid",))
 
 
-def forbid(calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None) -> None:
-    """Install a filter that denies `calls` (and, given `socket_families`, socket() for
-    every other family) with EPERM, on this process and all it forks, for good; raise
-    NoFilter if it cannot be installed."""
-    instructions = program(platform.machine(), calls, socket_families)
+def forbid(calls: tuple[str, ...], socket_families: tuple[int, ...] | None = None, flags: dict[str, int] | None = None, unsupported: tuple[str, ...] = ()) -> None:
+    """Install the filter `program` makes of these on this process and all it forks, for
+    good; raise NoFilter if it cannot be installed."""
+    instructions = program(platform.machine(), calls, socket_families, flags, unsupported)
     raw = b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)
     buffer = ctypes.create_string_buffer(raw, len(raw))
 

@@ -9,14 +9,19 @@ one that kill(-1) makes.
 
 Used by the warm parent between concepts, and as `python -m`-like entry (`main`) by the
 grader after a uid sandbox ends, run as that sandbox's user: root itself must never call
-kill(-1).
+kill(-1). There it also removes what the user left in the machine's shared folders
+(/tmp, ...), where a file of one submission's could stand in a classmate's way.
 """
 
+import json
 import os
 import signal
 import sys
 
+from autograder.worker.scratch import emptied_folder
+
 ROUNDS = 200
+SWEPT_ENTRIES = 1_000_000  # at the sandbox's end, bounded by the sweep's own time limit instead
 
 
 def kill_every_other_process() -> bool:
@@ -48,5 +53,10 @@ def _others_alive() -> bool:
 
 
 def main() -> None:
-    """Exit 0 once no other process of this user lives, 1 if some outlived every round."""
-    sys.exit(0 if kill_every_other_process() else 1)
+    """Exit 0 once no other process of this user lives and the folders argv[2] names (JSON:
+    "folders", the machine's, every user's to write, and "keep", entries to leave) hold
+    nothing else of it; 1 otherwise."""
+    killed = kill_every_other_process()
+    shared = json.loads(sys.argv[2])
+    emptied = all([emptied_folder(folder, tuple(shared["keep"]), os.getuid(), SWEPT_ENTRIES) for folder in shared["folders"]])
+    sys.exit(0 if killed and emptied else 1)

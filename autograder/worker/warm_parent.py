@@ -167,7 +167,7 @@ class WarmParent:
         uid = self.layout.uid
         try:
             subprocess.run(
-                sweep_command(), user=uid, group=uid, extra_groups=[], env=ENVIRONMENT, cwd="/",
+                sweep_command(self.layout), user=uid, group=uid, extra_groups=[], env=ENVIRONMENT, cwd="/",
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SWEEP_LIMIT_S, check=False,
             )  # fmt: skip
         except (OSError, subprocess.TimeoutExpired):
