@@ -4,6 +4,8 @@ The floor is a bare `python -c "import torch"`, the least any fresh grading proc
 Every figure is printed in floors beside its goal (issues 10 and 13), so a slower or busier
 machine moves the seconds, not the verdict:
 
+- the command line's start (`autograder --help`, which imports every verb's module): goal at
+  most 0.25 floors, as a student's `autograder grade` pays it before anything is graded;
 - a complete submission (every concept, the training check included) on a warm grading
   process, in the bwrap sandbox: goal at most 3 floors;
 - the same without a sandbox: the sandbox's cost per submission, goal at most 1 floor;
@@ -96,6 +98,10 @@ def import_torch() -> None:
     subprocess.run([sys.executable, "-c", "import torch"], check=True)
 
 
+def start_command_line() -> None:
+    subprocess.run([sys.executable, "-m", "autograder", "--help"], check=True, capture_output=True)
+
+
 def make_class(folder: Path) -> None:
     """CORRECT copies of the reference and BROKEN_OR_HOSTILE submissions, the kinds of BROKEN in turn."""
     for index in range(CORRECT):
@@ -138,6 +144,8 @@ def main() -> None:
     meter = CpuMeter()
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'                 {floor:6.2f} s")
+    start = seconds(start_command_line, repeat=5)
+    print(f"the command line's start, autograder --help     {start:6.2f} s  {start / floor:5.2f} floors  ({verdict(start / floor, 0.25)})")
     warm_bwrap, cpu = warm_seconds("bwrap", meter if meter.available else None)
     warm = {"bwrap": warm_bwrap, "none": warm_seconds("none")[0]}
     in_floors = warm["bwrap"] / floor

@@ -1,14 +1,18 @@
 """The command line: bad input gets one clear line on stderr, a non-zero exit, and no change."""
 
 import hashlib
+import importlib
 import json
+import pkgutil
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
+import autograder.cli
 from autograder.course import find_course_root
 
 COURSE = find_course_root()
@@ -79,3 +83,31 @@ def test_no_arguments_print_the_help_as_help():
     done = run()
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("Usage: autograder") and "grade-all" in done.stdout
+
+
+def test_the_help_lists_every_verb_with_its_short_help():
+    """Every click command defined in autograder/cli/ is a verb of the lazy group (VERBS), and
+    `autograder --help` lists it with its short help, as the eager group did."""
+    found = {}
+    for module_info in pkgutil.iter_modules(autograder.cli.__path__):
+        module = importlib.import_module(f"autograder.cli.{module_info.name}")
+        found |= {c.name: c.short_help for c in vars(module).values() if isinstance(c, click.Command) and c.callback.__module__ == module.__name__}
+    assert set(found) == set(autograder.cli.VERBS)
+    listed = " ".join(run("--help").stdout.split())
+    for verb, short_help in found.items():
+        assert f" {verb} {' '.join(short_help.split())}" in listed
+
+
+@pytest.mark.parametrize("args", [None, ["--help"], *([verb, "--help"] for verb in ("grade", "build", "show", "grade-all"))], ids=lambda args: " ".join(args or ["import"]))
+def test_starting_the_command_line_imports_no_heavy_tool(args):
+    """`import autograder.cli` and the help of the group or of a verb import none of the
+    tools that take seconds to import: nbformat (through jsonschema's grammar), nbgrader,
+    Dask, torch. A verb imports them inside its function, where it needs them."""
+    heavy = ("nbformat", "jsonschema", "nbgrader", "dask", "distributed", "torch")
+    code = "import sys\nfrom autograder.cli import main\n"
+    if args is not None:
+        code += f"main({args!r})\n"
+    code += f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})), file=sys.stderr)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"

@@ -1,5 +1,6 @@
 """The `autograder` command line: one module per verb, registered here."""
 
+import importlib
 import sys
 
 import click
@@ -8,34 +9,45 @@ from autograder import console
 from autograder.errors import UserError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group that imports a verb's module only when that verb is asked for: click's
+    documented LazyGroup ("Complex Applications", lazily loading subcommands). A student's
+    `autograder grade` must not wait for what `build` needs (nbformat, whose jsonschema
+    builds a grammar at import: seconds). `--help` still imports every verb's module for its
+    short help, so those modules import their heavy tools inside the command function."""
+
+    def __init__(self, *args, lazy_subcommands: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands  # verb -> "module.attribute" of its click.Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.lazy_subcommands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_subcommands:
+            return None
+        module, attribute = self.lazy_subcommands[cmd_name].rsplit(".", 1)
+        return getattr(importlib.import_module(module), attribute)
+
+
+VERBS = {
+    "build": "autograder.cli.build.build",
+    "grade": "autograder.cli.grade.grade",
+    "grade-all": "autograder.cli.grade_all.grade_all",
+    "nbgrader-grade": "autograder.cli.nbgrader_grade.nbgrader_grade",
+    "nbgrader-report": "autograder.cli.nbgrader_report.nbgrader_report",
+    "show": "autograder.cli.show.show",
+    "release": "autograder.cli.release.release",
+    "gradescope": "autograder.cli.release.gradescope",
+}
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=VERBS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the full traceback of an unexpected error.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Exercises and per-concept grading for the lecture "CNNs and key concepts"."""
     ctx.obj = {"debug": debug}
-
-
-def _register() -> None:
-    from autograder.cli.build import build
-    from autograder.cli.grade import grade
-    from autograder.cli.grade_all import grade_all
-    from autograder.cli.nbgrader_grade import nbgrader_grade
-    from autograder.cli.nbgrader_report import nbgrader_report
-    from autograder.cli.release import gradescope, release
-    from autograder.cli.show import show
-
-    cli.add_command(build)
-    cli.add_command(grade)
-    cli.add_command(grade_all)
-    cli.add_command(nbgrader_grade)
-    cli.add_command(nbgrader_report)
-    cli.add_command(show)
-    cli.add_command(release)
-    cli.add_command(gradescope)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:

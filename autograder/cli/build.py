@@ -6,7 +6,6 @@ from autograder import console
 from autograder.cli.options import COURSE_ROOT
 from autograder.course import find_course_root
 from autograder.errors import UserError
-from autograder.generate.notebooks import drifted_notebooks, write_notebooks
 from autograder.generate.stubs import drifted_stubs, write_stubs
 
 
@@ -17,6 +16,9 @@ def build(*, course_root: str | None, check: bool) -> None:
     """Turn each solutions/<module>.py into exercises/<module>.py: every solution region
     becomes `raise NotImplementedError()`, docstrings and hints are kept; and, in an
     nbgrader course (course/nbgrader_config.py), write course/source/<concept>/<concept>.ipynb."""
+    # nbformat takes seconds to import; `autograder --help` loads this module for the short help.
+    from autograder.generate.notebooks import drifted_notebooks, write_notebooks
+
     course = find_course_root(course_root)
     if not course.solutions.is_dir():
         raise UserError(f"{course.solutions}: no reference code to build from")
