@@ -106,6 +106,7 @@ def sandbox_uid() -> int | None:
             return uid
 
 
+BWRAP_SCRATCH = ("/tmp", "/dev/shm")  # the bwrap sandbox's own tmpfs, which its code may write
 # The machine's folders every user may write: the uid sandbox, which has no /tmp of its
 # own, may keep files there from one concept's code to the next.
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
@@ -128,7 +129,7 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
     if isolation.mode == "uid":
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], _shared_scratch(), _kept(_shared_scratch(), layout)), engine]
-    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path("/tmp"), Path("/dev/shm")])
+    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path(folder) for folder in BWRAP_SCRATCH])
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 

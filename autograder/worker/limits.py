@@ -4,15 +4,20 @@ import os
 from dataclasses import dataclass
 
 KIB = 1024
+# What one file or folder of a tmpfs holds of the kernel's memory, which no process's
+# figures show and no tmpfs size bounds (its inode and dentry: some 800 bytes with a long
+# name, measured on Linux 6.18), rounded up: a million empty files are a GiB.
+KERNEL_BYTES_PER_FILE = KIB
 
 
 @dataclass(frozen=True)
 class Limits:
     """The limits of one submission's sandbox.
 
-    - memory_bytes: memory claimed by all its processes together (`claimed_bytes`); the
-      grader adds it up while it waits for an answer and ends the sandbox when the sum
-      passes it. Each process is also held to it on its own (RLIMIT_AS), so a single
+    - memory_bytes: memory claimed by all its processes together (`claimed_bytes`), and,
+      in bwrap, KERNEL_BYTES_PER_FILE for each file in its /tmp and /dev/shm
+      (`files_in_scratch`); the grader adds it up while it waits for an answer and ends
+      the sandbox when the sum passes it. Each process is also held to it on its own (RLIMIT_AS), so a single
       allocation that is too big fails at once with MemoryError.
     - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
       bomb's forks fail, then the grader ends the sandbox. A check needs three (bwrap's
@@ -44,6 +49,25 @@ def claimed_bytes(pids: list[int]) -> int:
     touched (mmap(MAP_SHARED | MAP_ANONYMOUS), a tmpfs file mapped), which VmData leaves
     out; shared by several processes, it counts in each (the sum errs high, never low)."""
     return sum(sum(_status_numbers(pid, ("VmData:", "RssShmem:")).values()) for pid in pids) * KIB
+
+
+def files_in_scratch(pids: list[int], folders: tuple[str, ...]) -> int:
+    """Files and folders in `folders` (tmpfs mount points) as the first of `pids` in a
+    mount namespace other than this process's sees them (through /proc/PID/root, which
+    the sandbox's owner may enter); 0 where none is."""
+    ours = os.readlink("/proc/self/ns/mnt")
+    for pid in pids:
+        try:
+            if os.readlink(f"/proc/{pid}/ns/mnt") == ours:
+                continue
+            return sum(_files(os.statvfs(f"/proc/{pid}/root{folder}")) for folder in folders)
+        except OSError:  # gone, or not ours to enter: the next one
+            continue
+    return 0
+
+
+def _files(usage: os.statvfs_result) -> int:
+    return usage.f_files - usage.f_ffree
 
 
 def descendants(pid: int) -> list[int]:

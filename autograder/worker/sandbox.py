@@ -65,7 +65,7 @@ class Worker:
             raise timed_out(label) from None
         except SandboxOutOfMemory:
             limit = self.submission.limits.memory_bytes / 1024**3
-            raise StudentCrashed(f"{label} ran out of memory (the submission's processes together may use {limit:g} GiB)") from None
+            raise StudentCrashed(f"{label} ran out of memory (the submission's processes, with the files it made, together may use {limit:g} GiB)") from None
         except MessageTooLong:
             raise StudentCrashed(f"{label} returned an answer larger than the grader reads ({MAX_REPLY_BYTES // 1024**2} MiB)") from None
         except ChannelClosed:

@@ -15,8 +15,8 @@ import subprocess
 import time
 from dataclasses import asdict
 
-from autograder.worker.isolation import ENVIRONMENT, Isolation, Layout, parent_command, sweep_command
-from autograder.worker.limits import Limits, claimed_bytes, descendants, processes_of_user
+from autograder.worker.isolation import BWRAP_SCRATCH, ENVIRONMENT, Isolation, Layout, parent_command, sweep_command
+from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_bytes, descendants, files_in_scratch, processes_of_user
 
 START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset
@@ -137,8 +137,11 @@ class WarmParent:
         return pids
 
     def memory_bytes(self) -> int:
-        """Memory claimed by all the sandbox's processes together."""
-        return claimed_bytes(self.processes())
+        """Memory claimed by all the sandbox's processes together, and by the files in its
+        own /tmp and /dev/shm (bwrap)."""
+        pids = self.processes()
+        files = files_in_scratch(pids, BWRAP_SCRATCH) if self.isolation.mode == "bwrap" else 0
+        return claimed_bytes(pids) + files * KERNEL_BYTES_PER_FILE
 
     def kill(self) -> None:
         """End the sandbox and everything in it, however it was started."""
