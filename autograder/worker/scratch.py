@@ -52,7 +52,7 @@ class TooManyEntries(OSError):
 def remove_tree(path: str, allowed: int) -> int:
     """Remove `path`, a file or a whole tree, making each folder on the way writable and
     searchable first (student code may have taken every permission from its own folders);
-    the number of entries removed, at most `allowed` (OSError before one more)."""
+    the number of entries removed, at most `allowed` (TooManyEntries before one more)."""
     if allowed <= 0:
         raise TooManyEntries(path)
     removed = 1
