@@ -10,6 +10,9 @@ figures or its files:
 - Unix socket buffers: data written to a socket whose sender is then closed waits in the
   peer's receive queue, in kernel memory (SO_SNDBUF up to net.core.wmem_max, doubled:
   8 MiB a pair here), bounded only by the file descriptors the sandbox may open;
+- pipe buffers, the same way: past the user's pipe-user-pages-soft (64 MiB) each pipe
+  holds two pages, some 25 KiB of kernel memory with its file, and each of the sandbox's
+  processes may hold as many pipes as its file descriptors;
 - System V semaphore sets (semget is not filtered, only shmget): 32,000 semaphores a set,
   some 2 MiB of kernel memory each, 32,000 sets per IPC namespace;
 - System V semaphores and messages and POSIX message queues live in the sandbox's IPC
@@ -29,6 +32,7 @@ FLOOD_CAP = 5 * LIMIT // 2  # each flood stops itself here, past the limit, to s
 # Each flood returns what it holds, then waits while the grader polls the sandbox's memory.
 HOARDS_KERNEL_MEMORY = f"""
 import ctypes
+import os
 import resource
 import socket
 import time
@@ -54,6 +58,35 @@ def socket_buffers(seconds):
             pass
         sender.close()
         KEPT.append(receiver)
+    time.sleep(seconds)
+    return held
+
+
+def pipe_buffers(seconds, processes=4):
+    \"\"\"Pipes filled, then their writing end closed, in `processes` processes (each holds
+    as many as its file descriptors allow: past the user's 64 MiB, a pipe holds two pages).
+    Bytes held: the data alone; the pipes and their files hold as much again. Four
+    processes, since each forked one counts the worker's own VmData again.\"\"\"
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    results, report = os.pipe()
+    for _ in range(processes):
+        if os.fork() == 0:
+            held = 0
+            while held < CAP // processes and len(KEPT) < hard - 64:
+                reading, writing = os.pipe()
+                os.set_blocking(writing, False)
+                try:
+                    while True:
+                        held += os.write(writing, bytes(4096))
+                except BlockingIOError:
+                    pass
+                os.close(writing)
+                KEPT.append(reading)
+            os.write(report, held.to_bytes(8, "little"))
+            time.sleep(seconds + 60)  # the grader's reset ends it
+            os._exit(0)
+    held = sum(int.from_bytes(os.read(results, 8), "little") for _ in range(processes))
     time.sleep(seconds)
     return held
 
@@ -86,7 +119,7 @@ def sandboxed(tmp_path, files: dict[str, str], memory_bytes: int | None = None):
 
 
 @pytest.mark.slow(seconds=15)
-@pytest.mark.parametrize("flood", ["socket_buffers", "semaphore_sets"])
+@pytest.mark.parametrize("flood", ["socket_buffers", "pipe_buffers", "semaphore_sets"])
 def test_kernel_memory_a_submission_holds_counts_in_its_limit(tmp_path, flood):
     """Some 1.25 GiB of kernel memory under a 512 MiB limit: the flood must fail (refused,
     or the sandbox ended for its memory), or hold less than the limit. On main it holds all
