@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from autograder.worker.seccomp import ARCHITECTURES, CLONE_NEWUSER, JUMP_IF_ANY_BIT, JUMP_IF_AT_LEAST, JUMP_IF_EQUAL, MEMORY_FILES, program
+from autograder.worker.seccomp import ARCHITECTURES, BUFFER_SIZES, CLONE_NEWUSER, SOL_SOCKET, JUMP_IF_ANY_BIT, JUMP_IF_AT_LEAST, JUMP_IF_EQUAL, MEMORY_FILES, program
 
 JUMPS = (JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, JUMP_IF_ANY_BIT)
 
@@ -77,6 +77,34 @@ def test_unix_sockets_and_dataloader_workers_still_work():
     assert out == "ok\n190.0\n"
 
 
+def test_no_kernel_object_that_outlives_its_processes():
+    """System V semaphores and messages, POSIX message queues: kernel memory no limit sees,
+    and a place to keep what one concept's code saw for the next concept's."""
+    out = run_filtered("""
+        import ctypes, errno, platform
+        libc = ctypes.CDLL(None, use_errno=True)
+        MQ_OPEN = {"x86_64": 240, "aarch64": 180}[platform.machine()]
+        for result in (libc.semget(0, 1, 0o1600), libc.msgget(0, 0o1600), libc.syscall(MQ_OPEN, b"kept", 0o100 | 2, 0o600, None)):
+            print(result, ctypes.get_errno() == errno.EPERM)
+    """)
+    assert out == "-1 True\n" * 3
+
+
+def test_a_sockets_buffers_keep_their_default_size():
+    out = run_filtered("""
+        import socket
+        sender, _ = socket.socketpair()
+        for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            try:
+                sender.setsockopt(socket.SOL_SOCKET, option, 2**30)
+            except PermissionError:
+                print("refused")
+        sender.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # any other option still works
+        print(sender.getsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED))
+    """)
+    assert out == "refused\nrefused\n1\n"
+
+
 def test_no_user_namespace_of_its_own():
     out = run_filtered("""
         import ctypes, errno, platform
@@ -111,7 +139,7 @@ def test_threads_forks_and_subprocesses_still_start():
 def test_every_jump_lands_inside_the_filter(machine):
     rules = [
         {"calls": MEMORY_FILES},
-        {"calls": ("io_uring_setup",), "socket_families": (1, 16)},
+        {"calls": ("io_uring_setup",), "socket_families": (1, 16), "socket_options": (SOL_SOCKET, BUFFER_SIZES)},
         {"calls": (), "flags": {"unshare": CLONE_NEWUSER, "clone": CLONE_NEWUSER}, "unsupported": ("clone3",)},
     ]
     for rule in rules:

@@ -25,6 +25,10 @@ class Limits:
       `isolation.ENVIRONMENT`); the rest is for a submission's own few children, and no
       more, as each busy one takes CPU from the classmates graded beside it.
     - file_bytes: the largest file a process may write (RLIMIT_FSIZE).
+    - open_files: file descriptors a process may hold (RLIMIT_NOFILE): each pipe and Unix
+      socket holds kernel memory that no process's figures show (some 200 KiB for a
+      socket's waiting bytes, `autograder.worker.seccomp`), so their number bounds it; an
+      honest submission (torch's DataLoader workers included) holds a few dozen.
     - tmp_bytes, shm_bytes: the sizes of the sandbox's private /tmp and /dev/shm (bwrap
       mode), the only memory files may hold: memfds and System V segments are forbidden
       (`autograder.worker.seccomp`).
@@ -34,6 +38,7 @@ class Limits:
     memory_bytes: int = 3 * 1024**3
     processes: int = 16
     file_bytes: int = 64 * 1024**2
+    open_files: int = 256
     tmp_bytes: int = 256 * 1024**2
     shm_bytes: int = 64 * 1024**2
     output_chars: int = 64 * 1024
