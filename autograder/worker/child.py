@@ -9,6 +9,7 @@ data (`autograder.worker.codec`); strings that student code chooses (exception n
 messages, type names) are cut to a few hundred characters before they leave.
 """
 
+import io
 import operator
 import os
 import socket
@@ -32,12 +33,21 @@ BINARY_OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul",
 SUBMISSION: list[str] = []  # the submission's folder, set once by enter_worker; sys.path is the student's to change
 
 
-class CappedText:
-    """A text stream that keeps the first characters written and drops the rest."""
+class CappedText(io.TextIOBase):
+    """A text stream that keeps the first characters written and drops the rest: a text
+    file as far as student code can tell (an encoding, isatty, writelines, reconfigure; a
+    descriptor, of /dev/null, for faulthandler and the like)."""
+
+    encoding, errors = "utf-8", "strict"
 
     def __init__(self, cap: int):
+        super().__init__()
         self.cap, self.kept = cap, []
         self.size = 0
+        self.null: int | None = None
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, text: str) -> int:
         if self.size < self.cap:
@@ -45,8 +55,13 @@ class CappedText:
             self.size += len(self.kept[-1])
         return len(text)
 
-    def flush(self) -> None:
-        pass
+    def fileno(self) -> int:
+        if self.null is None:
+            self.null = os.open(os.devnull, os.O_WRONLY)
+        return self.null
+
+    def reconfigure(self, **_) -> None:
+        """Nothing to change: what is kept is text."""
 
 
 def enter_worker(submission: str, output_chars: int, confined: bool) -> None:

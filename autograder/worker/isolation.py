@@ -45,6 +45,8 @@ SWEEP_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.worke
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
+    "USER": "student",  # getpass.getuser() asks these first: the sandbox's uid is in no passwd file
+    "LOGNAME": "student",
     "OMP_NUM_THREADS": "1",  # one core per worker: torch, OpenBLAS and MKL start no thread pools
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",

@@ -22,8 +22,10 @@ class Limits:
     - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
       bomb's forks fail, then the grader ends the sandbox. A check needs three (bwrap's
       init, the warm parent, the worker: torch and numpy start no threads, see
-      `isolation.ENVIRONMENT`); the rest is for a submission's own few children, and no
-      more, as each busy one takes CPU from the classmates graded beside it.
+      `isolation.ENVIRONMENT`); the rest is for a submission's own children and threads:
+      torch's DataLoader with four workers, pinned memory and four threads takes some 25.
+      Their CPU is shared all the same: they stay in one session, which the kernel
+      schedules as one (`autograder.worker.seccomp.forbid_new_sessions`).
     - file_bytes: the largest file a process may write (RLIMIT_FSIZE).
     - open_files: file descriptors a process may hold (RLIMIT_NOFILE): each pipe and Unix
       socket holds kernel memory that no process's figures show (some 200 KiB for a
@@ -36,7 +38,7 @@ class Limits:
     """
 
     memory_bytes: int = 3 * 1024**3
-    processes: int = 16
+    processes: int = 64
     file_bytes: int = 64 * 1024**2
     open_files: int = 256
     tmp_bytes: int = 256 * 1024**2
@@ -45,15 +47,24 @@ class Limits:
 
 
 def claimed_bytes(pids: list[int]) -> int:
-    """Memory these processes have claimed, together (VmData + RssShmem), in bytes.
+    """Memory these processes have claimed, together, in bytes: for each, the larger of
+    VmData + VmStk and RssAnon, plus RssShmem.
 
     VmData counts a process's heap and private mappings as soon as they are made, touched
     or not, and leaves out the shared libraries it maps; a forked child counts what it
     inherited again. So an allocation counts the moment it is asked for, and forked
-    children cannot multiply memory unseen. RssShmem adds the shared memory it has
-    touched (mmap(MAP_SHARED | MAP_ANONYMOUS), a tmpfs file mapped), which VmData leaves
-    out; shared by several processes, it counts in each (the sum errs high, never low)."""
-    return sum(sum(_status_numbers(pid, ("VmData:", "RssShmem:")).values()) for pid in pids) * KIB
+    children cannot multiply memory unseen. VmStk adds what the kernel treats as stack (a
+    MAP_GROWSDOWN mapping, which VmData leaves out); RssAnon, when larger, the private
+    pages written where VmData does not look (a read-only mapping written through
+    /proc/self/mem). RssShmem adds the shared memory it has touched (mmap(MAP_SHARED |
+    MAP_ANONYMOUS), a tmpfs file mapped), which VmData leaves out; shared by several
+    processes, it counts in each (the sum errs high, never low)."""
+    total = 0
+    for pid in pids:
+        figures = _status_numbers(pid, ("VmData:", "VmStk:", "RssAnon:", "RssShmem:"))
+        private = max(figures.get("VmData:", 0) + figures.get("VmStk:", 0), figures.get("RssAnon:", 0))
+        total += private + figures.get("RssShmem:", 0)
+    return total * KIB
 
 
 def files_in_scratch(pids: list[int], folders: tuple[str, ...]) -> int:
