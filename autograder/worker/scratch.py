@@ -4,7 +4,8 @@ Student code may have taken every permission from its own folders, made a millio
 files, or a tree deeper than Python's recursion: an emptying never follows a link, gives
 each folder back its owner's permissions before entering it, and gives up (False) past
 SCRATCH_ENTRIES entries, where replacing the whole sandbox is quicker, and is what the
-caller then does.
+caller then does. What is mounted inside a scratch folder stays, with the folders that
+lead to it: bwrap mounts the interpreter there when it is installed under /tmp.
 """
 
 import os
@@ -12,13 +13,58 @@ import os
 SCRATCH_ENTRIES = 10_000  # files and folders removed one by one, at most
 
 
+class TooManyEntries(OSError):
+    """More entries than an emptying removes one by one."""
+
+
+class Emptying:
+    """One emptying of one folder: how many entries it may still remove, and whether
+    anything it should have removed stayed."""
+
+    def __init__(self, folder: str, most: int):
+        self.device = os.stat(folder).st_dev
+        self.allowed = most
+        self.complete = True
+
+    def remove(self, path: str) -> bool:
+        """Remove `path`, a file or a whole tree; True if it is gone, False if it holds a
+        mount (kept). Raises TooManyEntries past the allowance; anything else that will
+        not go marks the emptying incomplete."""
+        try:
+            status = os.lstat(path)
+        except FileNotFoundError:
+            return True
+        if status.st_dev != self.device:  # a mount point: not the sandbox's code's to remove
+            return False
+        if self.allowed <= 0:
+            raise TooManyEntries(path)
+        self.allowed -= 1
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                try:
+                    os.chmod(path, 0o700)
+                except PermissionError:  # not this user's: bwrap's own, on the way to a mount
+                    pass
+                gone = [self.remove(entry.path) for entry in os.scandir(path)]
+                if not all(gone):
+                    return False
+                os.rmdir(path)
+            else:
+                os.unlink(path)
+        except (OSError, RecursionError) as problem:
+            if isinstance(problem, TooManyEntries):
+                raise
+            self.complete = False
+        return True
+
+
 def emptied_folder(folder: str, keep: tuple[str, ...] = (), owner: int | None = None, most: int = SCRATCH_ENTRIES) -> bool:
-    """Remove everything in `folder`, whatever permissions student code gave it; True if
-    nothing is left. `keep`: paths in it to leave alone; `owner`: remove only what this
-    uid owns (a folder shared with the machine). A folder that holds more than `most`
-    entries is not emptied one by one, which could take longer than the grader waits for
-    a reset: False, and the grader replaces the whole sandbox (the kernel frees a
-    sandbox's own file systems at once)."""
+    """Remove everything in `folder`, whatever permissions student code gave it, but what
+    is mounted in it; True if nothing else is left. `keep`: paths in it to leave alone;
+    `owner`: remove only what this uid owns (a folder shared with the machine). A folder
+    that holds more than `most` entries is not emptied one by one, which could take longer
+    than the grader waits for a reset: False, and the grader replaces the whole sandbox
+    (the kernel frees a sandbox's own file systems at once)."""
 
     def ours(entry: os.DirEntry) -> bool:
         try:
@@ -27,40 +73,15 @@ def emptied_folder(folder: str, keep: tuple[str, ...] = (), owner: int | None = 
             return False
 
     try:
+        emptying = Emptying(folder, most)
         entries = list(os.scandir(folder))
     except FileNotFoundError:  # not there (a /dev/shm of no size): nothing to empty
         return True
     except OSError:
         return False
-    for entry in filter(ours, entries):
-        try:
-            most -= remove_tree(entry.path, most)
-        except TooManyEntries:
-            return False
-        except (OSError, RecursionError):  # one that would not go, or too deep: the rest still may
-            continue
     try:
-        return not any(ours(entry) for entry in os.scandir(folder))
-    except OSError:
+        for entry in filter(ours, entries):
+            emptying.remove(entry.path)
+    except TooManyEntries:
         return False
-
-
-class TooManyEntries(OSError):
-    """More entries than an emptying removes one by one."""
-
-
-def remove_tree(path: str, allowed: int) -> int:
-    """Remove `path`, a file or a whole tree, making each folder on the way writable and
-    searchable first (student code may have taken every permission from its own folders);
-    the number of entries removed, at most `allowed` (TooManyEntries before one more)."""
-    if allowed <= 0:
-        raise TooManyEntries(path)
-    removed = 1
-    if os.path.isdir(path) and not os.path.islink(path):
-        os.chmod(path, 0o700)
-        for entry in os.scandir(path):
-            removed += remove_tree(entry.path, allowed - removed)
-        os.rmdir(path)
-    else:
-        os.unlink(path)
-    return removed
+    return emptying.complete
