@@ -56,6 +56,14 @@ def files():
 
 def child_process():
     return subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip()
+
+
+def rewrapped_output():
+    import io
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", line_buffering=True)
+    print("progress", file=stream)
+    stream.flush()
+    return "printed"
 """
 EXPECTED = {"pool": 285, "data_loader": float(sum(range(64))), "threads_and_training": 1, "files": 10, "child_process": "42"}
 
@@ -76,3 +84,9 @@ def sandbox(tmp_path_factory):
 def test_honest_code_runs_in_the_sandbox_as_outside(sandbox, workload):
     sandbox.start_check(60)
     assert getattr(sandbox.module("honest"), workload)() == EXPECTED[workload]
+
+
+def test_a_text_wrapper_around_stdout_works(sandbox):
+    """A common idiom: io.TextIOWrapper(sys.stdout.buffer, encoding=...)."""
+    sandbox.start_check(30)
+    assert sandbox.module("honest").rewrapped_output() == "printed"

@@ -33,6 +33,16 @@ BINARY_OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul",
 SUBMISSION: list[str] = []  # the submission's folder, set once by enter_worker; sys.path is the student's to change
 
 
+class Discarded(io.RawIOBase):
+    """A binary stream that takes every byte and keeps none."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return len(data)
+
+
 class CappedText(io.TextIOBase):
     """A text stream that keeps the first characters written and drops the rest: a text
     file as far as student code can tell (an encoding, isatty, writelines, reconfigure; a
@@ -45,6 +55,7 @@ class CappedText(io.TextIOBase):
         self.cap, self.kept = cap, []
         self.size = 0
         self.null: int | None = None
+        self.buffer = io.BufferedWriter(Discarded())  # for io.TextIOWrapper(sys.stdout.buffer, ...)
 
     def writable(self) -> bool:
         return True

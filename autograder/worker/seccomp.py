@@ -5,10 +5,11 @@ keeps a worker's processes in its session.
 The limit adds up what the sandbox's processes hold (`autograder.worker.limits`), and
 some kernel objects are in no process: a memfd (`memfd_create`), a System V segment
 (`shmget`), semaphore set (`semget`: 2 MiB a set) or message queue (`msgget`), a POSIX
-message queue (`mq_open`), or the event queue of an inotify or fanotify instance (8 MiB
-each) holds memory that no process's VmData shows and no RLIMIT_AS bounds. Counting them instead is not robust: a memfd need not be mapped (so it is in no
+message queue (`mq_open`), the event queue of an inotify or fanotify instance (8 MiB
+each), or a key in the user's kernel keyring (`add_key`, `keyctl`) holds memory that no
+process's VmData shows and no RLIMIT_AS bounds. Counting them instead is not robust: a memfd need not be mapped (so it is in no
 RssShmem either), may travel between processes over a socket and outlive its creator;
-the IPC objects outlive every process of the sandbox, so that what one concept's code
+the IPC objects and keys outlive every process of the sandbox, so that what one concept's code
 kept in them the next concept's could read. Forbidding the calls is robust, costs no
 honest submission anything (numpy, torch and the standard library use none of them:
 multiprocessing's locks are POSIX semaphores, files in /dev/shm), and needs no
@@ -47,20 +48,21 @@ FIRST_ARGUMENT_OFFSET = 16  # offsetof(struct seccomp_data, args[0]): its low 32
 ARGUMENT_BYTES = 8  # args[1] is 8 bytes further, args[2] 16
 X32_BIT = 0x40000000
 ARCHITECTURES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # AUDIT_ARCH_*
-NUMBERS = {  # the system calls forbidden somewhere, by machine (aarch64 has no inotify_init, only inotify_init1)
+NUMBERS = {  # the system calls forbidden somewhere, by machine
     "x86_64": {
-        "memfd_create": 319, "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240, "inotify_init": 253,
-        "inotify_init1": 294, "fanotify_init": 300, "setsid": 112, "socket": 41, "setsockopt": 54, "io_uring_setup": 425,
-        "clone": 56, "clone3": 435, "unshare": 272,
+        "memfd_create": 319, "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
+        "inotify_init": 253, "inotify_init1": 294, "fanotify_init": 300, "add_key": 248, "request_key": 249, "keyctl": 250,
+        "setsid": 112, "socket": 41, "setsockopt": 54, "io_uring_setup": 425, "clone": 56, "clone3": 435, "unshare": 272,
     },
     "aarch64": {
-        "memfd_create": 279, "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180, "inotify_init1": 26,
-        "fanotify_init": 262, "setsid": 157, "socket": 198, "setsockopt": 208, "io_uring_setup": 425, "clone": 220,
-        "clone3": 435, "unshare": 97,
+        "memfd_create": 279, "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180,
+        "inotify_init1": 26, "fanotify_init": 262, "add_key": 217, "request_key": 218, "keyctl": 219,
+        "setsid": 157, "socket": 198, "setsockopt": 208, "io_uring_setup": 425, "clone": 220, "clone3": 435, "unshare": 97,
     },
 }  # fmt: skip
+ABSENT = {"x86_64": set(), "aarch64": {"inotify_init"}}  # calls a machine does not have (only inotify_init1)
 CLONE_NEWUSER = 0x10000000  # <linux/sched.h>
-MEMORY_FILES = ("memfd_create", "shmget", "semget", "msgget", "mq_open", "inotify_init", "inotify_init1", "fanotify_init")
+MEMORY_FILES = ("memfd_create", "shmget", "semget", "msgget", "mq_open", "inotify_init", "inotify_init1", "fanotify_init", "add_key", "request_key", "keyctl")
 SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 1, 7, 8, 32, 33  # <asm-generic/socket.h>
 BUFFER_SIZES = (SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE)
 AF_UNIX, AF_NETLINK = 1, 16  # <sys/socket.h>: the only address families a sandbox may open
@@ -94,7 +96,7 @@ def program(
         (RETURN, 0, 0, DENY),
         (LOAD, 0, 0, NR_OFFSET),
         (JUMP_IF_AT_LEAST, "deny", 0, X32_BIT),  # x32's numbers: deny
-        *[(JUMP_IF_EQUAL, "deny", 0, numbers[call]) for call in calls if call in numbers],
+        *[(JUMP_IF_EQUAL, "deny", 0, numbers[call]) for call in calls if call not in ABSENT[machine]],
         *[(JUMP_IF_EQUAL, "unsupported", 0, numbers[call]) for call in unsupported],
     ]
     for call, mask in (flags or {}).items():
