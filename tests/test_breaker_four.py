@@ -16,6 +16,7 @@
 """
 
 import pytest
+from sandboxed import sandboxed
 
 KEEPS_IN_THE_KEYRING = """
 import ctypes
@@ -57,16 +58,6 @@ def in_memory_dataset():
 def large_batches():
     return _first_pixels(torch.ones(256, 3, 224, 224), 32)  # 147 MiB, batches of 18 MiB
 """
-
-
-def sandboxed(tmp_path, files: dict[str, str]):
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.limits import Limits
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    for module, code in files.items():
-        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits())
 
 
 @pytest.mark.slow(seconds=15)

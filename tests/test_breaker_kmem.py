@@ -23,6 +23,7 @@ figures or its files:
 """
 
 import pytest
+from sandboxed import held_by_flood, sandboxed
 
 from autograder.worker.errors import StudentCodeFailed
 
@@ -107,33 +108,14 @@ def semaphore_sets(seconds):
 """
 
 
-def sandboxed(tmp_path, files: dict[str, str], memory_bytes: int | None = None):
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.limits import Limits
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    for module, code in files.items():
-        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
-    limits = Limits() if memory_bytes is None else Limits(memory_bytes=memory_bytes)
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), limits)
-
-
 @pytest.mark.slow(seconds=15)
 @pytest.mark.parametrize("flood", ["socket_buffers", "pipe_buffers", "semaphore_sets"])
 def test_kernel_memory_a_submission_holds_counts_in_its_limit(tmp_path, flood):
     """Some 1.25 GiB of kernel memory under a 512 MiB limit: the flood must fail (refused,
     or the sandbox ended for its memory), or hold less than the limit. On main it holds all
     of it for as long as it likes; the grader sees some 100 MiB."""
-    submission = sandboxed(tmp_path, {"hoarder": HOARDS_KERNEL_MEMORY}, LIMIT)
-    try:
-        submission.start_check(25)
-        try:
-            held = getattr(submission.module("hoarder"), flood)(3)
-        except StudentCodeFailed:
-            return
-        assert held < LIMIT, f"{held / 2**20:.0f} MiB of kernel memory held unseen under a {LIMIT / 2**20:.0f} MiB limit"
-    finally:
-        submission.close()
+    held = held_by_flood(tmp_path, HOARDS_KERNEL_MEMORY, flood, LIMIT)
+    assert held < LIMIT, f"{held / 2**20:.0f} MiB of kernel memory held unseen under a {LIMIT / 2**20:.0f} MiB limit"
 
 
 # One concept's module keeps a value (a hidden input, say) in the sandbox's IPC namespace;

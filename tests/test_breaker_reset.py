@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from grader_accounts import GraderAccount
 from mutants import COURSE, checks_by_id, grading_process, plant
+from sandboxed import sandboxed
 
 # The warm parent is the worker's parent: a stopped one never answers the reset that the
 # grader asks for when it moves to the next concept.
@@ -86,22 +87,13 @@ def flood(count):
         os.close(os.open(f"/tmp/{n:0200d}", os.O_CREAT | os.O_WRONLY))
     return count
 """
-def sandboxed(tmp_path, memory_bytes: int):
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.limits import Limits
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    (tmp_path / "hoarder.py").write_text(HOARDS_INODES, encoding="utf-8")
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(memory_bytes=memory_bytes))
-
-
 @pytest.mark.slow(seconds=25)
 def test_a_flood_of_empty_files_is_stopped_at_the_memory_limit(tmp_path):
     """900,000 empty files (about 700 MiB of kernel memory) under a 512 MiB limit: the
     flood must fail (no space left, or out of memory), never complete unseen as on main."""
     from autograder.worker.errors import StudentCodeFailed
 
-    submission = sandboxed(tmp_path, 512 * 2**20)
+    submission = sandboxed(tmp_path, {"hoarder": HOARDS_INODES}, 512 * 2**20)
     try:
         submission.start_check(90)
         with pytest.raises((StudentCodeFailed, OSError)):
@@ -132,11 +124,8 @@ def left():
 
 def test_the_reset_empties_a_folder_without_permissions(tmp_path):
     from autograder.worker.errors import StudentRaised
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.sandbox import SandboxedSubmission
 
-    (tmp_path / "locker.py").write_text(LEAVES_A_LOCKED_FOLDER, encoding="utf-8")
-    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"))
+    submission = sandboxed(tmp_path, {"locker": LEAVES_A_LOCKED_FOLDER})
     try:
         submission.start_check(30)
         with pytest.raises(StudentRaised):

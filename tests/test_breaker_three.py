@@ -37,21 +37,10 @@ polls:
 
 import pytest
 
-from autograder.worker.errors import StudentCodeFailed
+from sandboxed import held_by_flood, sandboxed
 
 LIMIT = 512 * 2**20  # the sandbox's memory limit in the flood tests
 FLOOD_CAP = 5 * LIMIT // 2  # each flood stops itself here, past the limit, to spare the machine
-
-
-def sandboxed(tmp_path, files: dict[str, str], memory_bytes: int | None = None):
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.limits import Limits
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    for module, code in files.items():
-        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
-    limits = Limits() if memory_bytes is None else Limits(memory_bytes=memory_bytes)
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), limits)
 
 
 HONEST = """
@@ -223,13 +212,5 @@ def test_memory_a_submission_holds_unseen_counts_in_its_limit(tmp_path, flood):
     """1 to 1.25 GiB under a 512 MiB limit: the flood must fail (refused, or the sandbox
     ended for its memory), or hold less than the limit. On main it holds all of it while
     the grader sees some 100 MiB."""
-    submission = sandboxed(tmp_path, {"hoarder": HOARDS_UNSEEN_MEMORY}, LIMIT)
-    try:
-        submission.start_check(25)
-        try:
-            held = getattr(submission.module("hoarder"), flood)(3)
-        except StudentCodeFailed:
-            return
-        assert held < LIMIT, f"{held / 2**20:.0f} MiB held unseen under a {LIMIT / 2**20:.0f} MiB limit"
-    finally:
-        submission.close()
+    held = held_by_flood(tmp_path, HOARDS_UNSEEN_MEMORY, flood, LIMIT)
+    assert held < LIMIT, f"{held / 2**20:.0f} MiB held unseen under a {LIMIT / 2**20:.0f} MiB limit"

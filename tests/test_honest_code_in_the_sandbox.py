@@ -3,6 +3,7 @@ sets (seccomp, 256 descriptors a process, 64 processes and threads, 3 GiB togeth
 against hostile code must cost a student who writes ordinary numpy and torch nothing."""
 
 import pytest
+from sandboxed import sandboxed
 
 HONEST = """
 import multiprocessing
@@ -70,12 +71,7 @@ EXPECTED = {"pool": 285, "data_loader": float(sum(range(64))), "threads_and_trai
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    folder = tmp_path_factory.mktemp("honest")
-    (folder / "honest.py").write_text(HONEST, encoding="utf-8")
-    submission = SandboxedSubmission(folder, choose_isolation("bwrap"))
+    submission = sandboxed(tmp_path_factory.mktemp("honest"), {"honest": HONEST})
     yield submission
     submission.close()
 

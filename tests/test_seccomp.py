@@ -11,15 +11,26 @@ import sys
 import textwrap
 
 import pytest
+from sandboxed import sandboxed
 
-from autograder.worker.seccomp import ARCHITECTURES, BUFFER_SIZES, CLONE_NEWUSER, SOL_SOCKET, JUMP_IF_ANY_BIT, JUMP_IF_AT_LEAST, JUMP_IF_EQUAL, MEMORY_FILES, program
+from autograder.worker.seccomp import (
+    ARCHITECTURES,
+    BUFFER_SIZES,
+    CLONE_NEWUSER,
+    JUMP_IF_ANY_BIT,
+    JUMP_IF_AT_LEAST,
+    JUMP_IF_EQUAL,
+    SOL_SOCKET,
+    UNSEEN_KERNEL_OBJECTS,
+    program,
+)
 
 JUMPS = (JUMP_IF_EQUAL, JUMP_IF_AT_LEAST, JUMP_IF_ANY_BIT)
 
 
 def run_filtered(code: str) -> str:
     """stdout of `code`, run by a fresh interpreter after it installed the warm parent's filters."""
-    preamble = "from autograder.worker.seccomp import *\nforbid_memory_files()\nforbid_network()\nforbid_user_namespaces()\n"
+    preamble = "from autograder.worker.seccomp import *\nforbid_unseen_kernel_objects()\nforbid_network()\nforbid_user_namespaces()\n"
     done = subprocess.run([sys.executable, "-c", preamble + textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -138,7 +149,7 @@ def test_threads_forks_and_subprocesses_still_start():
 @pytest.mark.parametrize("machine", sorted(ARCHITECTURES))
 def test_every_jump_lands_inside_the_filter(machine):
     rules = [
-        {"calls": MEMORY_FILES},
+        {"calls": UNSEEN_KERNEL_OBJECTS},
         {"calls": ("io_uring_setup",), "socket_families": (1, 16), "socket_options": (SOL_SOCKET, BUFFER_SIZES)},
         {"calls": (), "flags": {"unshare": CLONE_NEWUSER, "clone": CLONE_NEWUSER}, "unsupported": ("clone3",)},
     ]
@@ -164,11 +175,7 @@ def mount():
 
 def test_sandboxed_code_cannot_mount_a_tmpfs_of_its_own(tmp_path):
     """As root, bwrap gives the sandbox no user namespace; student code may not make one."""
-    from autograder.worker.isolation import choose_isolation
-    from autograder.worker.sandbox import SandboxedSubmission
-
-    (tmp_path / "mounter.py").write_text(MOUNTS_A_TMPFS_OF_ITS_OWN, encoding="utf-8")
-    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"))
+    submission = sandboxed(tmp_path, {"mounter": MOUNTS_A_TMPFS_OF_ITS_OWN})
     try:
         submission.start_check(30)
         assert submission.module("mounter").mount() == "refused"
@@ -181,5 +188,5 @@ def test_every_call_forbidden_has_its_number_on_every_machine(machine):
     """A call missing from a machine's table fails the filter's making, never drops out of it."""
     from autograder.worker.seccomp import ABSENT, NUMBERS
 
-    for call in (*MEMORY_FILES, "io_uring_setup", "setsid", "unshare", "clone", "clone3", "socket", "setsockopt"):
+    for call in (*UNSEEN_KERNEL_OBJECTS, "io_uring_setup", "setsid", "unshare", "clone", "clone3", "socket", "setsockopt"):
         assert call in NUMBERS[machine] or call in ABSENT[machine], call

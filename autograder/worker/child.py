@@ -54,7 +54,6 @@ class CappedText(io.TextIOBase):
         super().__init__()
         self.cap, self.kept = cap, []
         self.size = 0
-        self.null: int | None = None
         self.buffer = io.BufferedWriter(Discarded())  # for io.TextIOWrapper(sys.stdout.buffer, ...)
 
     def writable(self) -> bool:
@@ -67,9 +66,7 @@ class CappedText(io.TextIOBase):
         return len(text)
 
     def fileno(self) -> int:
-        if self.null is None:
-            self.null = os.open(os.devnull, os.O_WRONLY)
-        return self.null
+        return 1  # the warm parent made descriptors 0 to 2 /dev/null (parent._close_other_descriptors)
 
     def reconfigure(self, **_) -> None:
         """Nothing to change: what is kept is text."""

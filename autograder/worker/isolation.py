@@ -119,8 +119,7 @@ def sweep_command(layout: Layout) -> list[str]:
     SHARED_SCRATCH (`autograder.worker.sweep`); the grader runs it as a uid sandbox's
     user, since root must never call kill(-1)."""
     engine = str(Path(autograder.__file__).resolve().parent.parent)
-    shared = _shared_scratch()
-    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine, json.dumps({"folders": [str(folder) for folder in shared], "keep": _kept(shared, layout)})]
+    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine, json.dumps(shared_scratch(layout))]
 
 
 def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list[str]:
@@ -130,34 +129,32 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
     if isolation.mode == "none":
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
     if isolation.mode == "uid":
-        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], _shared_scratch(), _kept(_shared_scratch(), layout)), engine]
+        return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], shared_scratch(layout)), engine]
     inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path(folder) for folder in BWRAP_SCRATCH])
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 
-def _shared_scratch() -> list[Path]:
-    return [Path(folder) for folder in SHARED_SCRATCH if os.path.isdir(folder)]
+def shared_scratch(layout: Layout) -> dict[str, list[str]]:
+    """What a uid sandbox's user may leave in the machine's shared folders: "folders", those
+    of SHARED_SCRATCH this machine has, and "keep", their entries that hold the sandbox's
+    own files (the submission's copy, the working folder), which its user owns, yet no
+    emptying may remove (`autograder.worker.scratch.emptied_shared`)."""
+    folders = [Path(folder) for folder in SHARED_SCRATCH if os.path.isdir(folder)]
+    keep = [str(folder / path.relative_to(folder).parts[0]) for folder in folders for path in (layout.submission, layout.workdir) if path.is_relative_to(folder)]
+    return {"folders": [str(folder) for folder in folders], "keep": keep}
 
 
-def _kept(shared: list[Path], layout: Layout) -> list[str]:
-    """The entries of `shared` folders that hold the sandbox's own files (the submission's
-    copy, the working folder): its user owns them, yet no emptying may remove them."""
-    return [str(folder / path.relative_to(folder).parts[0]) for folder in shared for path in (layout.submission, layout.workdir) if path.is_relative_to(folder)]
-
-
-def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: list[Path] = (), keep: list[str] = ()) -> str:
+def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: dict | None = None) -> str:
     """The warm parent's settings. `scratch`: the folders of the sandbox's own that student
-    code may write, emptied at each reset; `shared`: the machine's folders that every
-    user may write (the uid sandbox's), where each reset removes what the sandbox's user
-    made but `keep`."""
+    code may write, emptied at each reset; `shared` (the uid sandbox's): what its user may
+    leave in the machine's shared folders, removed at each reset too (`shared_scratch`)."""
     return json.dumps(
         {
             **settings,
             "submission": str(submission),
             "workdir": str(workdir),
             "scratch": [str(folder) for folder in scratch],
-            "shared_scratch": [str(folder) for folder in shared],
-            "keep": list(keep),
+            "shared_scratch": shared or {"folders": [], "keep": []},
         }
     )
 

@@ -17,8 +17,8 @@ class Limits:
     - memory_bytes: memory claimed by all its processes together (`claimed_bytes`), and,
       in bwrap, KERNEL_BYTES_PER_FILE for each file in its /tmp and /dev/shm
       (`files_in_scratch`); the grader adds it up while it waits for an answer and ends
-      the sandbox when the sum passes it. Each process is also held to it on its own (RLIMIT_AS), so a single
-      allocation that is too big fails at once with MemoryError.
+      the sandbox when the sum passes it. Each process is also held to it on its own
+      (RLIMIT_AS), so a single allocation that is too big fails at once with MemoryError.
     - processes: processes and threads at once (RLIMIT_NPROC, counted per sandbox); a fork
       bomb's forks fail, then the grader ends the sandbox. A check needs three (bwrap's
       init, the warm parent, the worker: torch and numpy start no threads, see

@@ -3,7 +3,7 @@
 The grader starts it inside the sandbox (`autograder.worker.isolation`) with one inherited
 socket, the control channel, and its settings as JSON in argv[1]. It gives up what it
 will not need (other file descriptors, the environment, and, when started as root inside
-bwrap, root itself), forbids memory in files (`autograder.worker.seccomp`), applies the
+bwrap, root itself), installs its seccomp filters (`autograder.worker.seccomp`), applies the
 submission's limits so that every process it forks inherits them, imports numpy and the
 worker's code (and torch, for a concept built on it; nothing of the submission), and
 says hello. Then it serves the grader, one request at a time:
@@ -36,8 +36,8 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 from autograder.worker import child
 from autograder.worker.limits import Limits
 from autograder.worker.preload import preload_torch
-from autograder.worker.scratch import emptied_folder
-from autograder.worker.seccomp import NoFilter, forbid_memory_files, forbid_network, forbid_user_namespaces
+from autograder.worker.scratch import emptied_folder, emptied_shared
+from autograder.worker.seccomp import NoFilter, forbid_unseen_kernel_objects, forbid_network, forbid_user_namespaces
 from autograder.worker.sweep import kill_every_other_process
 
 PR_SET_DUMPABLE = 4  # <linux/prctl.h>
@@ -52,7 +52,7 @@ def main() -> None:
     _leave_root(settings.get("uid"))
     if settings["seccomp"]:
         try:
-            forbid_memory_files()
+            forbid_unseen_kernel_objects()
             forbid_network()
             forbid_user_namespaces()
         except NoFilter as problem:
@@ -77,9 +77,7 @@ def main() -> None:
         elif op == "reset":
             _kill_the_rest(settings["kill_scope"], workers)
             workers.clear()
-            emptied = all(emptied_folder(folder) for folder in settings["scratch"]) and all(
-                emptied_folder(folder, keep=tuple(settings["keep"]), owner=os.getuid()) for folder in settings["shared_scratch"]
-            )
+            emptied = all([emptied_folder(folder) for folder in settings["scratch"]]) and emptied_shared(settings["shared_scratch"])
             control.send(json.dumps({"ok": emptied}).encode())  # not emptied: the grader replaces the sandbox
 
 

@@ -85,3 +85,9 @@ def emptied_folder(folder: str, keep: tuple[str, ...] = (), owner: int | None = 
     except TooManyEntries:
         return False
     return emptying.complete
+
+
+def emptied_shared(shared: dict[str, list[str]], most: int = SCRATCH_ENTRIES) -> bool:
+    """emptied_folder for each of the machine's shared folders `shared` names (from
+    `autograder.worker.isolation.shared_scratch`), of what this process's user made there."""
+    return all([emptied_folder(folder, tuple(shared["keep"]), os.getuid(), most) for folder in shared["folders"]])

@@ -62,7 +62,7 @@ NUMBERS = {  # the system calls forbidden somewhere, by machine
 }  # fmt: skip
 ABSENT = {"x86_64": set(), "aarch64": {"inotify_init"}}  # calls a machine does not have (only inotify_init1)
 CLONE_NEWUSER = 0x10000000  # <linux/sched.h>
-MEMORY_FILES = ("memfd_create", "shmget", "semget", "msgget", "mq_open", "inotify_init", "inotify_init1", "fanotify_init", "add_key", "request_key", "keyctl")
+UNSEEN_KERNEL_OBJECTS = ("memfd_create", "shmget", "semget", "msgget", "mq_open", "inotify_init", "inotify_init1", "fanotify_init", "add_key", "request_key", "keyctl")
 SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 1, 7, 8, 32, 33  # <asm-generic/socket.h>
 BUFFER_SIZES = (SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE)
 AF_UNIX, AF_NETLINK = 1, 16  # <sys/socket.h>: the only address families a sandbox may open
@@ -132,9 +132,10 @@ def program(
     return [(code, offset(true, position), offset(false, position), k) for position, (code, true, false, k) in enumerate(labelled)]
 
 
-def forbid_memory_files() -> None:
-    """Forbid memfds and System V segments to this process and all it forks."""
-    forbid(MEMORY_FILES)
+def forbid_unseen_kernel_objects() -> None:
+    """Forbid this process and all it forks the kernel objects whose memory no process's
+    figures show (see the module's docstring)."""
+    forbid(UNSEEN_KERNEL_OBJECTS)
 
 
 def forbid_network() -> None:

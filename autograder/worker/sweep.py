@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 
-from autograder.worker.scratch import emptied_folder
+from autograder.worker.scratch import emptied_shared
 
 ROUNDS = 200
 SWEPT_ENTRIES = 1_000_000  # at the sandbox's end, bounded by the sweep's own time limit instead
@@ -53,10 +53,8 @@ def _others_alive() -> bool:
 
 
 def main() -> None:
-    """Exit 0 once no other process of this user lives and the folders argv[2] names (JSON:
-    "folders", the machine's, every user's to write, and "keep", entries to leave) hold
-    nothing else of it; 1 otherwise."""
+    """Exit 0 once no other process of this user lives and the machine's shared folders
+    argv[2] names (JSON, `isolation.shared_scratch`) hold nothing else of it; 1 otherwise."""
     killed = kill_every_other_process()
-    shared = json.loads(sys.argv[2])
-    emptied = all([emptied_folder(folder, tuple(shared["keep"]), os.getuid(), SWEPT_ENTRIES) for folder in shared["folders"]])
+    emptied = emptied_shared(json.loads(sys.argv[2]), most=SWEPT_ENTRIES)
     sys.exit(0 if killed and emptied else 1)
