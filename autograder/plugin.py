@@ -54,9 +54,10 @@ TOTAL_TIME_HELP = (
 HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (default: any folder named `hidden`)"
 
 DEFAULT_TIME_LIMIT_S = 10.0
-# When grading: concepts built on torch first, so that the sandbox whose warm parent
-# imported torch for them (autograder.worker.sandbox) serves the others too
-GRADING_ORDER = {concept.id: index for index, concept in enumerate(sorted(CONCEPTS, key=lambda concept: not concept.built_on_torch))}
+# When grading: concepts built on torch last, so that the sandbox whose warm parent imports
+# torch for them, started with the session (autograder.worker.sandbox), imports it while
+# the others are graded
+GRADING_ORDER = {concept.id: index for index, concept in enumerate(sorted(CONCEPTS, key=lambda concept: concept.built_on_torch))}
 
 # numpy 1.25 and 1.26 only warn where numpy 2, the grader's, raises: make the student's run agree
 NUMPY_2_CONVERSION = "error:Conversion of an array with ndim > 0 to a scalar:DeprecationWarning"
@@ -111,7 +112,9 @@ def _make_submission(config: pytest.Config):
         from autograder.worker.sandbox import SandboxedSubmission
 
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
-        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"))
+        asked = set(config.getoption("only_concepts")) or {concept.id for concept in CONCEPTS}
+        torch_ahead = any(concept.built_on_torch and concept.id in asked for concept in CONCEPTS)
+        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"), torch_ahead=torch_ahead)
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)

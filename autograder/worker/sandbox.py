@@ -9,11 +9,19 @@ next check gets a fresh worker, forked from the same warm parent. A worker that 
 crashes or breaks the protocol, or a sandbox whose processes together pass the memory
 limit, costs the running check, and the whole sandbox is replaced before the next one. A
 module whose import fails fails every check of its concept at once, with the same status,
-instead of timing out again and again. A concept built on torch gets a warm parent that
-imported torch before any student code ran in its sandbox (`autograder.worker.preload`):
-the sandbox is replaced by one whose warm parent has, if it had not.
+instead of timing out again and again.
+
+A concept built on torch, or a module of the submission that imports torch, gets a warm
+parent that imported torch before any student code ran in its sandbox
+(`autograder.worker.preload`): the sandbox is replaced by one whose warm parent has, if it
+had not. Other modules are served by the running sandbox, or by a new one without torch.
+When the session will grade a concept built on torch, the sandbox for it starts with the
+session, in the background, and imports torch while the other concepts are graded (their
+checks come first); not in the uid sandbox, where two sandboxes of one submission would
+share its user, and one's reset would kill the other.
 """
 
+import ast
 import os
 import shutil
 import stat
@@ -52,7 +60,7 @@ class Worker:
     def __init__(self, submission: "SandboxedSubmission", module: str):
         self.submission = submission
         self.module = module
-        self.sock, self.pid = submission.parent(torch=module in TORCH_EXERCISES).spawn()
+        self.sock, self.pid = submission.parent(torch=submission.needs_torch(module)).spawn()
         self.owner = submission  # what handles report back to
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
@@ -100,9 +108,12 @@ class SandboxedSubmission:
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
     loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
-    may import torch for the grader."""
+    may import torch for the grader. `torch_ahead`: the session will grade a concept
+    built on torch, whose sandbox may start now."""
 
-    def __init__(self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0):
+    def __init__(
+        self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0, torch_ahead: bool = False
+    ):
         self.folder = folder
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
@@ -127,15 +138,38 @@ class SandboxedSubmission:
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
+        self._imports_torch: dict[str, bool] = {}
+        self._torch_ahead: WarmParent | None = None
+        if torch_ahead and isolation.mode != "uid":
+            try:
+                self._torch_ahead = self._start(torch=True, wait=False)
+            except SandboxBroken:  # the sandbox that needs it will try again, and say why
+                pass
+
+    def _start(self, *, torch: bool, wait: bool = True) -> WarmParent:
+        return WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
-        parent imported torch at its start (a sandbox without is replaced)."""
+        parent imported torch at its start (a sandbox without is replaced), the one
+        started ahead if there is one."""
         if self._parent is not None and torch and not self._parent.preloaded_torch:
             self._end_sandbox()
+        if self._parent is None and torch and self._torch_ahead is not None:
+            ahead, self._torch_ahead = self._torch_ahead, None
+            ahead.greet()
+            self._parent = ahead
         if self._parent is None:
-            self._parent = WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s)
+            self._parent = self._start(torch=torch)
         return self._parent
+
+    def needs_torch(self, module: str) -> bool:
+        """Whether `module`'s worker needs a warm parent that imported torch: its concept is
+        built on torch, or the submission's module imports torch itself (a module it
+        imports that does is not looked for: that worker imports torch on its own)."""
+        if module not in self._imports_torch:
+            self._imports_torch[module] = imports_torch(self.layout.submission / f"{module}.py")
+        return module in TORCH_EXERCISES or self._imports_torch[module]
 
     def check_memory(self) -> None:
         """Raise SandboxOutOfMemory when the sandbox's processes together hold too much."""
@@ -225,7 +259,28 @@ class SandboxedSubmission:
 
     def close(self) -> None:
         self._end_sandbox()
+        if self._torch_ahead is not None:
+            self._torch_ahead.kill()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def imports_torch(path: Path) -> bool:
+    """Whether the Python file at `path` has an import statement of torch or a submodule of
+    it, anywhere; False if it is missing or is not Python."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name == "torch" or name.startswith("torch.") for name in names):
+            return True
+    return False
 
 
 def lines_per_file(folder: Path) -> dict[str, int]:

@@ -40,10 +40,20 @@ class WarmParent:
     """One running sandbox. Raises SandboxBroken when it cannot start, SecretsVisible
     when one of `probe` (paths the course keeps secret) can be read from inside. With
     `preload_torch`, the warm parent imports torch before it says hello; `start_limit_s`:
-    how long it may take to say it."""
+    how long it may take to say it, from its start. With `wait=False`, the sandbox starts
+    in the background and `greet()` waits for its hello, raising what the constructor
+    would have raised."""
 
     def __init__(
-        self, isolation: Isolation, layout: Layout, limits: Limits, probe: tuple[str, ...] = (), preload_torch: bool = False, start_limit_s: float = START_LIMIT_S
+        self,
+        isolation: Isolation,
+        layout: Layout,
+        limits: Limits,
+        probe: tuple[str, ...] = (),
+        preload_torch: bool = False,
+        start_limit_s: float = START_LIMIT_S,
+        *,
+        wait: bool = True,
     ):
         self.isolation, self.layout, self.limits = isolation, layout, limits
         self.preloaded_torch = preload_torch
@@ -68,8 +78,17 @@ class WarmParent:
             raise SandboxBroken(f"{type(problem).__name__}: {problem.strerror or problem}") from None
         finally:
             inside.close()
+        self.greeting_deadline = time.monotonic() + start_limit_s
+        self.greeted = False
+        if wait:
+            self.greet()
+
+    def greet(self) -> None:
+        """Wait for the warm parent's hello, if it has not come yet, until the start limit."""
+        if self.greeted:
+            return
         try:
-            hello = self._receive(time.monotonic() + start_limit_s)[0]
+            hello = self._receive(self.greeting_deadline)[0]
         except SandboxBroken:
             self.kill()
             raise
@@ -81,6 +100,7 @@ class WarmParent:
         if readable:
             self.kill()
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
+        self.greeted = True
 
     def _identity(self) -> dict:
         """Popen's arguments for who the warm parent runs as, and its environment."""
@@ -113,9 +133,10 @@ class WarmParent:
             raise SandboxBroken("the sandbox has ended") from None
 
     def _receive(self, deadline: float, *, with_fd: bool = False) -> tuple[dict, list[int]]:
-        """One reply from the warm parent (a whole datagram), before the deadline."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([self.control], [], [], remaining)[0]:
+        """One reply from the warm parent (a whole datagram), before the deadline (or
+        already there, for a sandbox that started in the background)."""
+        remaining = max(0.0, deadline - time.monotonic())
+        if not select.select([self.control], [], [], remaining)[0]:
             raise SandboxBroken("the sandbox did not answer in time")
         try:
             if with_fd:

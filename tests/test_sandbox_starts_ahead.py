@@ -1,0 +1,120 @@
+"""The sandbox for a concept built on torch starts with the session, in the background, and
+imports torch while the other concepts are graded in a sandbox without it
+(`autograder.worker.sandbox`); a module that imports torch itself is served by a sandbox
+that imported it; the uid sandbox starts nothing ahead.
+"""
+
+import os
+import select
+import time
+
+import pytest
+from sandboxed import sandboxed
+
+from autograder.worker.isolation import Isolation, choose_isolation
+from autograder.worker.limits import Limits
+from autograder.worker.sandbox import SandboxedSubmission, imports_torch
+from autograder.worker.warm_parent import WarmParent
+
+REPORTS_TORCH = """
+import sys
+
+TORCH_BEFORE_IMPORT = "torch" in sys.modules
+{more}
+
+
+def torch_state():
+    dynamo = sys.modules.get("torch._dynamo")
+    return [TORCH_BEFORE_IMPORT, type(dynamo).__name__]
+"""
+PLAIN = REPORTS_TORCH.format(more="")
+IMPORTS_TORCH = REPORTS_TORCH.format(more="from torch import nn  # noqa")
+
+
+def test_the_torch_sandbox_started_ahead_serves_the_torch_concept_and_the_others_run_without_torch(tmp_path):
+    for module, code in {"losses": PLAIN, "architectures": PLAIN}.items():
+        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    try:
+        ahead = submission._torch_ahead
+        assert ahead is not None and ahead.process.poll() is None
+        submission.start_check(60)
+        assert submission.module("losses").torch_state() == [False, "NoneType"]
+        assert submission._parent is not ahead
+        # torch, and the stand-in for torch._dynamo, were there before the module's import
+        assert submission.module("architectures").torch_state() == [True, "EagerDynamo"]
+        assert submission._parent is ahead
+    finally:
+        submission.close()
+    assert ahead.process.poll() is not None
+
+
+def test_a_module_that_imports_torch_itself_is_served_by_a_sandbox_that_imported_it(tmp_path):
+    submission = sandboxed(tmp_path, {"losses": IMPORTS_TORCH, "pooling": PLAIN})
+    try:
+        submission.start_check(60)
+        assert submission.module("pooling").torch_state() == [False, "NoneType"]
+        assert submission.module("losses").torch_state() == [True, "EagerDynamo"]
+    finally:
+        submission.close()
+
+
+def test_an_unused_sandbox_started_ahead_ends_with_the_submission(tmp_path):
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    ahead = submission._torch_ahead
+    submission.close()
+    assert ahead.process.poll() is not None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid sandbox needs root")
+def test_the_uid_sandbox_starts_nothing_ahead(tmp_path):
+    """Its two sandboxes would share the submission's user: one's reset (kill(-1) as that
+    user) would kill the other."""
+    submission = SandboxedSubmission(tmp_path, Isolation("uid"), Limits(), torch_ahead=True)
+    try:
+        assert submission._torch_ahead is None
+    finally:
+        submission.close()
+
+
+def test_a_hello_that_came_in_time_is_read_after_the_start_limit(tmp_path):
+    """A sandbox started ahead may be adopted long after its start limit: its hello, sent
+    within it, still counts."""
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits())
+    try:
+        parent = WarmParent(submission.isolation, submission.layout, submission.limits, start_limit_s=30, wait=False)
+        assert select.select([parent.control], [], [], 30)[0]
+        parent.greeting_deadline = time.monotonic() - 1
+        parent.greet()
+        assert parent.greeted
+        parent.kill()
+    finally:
+        submission.close()
+
+
+@pytest.mark.parametrize(
+    "code, imports",
+    [
+        ("import torch", True),
+        ("import numpy as np, torch.nn as nn", True),
+        ("from torch.nn import functional as F", True),
+        ("def f():\n    import torch\n    return torch", True),
+        ("try:\n    from torch import nn\nexcept ImportError:\n    nn = None", True),
+        ("import torchaudio", False),
+        ("from . import torch", False),
+        ("x = 'import torch'", False),
+        ("import numpy\n# import torch", False),
+        ("def broken(:\n    import torch", False),
+        ("x = " + "(" * 100_000 + ")" * 100_000, False),
+    ],
+)
+def test_imports_torch_reads_the_import_statements(tmp_path, code, imports):
+    path = tmp_path / "module.py"
+    path.write_text(code, encoding="utf-8")
+    assert imports_torch(path) is imports
+
+
+def test_imports_torch_of_a_missing_file_or_one_that_is_not_python_is_false(tmp_path):
+    (tmp_path / "binary.py").write_bytes(b"import torch\n\x00\xff")
+    assert imports_torch(tmp_path / "missing.py") is False
+    assert imports_torch(tmp_path / "binary.py") is False
