@@ -104,8 +104,8 @@ def test_a_hello_that_came_in_time_is_read_after_the_start_limit(tmp_path):
         ("from . import torch", False),
         ("x = 'import torch'", False),
         ("import numpy\n# import torch", False),
-        ("def broken(:\n    import torch", False),
-        ("x = " + "(" * 100_000 + ")" * 100_000, False),
+        ("import torch_geometric", False),
+        ("x = " + "(" * 100_000 + ")" * 100_000 + "\nimport torch", True),
     ],
 )
 def test_imports_torch_reads_the_import_statements(tmp_path, code, imports):
@@ -114,7 +114,5 @@ def test_imports_torch_reads_the_import_statements(tmp_path, code, imports):
     assert imports_torch(path) is imports
 
 
-def test_imports_torch_of_a_missing_file_or_one_that_is_not_python_is_false(tmp_path):
-    (tmp_path / "binary.py").write_bytes(b"import torch\n\x00\xff")
+def test_imports_torch_of_a_missing_file_is_false(tmp_path):
     assert imports_torch(tmp_path / "missing.py") is False
-    assert imports_torch(tmp_path / "binary.py") is False
