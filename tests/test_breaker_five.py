@@ -1,0 +1,81 @@
+"""Breaker round 5: the torch sandbox started ahead and the stand-in for torch._dynamo
+(`autograder.worker.eager_dynamo`). Each test failed on the commit it was written against.
+
+The stand-in promises that no code, the submission's included, sees a difference but the
+time it saves: these are differences an honest submission meets.
+"""
+
+import pytest
+from sandboxed import sandboxed
+from test_eager_dynamo import run
+
+# Calls torch.use_deterministic_algorithms, which imports the real torch._dynamo: a student
+# who wants "the same seed must give the same model" may well write it
+DETERMINISTIC = """
+import torch
+
+
+def deterministic():
+    torch.use_deterministic_algorithms(True)
+    return torch.are_deterministic_algorithms_enabled()
+"""
+
+
+@pytest.mark.parametrize("helper", ["profile", "fractions"])
+def test_a_helper_named_like_a_standard_module_does_not_break_torchs_own_import_of_dynamo(tmp_path, helper):
+    """The real torch._dynamo, imported in the worker when student code first needs it,
+    is imported with the submission first on sys.path: a student's own profile.py or
+    fractions.py (or decimal.py, getpass.py, colorsys.py) takes the place of the standard
+    module it needs, and a correct call fails. The warm parent used to import it before
+    the submission was on sys.path."""
+    submission = sandboxed(tmp_path, {helper: "def mean(values):\n    return sum(values) / len(values)\n", "architectures": DETERMINISTIC})
+    try:
+        submission.start_check(60)
+        assert submission.module("architectures").deterministic() is True
+    finally:
+        submission.close()
+
+
+def test_disabling_a_class_or_a_module_gives_what_the_real_dynamo_gives():
+    """torch.compiler.disable (torch._dynamo.disable) of a class returns the class, of an
+    nn.Module an nn.Module; the stand-in returns a plain function for both."""
+    result = run(
+        """
+eager_dynamo.install()
+
+
+@torch.compiler.disable
+class Block(torch.nn.Module):
+    def forward(self, x):
+        return x
+
+
+net = torch.compiler.disable(torch.nn.Linear(2, 2))
+print(json.dumps({"class": isinstance(Block, type), "module": isinstance(net, torch.nn.Module)}))
+"""
+    )
+    assert result == {"class": True, "module": True}
+
+
+def test_a_from_import_of_dynamo_leaves_no_finder_in_the_import_system():
+    """`from torch._dynamo import config` asks the stand-in for __path__ (as every
+    from-import of a package does), which puts a finder first in sys.meta_path for an
+    import that never comes: the next import of anything finds it, and its removing itself
+    mid-search makes Python skip the finder after it. Without setuptools' distutils finder
+    in front (a Python 3.12 venv has none), that is the BuiltinImporter: `import
+    faulthandler` then fails."""
+    result = run(
+        """
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "DistutilsMetaFinder"]
+eager_dynamo.install()
+from torch._dynamo import config  # noqa: F401
+left = [type(finder).__name__ for finder in sys.meta_path if type(finder).__module__ == "autograder.worker.eager_dynamo"]
+try:
+    import faulthandler  # noqa: F401
+    imported = True
+except ImportError:
+    imported = False
+print(json.dumps({"left": left, "imported": imported}))
+"""
+    )
+    assert result == {"left": [], "imported": True}
