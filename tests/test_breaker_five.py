@@ -9,6 +9,10 @@ import pytest
 from sandboxed import sandboxed
 from test_eager_dynamo import run
 
+from autograder.worker.isolation import choose_isolation
+from autograder.worker.limits import Limits
+from autograder.worker.sandbox import SandboxedSubmission
+
 # Calls torch.use_deterministic_algorithms, which imports the real torch._dynamo: a student
 # who wants "the same seed must give the same model" may well write it
 DETERMINISTIC = """
@@ -79,3 +83,26 @@ print(json.dumps({"left": left, "imported": imported}))
 """
     )
     assert result == {"left": [], "imported": True}
+
+
+def test_a_module_that_gets_torch_from_a_helper_of_its_own_is_graded_as_when_torch_came_first(tmp_path):
+    """losses.py imports the student's helpers.py, which imports torch; the student also
+    has a timeit.py of their own. When the concepts built on torch were graded first, the
+    sandbox that imported torch served losses too; now losses runs first, in a sandbox
+    without torch (imports_torch reads losses.py alone), and torch, imported in the worker
+    with the submission first on sys.path, takes the student's timeit.py for its own: the
+    correct losses.py fails to import (it scored 10/10 before, 0/10 now, through the CLI)."""
+    files = {
+        "timeit": "import time\n\n\ndef timed(function, *args):\n    start = time.perf_counter()\n    function(*args)\n    return time.perf_counter() - start\n",
+        "helpers": "import torch\n\n\ndef as_float64(values):\n    return torch.as_tensor(values, dtype=torch.float64).numpy()\n",
+        "losses": "from helpers import as_float64\n\n\ndef total(values):\n    return float(as_float64(values).sum())\n",
+        "architectures": DETERMINISTIC,
+    }
+    for module, code in files.items():
+        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    try:
+        submission.start_check(60)
+        assert submission.module("losses").total([1.0, 2.0]) == 3.0
+    finally:
+        submission.close()
