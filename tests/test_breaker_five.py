@@ -5,6 +5,10 @@ The stand-in promises that no code, the submission's included, sees a difference
 time it saves: these are differences an honest submission meets.
 """
 
+import os
+import select
+import signal
+
 import pytest
 from sandboxed import sandboxed
 from test_eager_dynamo import run
@@ -104,5 +108,24 @@ def test_a_module_that_gets_torch_from_a_helper_of_its_own_is_graded_as_when_tor
     try:
         submission.start_check(60)
         assert submission.module("losses").total([1.0, 2.0]) == 3.0
+    finally:
+        submission.close()
+
+
+def test_a_sandbox_started_ahead_that_ended_while_it_waited_costs_no_check(tmp_path):
+    """The sandbox started ahead waits, idle, while the other concepts are graded; if it
+    ends meanwhile (the machine's out-of-memory killer picks its warm parent, which holds
+    torch), no student code of it ran: the first check that needs it should get a fresh
+    sandbox, as it would have had before, not fail with "could not start a worker"."""
+    (tmp_path / "architectures.py").write_text(DETERMINISTIC.replace("torch.use_deterministic_algorithms(True)\n    ", ""), encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    try:
+        ahead = submission._torch_ahead
+        assert select.select([ahead.control], [], [], 60)[0]  # its hello came
+        for pid in ahead.processes():
+            os.kill(pid, signal.SIGKILL)
+        ahead.process.wait(10)
+        submission.start_check(60)
+        assert submission.module("architectures").deterministic() is False
     finally:
         submission.close()
