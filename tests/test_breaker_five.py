@@ -129,3 +129,22 @@ def test_a_sandbox_started_ahead_that_ended_while_it_waited_costs_no_check(tmp_p
         assert submission.module("architectures").deterministic() is False
     finally:
         submission.close()
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["torch.testing.assert_close(torch.ones(2), torch.ones(2))", "torch.jit.trace(torch.nn.Linear(2, 2), torch.ones(1, 2))"],
+)
+def test_torch_calls_that_import_dtensor_work_beside_the_stand_in(tmp_path, call):
+    """torch.testing.assert_close (and torch.jit.trace, which checks its trace with it)
+    imports torch.distributed.tensor; halfway through, torch.library asks inspect.getmodule
+    for a frame's module, which reads __file__ of every module in sys.modules: the
+    stand-in's __getattr__ then imports the real torch._dynamo, which needs the
+    half-imported torch.distributed.tensor: ImportError (circular import) in correct code."""
+    code = f"import torch\n\n\ndef check():\n    {call}\n    return True\n"
+    submission = sandboxed(tmp_path, {"architectures": code})
+    try:
+        submission.start_check(60)
+        assert submission.module("architectures").check() is True
+    finally:
+        submission.close()
