@@ -97,7 +97,7 @@ def test_a_module_that_gets_torch_from_a_helper_of_its_own_is_graded_as_when_tor
     with the submission first on sys.path, takes the student's timeit.py for its own: the
     correct losses.py fails to import (it scored 10/10 before, 0/10 now, through the CLI)."""
     files = {
-        "timeit": "import time\n\n\ndef timed(function, *args):\n    start = time.perf_counter()\n    function(*args)\n    return time.perf_counter() - start\n",
+        "timeit": "from time import perf_counter\n\n\ndef timed(function):\n    start = perf_counter()\n    function()\n    return perf_counter() - start\n",
         "helpers": "import torch\n\n\ndef as_float64(values):\n    return torch.as_tensor(values, dtype=torch.float64).numpy()\n",
         "losses": "from helpers import as_float64\n\n\ndef total(values):\n    return float(as_float64(values).sum())\n",
         "architectures": DETERMINISTIC,
