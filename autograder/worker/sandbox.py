@@ -11,14 +11,17 @@ limit, costs the running check, and the whole sandbox is replaced before the nex
 module whose import fails fails every check of its concept at once, with the same status,
 instead of timing out again and again.
 
-A concept built on torch, or a module of the submission that imports torch, gets a warm
-parent that imported torch before any student code ran in its sandbox
-(`autograder.worker.preload`): the sandbox is replaced by one whose warm parent has, if it
-had not. Other modules are served by the running sandbox, or by a new one without torch.
-When the session will grade a concept built on torch, the sandbox for it starts with the
-session, in the background, and imports torch while the other concepts are graded (their
-checks come first); not in the uid sandbox, where two sandboxes of one submission would
-share its user, and one's reset would kill the other.
+A concept built on torch gets a warm parent that imported torch before any student code
+ran in its sandbox (`autograder.worker.preload`): the sandbox is replaced by one whose warm
+parent has, if it had not. So does every concept of a submission that imports torch (or an
+exercise module built on it) in any other file: torch imported in a worker would be
+imported with the submission first on sys.path, where a student's own timeit.py or
+profile.py takes the place of the standard module torch needs. The other concepts are
+served by the running sandbox, or by a new one without torch. When the session will grade
+a concept built on torch, the sandbox for it starts with the session, in the background,
+and imports torch while the other concepts are graded (their checks come first); not in
+the uid sandbox, where two sandboxes of one submission would share its user, and one's
+reset would kill the other.
 """
 
 import os
@@ -47,8 +50,15 @@ from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmPare
 # alone, within the check's time: its JSON part is bounded again by the codec.
 MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
-TORCH_IMPORT = re.compile(rb"^[ \t]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*|from[ \t]+)torch\b", re.MULTILINE)
 TORCH_EXERCISES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)  # exercise modules, by name
+# A statement that starts a line (after a byte-order mark, a lone carriage return or a
+# semicolon, too) and imports torch, or an exercise module built on it (or a submodule of either)
+TORCH_IMPORT = re.compile(
+    rb"(?:^(?:\xef\xbb\xbf)?|(?<=[\r;]))[ \t\f]*(?:import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*|from[ \t]+)(?:"
+    + b"|".join(re.escape(name.encode()) for name in sorted({"torch", *TORCH_EXERCISES}))
+    + rb")\b",
+    re.MULTILINE,
+)
 
 
 class SandboxOutOfMemory(Exception):
@@ -139,7 +149,7 @@ class SandboxedSubmission:
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
-        self._imports_torch: dict[str, bool] = {}
+        self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
         self._torch_ahead: WarmParent | None = None
         if torch_ahead and isolation.mode != "uid":
             try:
@@ -158,19 +168,15 @@ class SandboxedSubmission:
             self._end_sandbox()
         if self._parent is None and torch and self._torch_ahead is not None:
             ahead, self._torch_ahead = self._torch_ahead, None
-            ahead.greet()
-            self._parent = ahead
+            self._parent = _adopted(ahead)
         if self._parent is None:
             self._parent = self._start(torch=torch)
         return self._parent
 
     def needs_torch(self, module: str) -> bool:
         """Whether `module`'s worker needs a warm parent that imported torch: its concept is
-        built on torch, or the submission's module imports torch itself (a module it
-        imports that does is not looked for: that worker imports torch on its own)."""
-        if module not in self._imports_torch:
-            self._imports_torch[module] = imports_torch(self.layout.submission / f"{module}.py")
-        return module in TORCH_EXERCISES or self._imports_torch[module]
+        built on torch, or the submission imports torch beyond those concepts."""
+        return module in TORCH_EXERCISES or self.torch_everywhere
 
     def check_memory(self) -> None:
         """Raise SandboxOutOfMemory when the sandbox's processes together hold too much."""
@@ -265,12 +271,35 @@ class SandboxedSubmission:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def _adopted(ahead: WarmParent) -> WarmParent | None:
+    """The sandbox started ahead, once it said hello, if it still runs; else None, and a
+    fresh one is started instead (which says why, if it fails too): no student code ran
+    in it, so nothing that ended it (the machine's out-of-memory killer, say) is the
+    submission's doing."""
+    try:
+        ahead.greet()
+    except SandboxBroken:
+        return None
+    if ahead.process.poll() is not None:
+        ahead.kill()
+        return None
+    return ahead
+
+
+def imports_torch_beyond_its_concepts(folder: Path) -> bool:
+    """Whether a Python file under `folder`, besides the exercise modules built on torch,
+    imports torch or one of those modules (`imports_torch`)."""
+    return any(imports_torch(path) for path in folder.rglob("*.py") if path.stem not in TORCH_EXERCISES and path.is_file() and not path.is_symlink())
+
+
 def imports_torch(path: Path) -> bool:
-    """Whether the file at `path` has a line that imports torch or a submodule of it
-    (`import torch`, `import numpy as np, torch.nn as nn`, `from torch import nn`, indented
-    or not); False if it is missing. Read line by line, never parsed: the grader reads a
-    student's file in linear time and memory. A miss (an import after a semicolon, say)
-    costs time only: that worker imports torch on its own."""
+    """Whether the file at `path` has a line that imports torch, an exercise module built on
+    it, or a submodule of either (`import torch`, `import numpy as np, torch.nn as nn`,
+    `from architectures import clip_classifier`, indented or not); False if it cannot be
+    read. Read line by line, never parsed: the grader reads a student's file in linear time
+    and memory. A miss (an import through importlib, say) costs the time
+    of torch's import in a worker, and exposes torch to the submission's own modules named
+    like standard ones."""
     try:
         return TORCH_IMPORT.search(path.read_bytes()) is not None
     except OSError:
