@@ -22,12 +22,14 @@ LOSSES = "import numpy as np\n{imports}\n\n\ndef total(values):\n    return floa
         "from \\\n    torch import nn",
         "from contextlib import suppress\n\nwith suppress(AttributeError): import torch",
         "import importlib\n\ntorch = importlib.import_module('torch')",
+        "from functorch import vmap  # torch's own package, installed with it",
     ],
-    ids=["continued import line", "continued from line", "import after a colon", "importlib"],
+    ids=["continued import line", "continued from line", "import after a colon", "importlib", "functorch"],
 )
 def test_a_module_that_imports_torch_in_a_line_the_grader_does_not_read_as_an_import_is_graded_as_when_torch_came_first(tmp_path, imports):
     """Correct Python that imports torch in a statement that TORCH_IMPORT does not see
-    (a continued line, a compound statement on one line, importlib) runs, in a session
+    (a continued line, a compound statement on one line, importlib, functorch: a
+    package of torch's wheel that imports it) runs, in a session
     that grades architectures, in the sandbox without torch: torch is then imported in
     the worker with the submission first on sys.path, finds the student's timeit.py,
     and the correct losses.py fails to import. Through the CLI, solutions/ with such a
