@@ -3,6 +3,9 @@ last, and the line-by-line reading of a submission's imports that decides which 
 modules need torch. Each test failed on the commit it was written against.
 """
 
+import os
+import select
+
 import pytest
 
 from autograder.worker.isolation import choose_isolation
@@ -43,3 +46,46 @@ def test_a_module_that_imports_torch_in_a_line_the_grader_does_not_read_as_an_im
         assert submission.module("losses").total([1.0, 2.0]) == 3.0
     finally:
         submission.close()
+
+# Starts threads until one fails to start (the sandbox's process limit), and says how many did
+THREADS = """
+import threading
+
+
+def most_threads(wanted):
+    stop, threads = threading.Event(), []
+    try:
+        for _ in range(wanted):
+            thread = threading.Thread(target=stop.wait)
+            thread.start()
+            threads.append(thread)
+    except RuntimeError:
+        pass
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return len(threads)
+"""
+
+
+def _threads_in_pooling(folder, torch_ahead: bool) -> int:
+    submission = SandboxedSubmission(folder, choose_isolation("bwrap"), Limits(), torch_ahead=torch_ahead)
+    try:
+        if torch_ahead:  # the warm parent started ahead is running, as it is while the other concepts are graded
+            assert select.select([submission._torch_ahead.control], [], [], 60)[0]
+        submission.start_check(60)
+        return submission.module("pooling").most_threads(200)
+    finally:
+        submission.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="bwrap started by root runs both sandboxes as one user; otherwise each has a user namespace")
+def test_the_sandbox_started_ahead_takes_none_of_the_other_sandboxs_processes(tmp_path):
+    """Limits.processes is "counted per sandbox" (RLIMIT_NPROC, per user). Started by
+    root, the idle sandbox started ahead runs its warm parent as the submission's user,
+    the user of the sandbox grading the other concepts: it takes one of their processes
+    and threads (61 left for the submission's own, 62 with no sandbox started ahead, as
+    at 3eb5c49 when the torch sandbox served every concept)."""
+    (tmp_path / "pooling.py").write_text(THREADS, encoding="utf-8")
+    assert _threads_in_pooling(tmp_path, torch_ahead=True) == _threads_in_pooling(tmp_path, torch_ahead=False)
