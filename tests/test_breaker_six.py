@@ -89,3 +89,33 @@ def test_the_sandbox_started_ahead_takes_none_of_the_other_sandboxs_processes(tm
     at 3eb5c49 when the torch sandbox served every concept)."""
     (tmp_path / "pooling.py").write_text(THREADS, encoding="utf-8")
     assert _threads_in_pooling(tmp_path, torch_ahead=True) == _threads_in_pooling(tmp_path, torch_ahead=False)
+
+# Helpers of the student's own named like standard modules that the grader's torch, and a
+# local pytest run, import before any student code; the submission never imports them
+# itself, so nothing the student ran told them of the clash
+SCRATCH = {
+    "logging": '"""My training log: one line per epoch."""\n\n\ndef log_epoch(epoch, loss):\n    print(f"epoch {epoch}: loss {loss:.4f}")\n',
+    "string": '"""Formatting my results for the report."""\n\n\ndef as_row(values):\n    return " & ".join(f"{value:.3f}" for value in values)\n',
+}
+GRADIENT_CHECK = "import numpy as np\nfrom numpy.testing import assert_allclose  # my own gradient checks\n\n\ndef total(values):\n    return float(np.sum(values))\n"
+
+
+@pytest.mark.parametrize("helper", sorted(SCRATCH))
+def test_a_helper_named_like_a_standard_module_that_torch_imports_does_not_break_a_module_without_torch(tmp_path, helper):
+    """The sandbox without torch imported far fewer standard modules before the submission
+    came first on sys.path than the torch sandbox that served every concept at 3eb5c49
+    (logging, string, tempfile, email, queue, csv, shutil, subprocess... some 60): a
+    student's own logging.py or string.py now takes the place of the module that
+    numpy.testing (or concurrent.futures, matplotlib, sklearn, pandas) needs. Through the
+    CLI, solutions/ with a logging.py of the student's and `from numpy.testing import
+    assert_allclose` in backprop.py scored 110/110 at 3eb5c49 and 100/110 now (backprop
+    0/10: "module 'logging' has no attribute 'getLogger'"); the student's own pytest run
+    in the released repository passes it, 10/10 (pytest imported logging first)."""
+    (tmp_path / f"{helper}.py").write_text(SCRATCH[helper], encoding="utf-8")
+    (tmp_path / "backprop.py").write_text(GRADIENT_CHECK, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    try:
+        submission.start_check(60)
+        assert submission.module("backprop").total([1.0, 2.0]) == 3.0
+    finally:
+        submission.close()
