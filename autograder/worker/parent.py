@@ -4,9 +4,10 @@ The grader starts it inside the sandbox (`autograder.worker.isolation`) with one
 socket, the control channel, and its settings as JSON in argv[1]. It gives up what it
 will not need (other file descriptors, the environment, and, when started as root inside
 bwrap, root itself), installs its seccomp filters (`autograder.worker.seccomp`), applies the
-submission's limits so that every process it forks inherits them, imports numpy and the
-worker's code (and torch, for a concept built on it; nothing of the submission), and
-says hello. Then it serves the grader, one request at a time:
+submission's limits so that every process it forks inherits them, imports numpy, the
+worker's code and the standard modules torch loads (and torch, for a concept built on it;
+nothing of the submission: `autograder.worker.preload`), and says hello. Then it serves
+the grader, one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
   fresh socket, passed over the control channel (SCM_RIGHTS);
@@ -35,7 +36,7 @@ import numpy  # noqa: F401 - imported once here, so no worker pays for it
 
 from autograder.worker import child
 from autograder.worker.limits import Limits
-from autograder.worker.preload import preload_torch
+from autograder.worker.preload import preload_standard_modules, preload_torch
 from autograder.worker.scratch import emptied_folder, emptied_shared
 from autograder.worker.seccomp import NoFilter, forbid_unseen_kernel_objects, forbid_network, forbid_user_namespaces
 from autograder.worker.sweep import kill_every_other_process
@@ -62,7 +63,8 @@ def main() -> None:
     _undumpable()
     os.chdir(settings["workdir"])
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
-    if settings["preload_torch"]:  # before any student code has run in this sandbox
+    preload_standard_modules()  # before any student code has run in this sandbox
+    if settings["preload_torch"]:
         preload_torch()
     readable = [path for path in settings["probe"] if _can_read(path)]
     control.send(json.dumps({"ready": True, "readable": readable}).encode())

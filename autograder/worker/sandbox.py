@@ -14,10 +14,10 @@ instead of timing out again and again.
 A concept built on torch gets a warm parent that imported torch before any student code
 ran in its sandbox (`autograder.worker.preload`): the sandbox is replaced by one whose warm
 parent has, if it had not. So does every concept of a submission that imports torch (or an
-exercise module built on it) in any other file: torch imported in a worker would be
-imported with the submission first on sys.path, where a student's own timeit.py or
-profile.py takes the place of the standard module torch needs. The other concepts are
-served by the running sandbox, or by a new one without torch. When the session will grade
+exercise module built on it) in any other file, so that its workers need not import torch
+each. The other concepts are served by the running sandbox, or by a new one without torch;
+every warm parent imports the standard modules torch loads, with or without torch, so a
+student's own timeit.py or logging.py stands in for the standard one in neither. When the session will grade
 a concept built on torch, the sandbox for it starts with the session, in the background,
 and imports torch while the other concepts are graded (their checks come first); not in
 the uid sandbox, where two sandboxes of one submission would share its user, and one's
@@ -30,6 +30,7 @@ import shutil
 import stat
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,12 @@ class SandboxedSubmission:
                 pass
 
     def _start(self, *, torch: bool, wait: bool = True) -> WarmParent:
-        return WarmParent(self.isolation, self.layout, self.limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
+        limits = self.limits
+        if self._torch_ahead is not None and self.layout.uid is not None:
+            # as root, the sandbox waiting beside this one runs as the same user, and its
+            # warm parent counts in that user's processes (RLIMIT_NPROC)
+            limits = replace(limits, processes=limits.processes + 1)
+        return WarmParent(self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
@@ -297,9 +303,8 @@ def imports_torch(path: Path) -> bool:
     it, or a submodule of either (`import torch`, `import numpy as np, torch.nn as nn`,
     `from architectures import clip_classifier`, indented or not); False if it cannot be
     read. Read line by line, never parsed: the grader reads a student's file in linear time
-    and memory. A miss (an import through importlib, say) costs the time
-    of torch's import in a worker, and exposes torch to the submission's own modules named
-    like standard ones."""
+    and memory. A miss (an import through importlib, a continued line) costs the time of
+    torch's import in each of its workers."""
     try:
         return TORCH_IMPORT.search(path.read_bytes()) is not None
     except OSError:
