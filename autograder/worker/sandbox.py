@@ -17,11 +17,12 @@ parent has, if it had not. So does every concept of a submission that imports to
 exercise module built on it) in any other file, so that its workers need not import torch
 each. The other concepts are served by the running sandbox, or by a new one without torch;
 every warm parent imports the standard modules torch loads, with or without torch, so a
-student's own timeit.py or logging.py stands in for the standard one in neither. When the session will grade
-a concept built on torch, the sandbox for it starts with the session, in the background,
-and imports torch while the other concepts are graded (their checks come first); not in
-the uid sandbox, where two sandboxes of one submission would share its user, and one's
-reset would kill the other.
+student's own timeit.py or logging.py stands in for the standard one in neither.
+
+When the session will grade a concept built on torch, the sandbox for it starts with the
+session, in the background, and imports torch while the other concepts are graded (their
+checks come first); not in the uid sandbox, where two sandboxes of one submission would
+share its user, and one's reset would kill the other.
 """
 
 import os
