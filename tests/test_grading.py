@@ -1,6 +1,7 @@
 """Grading one submission: full marks for the reference, zero for the stubs, one schema."""
 
 import json
+import shutil
 from importlib import resources
 
 import jsonschema
@@ -75,7 +76,6 @@ def test_the_same_submission_always_gets_the_same_report():
 
 
 def test_a_student_repository_is_graded_from_its_exercises_folder(tmp_path):
-    import shutil
 
     repo = tmp_path / "student-repo"
     shutil.copytree(COURSE.solutions, repo / "exercises")
@@ -155,3 +155,41 @@ def test_a_module_that_imports_its_sibling_as_a_package_gets_the_students_own(tm
         backprop.write("def dense_forward(x, W, b):\n    return _dense_forward(x, W, b) + 0 * _relu(x[:1, :1])[0, 0]\n")
     report = grading_process().grade(tmp_path, COURSE, student="package-style", concepts=("backprop",))
     assert {c["status"] for c in all_checks(report)} == {"passed"}
+
+
+def test_a_session_killed_midway_leaves_no_copy_of_the_submission(tmp_path):
+    """A session that hangs is killed (`GradingProcess.stop`), and never removes its
+    sandbox's folder (the submission's copy, its work folder) itself: the grading process
+    does, so a batch with hung submissions does not fill the machine's /tmp."""
+    import threading
+    import time
+
+    from autograder.grading.run import GradingProcess
+
+    submission = tmp_path / "submission"
+    shutil.copytree(COURSE.solutions, submission)
+    (submission / "losses.py").write_text("import time\ntime.sleep(600)\n", encoding="utf-8")
+    with GradingProcess() as process:
+        outcome = []
+        grading = threading.Thread(target=lambda: outcome.append(_failure_of(process.grade, submission, COURSE, student="hung", concepts=("losses",))))
+        grading.start()
+        deadline = time.monotonic() + 120
+        while not list(process.scratch.glob("autograder-sandbox-*/submission/losses.py")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        copies = list(process.scratch.glob("autograder-sandbox-*"))
+        assert copies, "the session made no sandbox"
+        process.process.kill()  # as _ask does when the session outlives its limit
+        grading.join()
+        assert outcome == ["the grading session ended without a report"]
+        assert not any(copy.exists() for copy in copies)
+        # the next submission is graded as usual
+        assert process.grade(COURSE.solutions, COURSE, student="next", concepts=("losses",))["score"] > 0
+    assert not process.home.exists()
+
+
+def _failure_of(call, *arguments, **options) -> str:
+    try:
+        call(*arguments, **options)
+    except RuntimeError as failure:
+        return str(failure)
+    return "no failure"

@@ -64,11 +64,19 @@ class GradingProcess:
     after another (GRADES_PER_PROCESS at most: as root, each takes a uid of its own that
     the process never hands out again, from a range of its own). Its reports are signed with a key only it was given, so a report that
     student code forged is refused. A session that fails or hangs ends the process; the
-    next `grade` starts a new one."""
+    next `grade` starts a new one.
+
+    The process's temporary folders (a sandbox's copy of the submission, its work folder)
+    lie in `scratch`, inside this object's home: a session killed midway never cleans up
+    after itself, so `stop()` empties scratch, and `close()` removes the home."""
 
     def __init__(self):
         self.home = Path(tempfile.mkdtemp(prefix="autograder-"))
         (self.home / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        self.scratch = self.home / "tmp"  # the process's TMPDIR
+        # 0711: a uid sandbox's user passes through to its own folder in scratch, and can
+        # list neither folder (mkdtemp's names are not guessable)
+        self.home.chmod(0o711)
         self.process: subprocess.Popen | None = None
         self.key = b""
         self.graded = 0  # submissions the running process has graded
@@ -147,13 +155,15 @@ class GradingProcess:
         if self.process is None or self.process.poll() is not None:
             self.graded = 0
             self.key = secrets.token_bytes(32)
+            self.scratch.mkdir(exist_ok=True)
+            self.scratch.chmod(0o711)
             key_read, key_write = os.pipe()
             os.write(key_write, self.key)
             os.close(key_write)
             try:
                 self.process = subprocess.Popen(
                     [sys.executable, "-c", SERVER_MAIN, str(key_read)], cwd=self.home,
-                    env=session_environment(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    env={**session_environment(), "TMPDIR": str(self.scratch)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL, text=True, pass_fds=(key_read,),
                 )  # fmt: skip
             finally:
@@ -161,11 +171,13 @@ class GradingProcess:
         return self.process
 
     def stop(self) -> None:
-        """End the grading process; the next `grade` starts a new one."""
+        """End the grading process, and remove what it left in scratch; the next `grade`
+        starts a new one."""
         if self.process is not None:
             self.process.kill()
             self.process.wait()
             self.process = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def close(self) -> None:
         self.stop()
