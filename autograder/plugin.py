@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.check_files import marked_concepts
 from autograder.compare import REVEAL_EXPECTED
 from autograder.errors import UserError
 from autograder.registry import CONCEPTS, Concept, get_concept
@@ -125,6 +126,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     submission = config.stash.get(SUBMISSION, None)
     if hasattr(submission, "close"):
         submission.close()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """With --concept: skip, unimported, a check file whose markers name only other
+    concepts (autograder.check_files): its oracles' imports would cost seconds."""
+    only = set(config.getoption("only_concepts"))
+    if only and collection_path.suffix == ".py" and collection_path.is_file():
+        concepts = marked_concepts(collection_path)
+        if concepts is not None and not concepts & only:
+            return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,9 @@
 """The student's loop: plain `pytest` in a student layout, in one process, ending in the table;
 the grader's time limits and words, one line for a typo, a table of what ran in 80 columns."""
 
+import json
 import shutil
+import sys
 
 import pytest
 
@@ -118,3 +120,50 @@ def test_a_missing_function_is_not_attempted_and_named_in_the_students_run(stude
     outcomes = result.parseoutcomes()
     assert outcomes.get("skipped", 0) > 0 and "failed" not in outcomes and "errors" not in outcomes
     result.stdout.fnmatch_lines(["*losses.py has no 'hinge_loss'*"])
+
+
+def test_a_concept_asked_for_imports_none_of_the_other_concepts_check_files(student_repo):
+    """`pytest --concept losses` skips, unimported, the check files of other concepts: no
+    torch for a concept whose checks need none (seconds in a fresh process)."""
+    student_repo.makepyfile(probe="import sys\ndef pytest_collection_finish(session):\n    print('torch imported:', 'torch' in sys.modules, len(session.items))\n")
+    asked = student_repo.runpytest_subprocess("--concept", "losses", "-p", "probe")
+    asked.stdout.fnmatch_lines(["torch imported: False 10"])
+    assert [c.title for c in CONCEPTS if c.title in "\n".join(table_lines(asked))] == ["Loss functions"]
+    everything = student_repo.runpytest_subprocess("-p", "probe", "--collect-only", "-q")
+    everything.stdout.fnmatch_lines(["torch imported: True *"])
+
+
+# Collects the checks of `checks/` in one process, once whole and once per concept asked
+# for, and prints {"": every check's concept, "<concept>": ...} as JSON.
+COLLECT_BY_CONCEPT = """
+import json, sys
+import pytest
+from autograder.registry import CONCEPTS
+
+class Collected:
+    def pytest_collection_finish(self, session):
+        self.concepts = {item.nodeid: item.get_closest_marker("concept").args[0] for item in session.items}
+
+runs = {}
+for asked in ["", *(concept.id for concept in CONCEPTS)]:
+    collected = Collected()
+    options = ["-q", "--collect-only", "-p", "no:cacheprovider", "--import-mode=importlib", "--submission=" + sys.argv[1]]
+    pytest.main([*options, *(["--concept=" + asked] if asked else []), "checks"], plugins=[collected])
+    runs[asked] = collected.concepts
+print("COLLECTED " + json.dumps(runs))
+"""
+
+
+def test_a_concept_asked_for_keeps_every_one_of_its_checks_public_and_hidden(pytester):
+    """The check files skipped for --concept are exactly those of other concepts: every
+    check of the concept asked for is collected, as when every file is imported."""
+    shutil.copytree(COURSE.public_checks, pytester.path / "checks" / "public")
+    shutil.copytree(COURSE.hidden_checks, pytester.path / "checks" / "hidden")
+    script = pytester.makepyfile(collect_by_concept=COLLECT_BY_CONCEPT)
+    result = pytester.run(sys.executable, script, str(COURSE.solutions), timeout=300)
+    (line,) = [line for line in result.stdout.lines if line.startswith("COLLECTED ")]
+    runs = json.loads(line.removeprefix("COLLECTED "))
+    everything = runs.pop("")
+    assert set(everything.values()) == {concept.id for concept in CONCEPTS}
+    for concept, collected in runs.items():
+        assert collected == {node: of for node, of in everything.items() if of == concept}, concept
