@@ -24,16 +24,18 @@ def nbgrader_grade(*, assignments: tuple[str, ...], nbgrader_course: Path, time_
     checks cell's auto score. Run it after `nbgrader autograde ASSIGNMENT`; the submitted
     notebooks are never changed, and a manual grade still overrides the score."""
     from autograder.grading.nbgrader_scores import grade_submitted
+    from autograder.grading.run import GradingProcess
 
     if importlib.util.find_spec("nbgrader") is None:
         raise UserError('nbgrader is not installed (pip install -e ".[nbgrader]")')
     course = find_course_root(course_root, hidden_checks)
-    for assignment in assignments:
-        grades = grade_submitted(nbgrader_course, assignment, course, time_scale=time_scale)
-        if not grades:
-            console.warn(f"{assignment}: no submissions in {nbgrader_course / 'submitted'} (run `nbgrader collect {assignment}` first)")
-        for grade in grades:
-            status = "" if grade.status == "graded" else f" ({grade.status.replace('_', ' ')})"
-            console.out(f"{grade.student}: {assignment} {grade.score:g} / {grade.max_score:g}{status}")
-            for note in grade.notes:
-                console.out(f"    {note}")
+    with GradingProcess() as process:
+        for assignment in assignments:
+            grades = grade_submitted(nbgrader_course, assignment, course, process, time_scale=time_scale)
+            if not grades:
+                console.warn(f"{assignment}: no submissions in {nbgrader_course / 'submitted'} (run `nbgrader collect {assignment}` first)")
+            for grade in grades:
+                status = "" if grade.status == "graded" else f" ({grade.status.replace('_', ' ')})"
+                console.out(f"{grade.student}: {assignment} {grade.score:g} / {grade.max_score:g}{status}")
+                for note in grade.notes:
+                    console.out(f"    {note}")

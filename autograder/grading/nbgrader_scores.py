@@ -35,8 +35,9 @@ class NotebookGrade:
     notes: list[str] = field(default_factory=list)
 
 
-def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, *, time_scale: float = 1.0) -> list[NotebookGrade]:
-    """Grade every submission of `assignment` in the nbgrader course `course_dir` and write
+def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, process: GradingProcess, *, time_scale: float = 1.0) -> list[NotebookGrade]:
+    """Grade every submission of `assignment` in the nbgrader course `course_dir` with
+    `process` (one for all the assignments of a run: its imports are paid once) and write
     the scores into its gradebook.db. Raises UserError when the assignment is not a concept
     of the course with its notebook in the gradebook."""
     from nbgrader.api import Gradebook
@@ -47,7 +48,7 @@ def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, *, ti
         raise UserError(f"{database}: no nbgrader gradebook (run `nbgrader generate_assignment {assignment}` first)")
     folders = sorted(path for path in (course_dir / "submitted").glob(f"*/{assignment}") if path.is_dir())
     grades = []
-    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as scratch, GradingProcess() as process:
+    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as scratch:
         checked = checked_names(course)
         for folder in folders:
             student = folder.parent.name
