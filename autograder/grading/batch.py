@@ -17,7 +17,6 @@ preparing, fingerprints, reuse, signing and writing happen here, once per submis
 import functools
 import hashlib
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Protocol
 
 from autograder import __version__
 from autograder.course import CourseRoot
-from autograder.files import write_atomically
+from autograder.files import TemporaryFolder, write_atomically
 from autograder.grading.run import GradingProcess
 from autograder.intake import Intake, checked_names, find_entries, prepare
 from autograder.report.signing import instructor_key, sign_report, verify_report
@@ -95,10 +94,10 @@ def grade_folder(
     result = BatchResult()
     checked = checked_names(course)
     grade = grader or functools.partial(graded_locally, jobs=jobs)
-    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
+    with TemporaryFolder("autograder-intake-") as scratch:
         pending = {}
         for entry in find_entries(folder):
-            intake = prepare(entry, Path(scratch), checked)
+            intake = prepare(entry, scratch, checked)
             stamp = fingerprint(intake, course, options)
             previous = _read_report(reports_dir / f"{entry.id}.json", result)
             if previous is not None and previous.get("fingerprint") == stamp:

@@ -12,12 +12,12 @@ whose notebook nbgrader could not run is graded all the same, and one student ne
 the class. The gradebook is changed only here; the submitted notebooks never.
 """
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.files import TemporaryFolder
 from autograder.grading.run import GradingProcess
 from autograder.intake import Entry, Intake, checked_names, prepare
 from autograder.intake.walk import display
@@ -48,11 +48,11 @@ def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, proce
         raise UserError(f"{database}: no nbgrader gradebook (run `nbgrader generate_assignment {assignment}` first)")
     folders = sorted(path for path in (course_dir / "submitted").glob(f"*/{assignment}") if path.is_dir())
     grades = []
-    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as scratch:
+    with TemporaryFolder("autograder-nbgrader-") as scratch:
         checked = checked_names(course)
         for folder in folders:
             student = folder.parent.name
-            intake = prepare(Entry(display(student), folder), Path(scratch), checked)
+            intake = prepare(Entry(display(student), folder), scratch, checked)
             grades.append(_grade_one(process, intake, student, course, concept.id, time_scale))
     with Gradebook(f"sqlite:///{database}") as gradebook:
         cell, notebook = _checks_cell(gradebook, assignment)

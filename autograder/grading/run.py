@@ -20,6 +20,7 @@ from pathlib import Path
 
 from autograder.course import CourseRoot
 from autograder.errors import UserError
+from autograder.files import TemporaryFolder
 from autograder.intake import checked_names, entry_for, prepare
 from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
@@ -49,8 +50,8 @@ def grade_submission(path: Path, course: CourseRoot, *, student: str | None = No
     is no submission or holds nothing gradable, or a sandbox that cannot be built.
     """
     entry = entry_for(path)
-    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as scratch:
-        intake = prepare(entry, Path(scratch), checked_names(course))
+    with TemporaryFolder("autograder-intake-") as scratch:
+        intake = prepare(entry, scratch, checked_names(course))
         if not intake.gradable:
             raise UserError(f"{path}: {intake.reason}")
         if process is not None:
@@ -68,10 +69,12 @@ class GradingProcess:
 
     The process's temporary folders (a sandbox's copy of the submission, its work folder)
     lie in `scratch`, inside this object's home: a session killed midway never cleans up
-    after itself, so `stop()` empties scratch, and `close()` removes the home."""
+    after itself, so `stop()` empties scratch, and `close()` removes the home (or the next
+    grader, if this one is killed: `autograder.files.TemporaryFolder`)."""
 
     def __init__(self):
-        self.home = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.folder = TemporaryFolder("autograder-")  # in use while this process or the server lives
+        self.home = self.folder.path
         (self.home / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         self.scratch = self.home / "tmp"  # the process's TMPDIR
         # 0711: a uid sandbox's user passes through to its own folder in scratch, and can
@@ -164,7 +167,7 @@ class GradingProcess:
                 self.process = subprocess.Popen(
                     [sys.executable, "-c", SERVER_MAIN, str(key_read)], cwd=self.home,
                     env={**session_environment(), "TMPDIR": str(self.scratch)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL, text=True, pass_fds=(key_read,),
+                    stderr=subprocess.DEVNULL, text=True, pass_fds=(key_read, self.folder.lock),
                 )  # fmt: skip
             finally:
                 os.close(key_read)
@@ -181,7 +184,7 @@ class GradingProcess:
 
     def close(self) -> None:
         self.stop()
-        shutil.rmtree(self.home, ignore_errors=True)
+        self.folder.remove()
 
 
 def secret_paths(course: CourseRoot, *more: str) -> tuple[str, ...]:
