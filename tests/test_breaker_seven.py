@@ -1,0 +1,182 @@
+"""Breaker seven: the grading server's scratch (`GradingProcess.stop` empties it after a
+killed session) and `--concept` skipping the check files of other concepts unimported.
+Each test here failed when it was written; each docstring names the fault and how to
+reproduce it.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.worker.limits import processes_of_user
+from grader_accounts import GraderAccount
+from mutants import plant
+
+# A hung session killed as `GradingProcess._ask` kills one past its limit, in the uid
+# sandbox (run as root by an interpreter every user can read): prints what is left of the
+# sandbox's user once the GradingProcess is closed.
+KILL_A_HUNG_UID_SESSION = """
+import json, sys, threading, time
+from pathlib import Path
+from autograder.course import find_course_root
+from autograder.grading.run import GradingProcess
+
+submission, course = Path(sys.argv[1]), find_course_root(Path(sys.argv[2]))
+with GradingProcess() as process:
+    failure = []
+    def grade():
+        try:
+            process.grade(submission, course, student="hung", concepts=("losses",), sandbox="uid")
+        except RuntimeError as problem:
+            failure.append(str(problem))
+    grading = threading.Thread(target=grade)
+    grading.start()
+    deadline = time.monotonic() + 180
+    started = []
+    while not started and time.monotonic() < deadline:
+        started = list(process.scratch.glob("autograder-sandbox-*/work/started"))
+        time.sleep(0.1)
+    uid = started[0].stat().st_uid if started else None
+    time.sleep(2)  # the student's code is at work
+    process.process.kill()  # as _ask does when the session outlives its limit
+    grading.join()
+    home = process.home
+time.sleep(2)
+print("LEFT " + json.dumps({"uid": uid, "failure": failure, "home": str(home), "home_left": home.exists()}))
+"""
+
+# losses.py's extra code: hangs in its import, and leaves behind a process of its own
+# (fork, fork: reparented to init) that copies the submission into the machine's /tmp.
+HANGS_AND_LEAVES_A_PROCESS = """
+import os as _os, time as _time
+open("started", "w").close()
+if _os.fork() == 0:
+    if _os.fork() == 0:
+        with open("/tmp/breaker7-copy-%d.py" % _os.getuid(), "w") as _copy:
+            _copy.write(open(__file__).read())
+        while True:
+            _time.sleep(1)
+    _os._exit(0)
+_time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module")
+def killed_uid_session():
+    """What a killed uid session left: {"uid", "failure", "home", "home_left"}; every
+    process of its user is killed, and its files removed, afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("the uid sandbox needs root (CI runs as root)")
+    folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
+    left = {}
+    try:
+        account = GraderAccount.root_with_a_readable_interpreter(folder)
+        submission = plant(account.home, {"losses": HANGS_AND_LEAVES_A_PROCESS})
+        os.chmod(account.home, 0o755)
+        done = subprocess.run(
+            [account.python, "-c", KILL_A_HUNG_UID_SESSION, str(submission), str(account.course)], cwd=account.home,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith("LEFT ")]
+        left = json.loads(line.removeprefix("LEFT "))
+        assert left["uid"] is not None, "the session never ran the submission"
+        left["processes"] = processes_of_user(left["uid"])
+        left["living"] = [pid for pid in left["processes"] if _alive(pid)]
+        left["in_tmp"] = sorted(str(path) for path in Path("/tmp").iterdir() if _owner(path) == left["uid"])
+        yield left
+    finally:
+        uid = left.get("uid")
+        if uid is not None:
+            for pid in processes_of_user(uid):  # the survivors this test's submission started
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            for path in Path("/tmp").iterdir():
+                if _owner(path) == uid:
+                    path.unlink(missing_ok=True) if not path.is_dir() else shutil.rmtree(path, ignore_errors=True)
+        if left.get("home"):
+            shutil.rmtree(left["home"], ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return path.lstat().st_uid
+    except FileNotFoundError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return not any(line.startswith("State:") and line.split()[1] in ("Z", "X") for line in status)
+    except OSError:
+        return False
+
+
+@pytest.mark.slow(seconds=40)
+def test_a_killed_uid_session_leaves_no_process_of_its_user(killed_uid_session):
+    """FAULT: in the uid sandbox, a session killed midway (`GradingProcess.stop`, as `_ask`
+    does past the session's limit) leaves the submission's processes running, for ever:
+    only the server is killed, and no one sweeps the sandbox's user (the sweep,
+    `WarmParent.kill`, runs in the server that was just killed), which has no PID
+    namespace to take its processes with it. Reproducer: as root with a readable
+    interpreter, grade with sandbox="uid" a losses.py that sleeps in its import and forks
+    a grandchild that loops; kill the server; close the GradingProcess. Found: the
+    sleeping worker and the grandchild still run as the sandbox's uid, free to use the
+    CPU and the machine's /tmp while the rest of the class is graded. Expected: no
+    living process of that uid."""
+    assert killed_uid_session["failure"] == ["the grading session ended without a report"]
+    assert killed_uid_session["living"] == []
+
+
+@pytest.mark.slow(seconds=40)
+def test_a_killed_uid_session_leaves_nothing_in_tmp(killed_uid_session):
+    """FAULT: in the uid sandbox, a killed session leaves in the machine's /tmp what its
+    code wrote there (here a copy of the submission, readable by every user): the sweep
+    that removes a sandbox user's files from the shared folders (`sweep_command`, run by
+    `WarmParent.kill`) runs in the server, which was just killed, and `stop()` empties
+    only its own scratch. Reproducer: as in the test above. Expected: no file of the
+    sandbox's uid in /tmp once the GradingProcess is closed, as after a session that
+    ended by itself."""
+    assert killed_uid_session["in_tmp"] == []
+    assert not killed_uid_session["home_left"], f"{killed_uid_session['home']} is left"
+
+
+def test_a_typo_in_a_concept_marker_is_not_silently_dropped_by_concept(tmp_path):
+    """FAULT: a course author's typo in a check file's concept marker
+    (`pytestmark = pytest.mark.concept("loss")` in checks/hidden/test_losses.py) is a
+    usage error when the whole course is graded (the plugin validates every marker), but
+    with `--concept losses`, which `autograder grade --concept`, the notebook's checks
+    cell and `nbgrader-grade` (always) pass, `pytest_ignore_collect` skips the file
+    unimported ({"loss"} names no concept asked for), so losses is graded from its public
+    checks alone, silently: no error, fewer checks, a wrong score. Reproducer: copy
+    checks/hidden, change that marker's id to "loss", grade the reference with
+    concepts=("losses",). Found: a report, without the hidden losses checks. Expected:
+    the session fails as it does without --concept (the typo named), as it did before
+    the skip."""
+    from autograder.course import CourseRoot
+    from mutants import COURSE, grading_process
+
+    hidden = tmp_path / "hidden"
+    shutil.copytree(COURSE.hidden_checks, hidden, ignore=shutil.ignore_patterns("__pycache__"))
+    checks = hidden / "test_losses.py"
+    source = checks.read_text(encoding="utf-8")
+    assert 'pytestmark = pytest.mark.concept("losses")' in source
+    checks.write_text(source.replace('pytestmark = pytest.mark.concept("losses")', 'pytestmark = pytest.mark.concept("loss")'), encoding="utf-8")
+    course = CourseRoot(COURSE.path, hidden)
+    with pytest.raises(RuntimeError):  # the whole course: the typo is a usage error
+        grading_process().grade(COURSE.solutions, course, student="typo", concepts=())
+    with pytest.raises(RuntimeError):
+        report = grading_process().grade(COURSE.solutions, course, student="typo", concepts=("losses",))
+        (losses,) = [concept for concept in report["concepts"] if concept["id"] == "losses"]
+        pytest.fail(f"losses graded from {len(losses['checks'])} checks, none of the hidden ones, with no error")
