@@ -19,6 +19,8 @@ from autograder.worker.limits import processes_of_user
 from grader_accounts import GraderAccount
 from mutants import plant
 
+pytest_plugins = ["pytester"]
+
 # A hung session killed as `GradingProcess._ask` kills one past its limit, in the uid
 # sandbox (run as root by an interpreter every user can read): prints what is left of the
 # sandbox's user once the GradingProcess is closed.
@@ -180,3 +182,40 @@ def test_a_typo_in_a_concept_marker_is_not_silently_dropped_by_concept(tmp_path)
         report = grading_process().grade(COURSE.solutions, course, student="typo", concepts=("losses",))
         (losses,) = [concept for concept in report["concepts"] if concept["id"] == "losses"]
         pytest.fail(f"losses graded from {len(losses['checks'])} checks, none of the hidden ones, with no error")
+
+
+IMPORTED_MARK = """
+import pytest
+from course_marks import LOSSES
+
+pytestmark = pytest.mark.concept("pooling")
+
+
+@LOSSES
+def test_a_loss_check_in_a_pooling_file():
+    pass
+
+
+def test_a_pooling_check():
+    pass
+"""
+
+
+def test_a_concept_mark_imported_from_a_helper_is_not_dropped_by_concept(pytester, monkeypatch):
+    """FAULT: `marked_concepts` answers for certain ({"pooling"}) for a check file whose
+    checks also carry a concept mark it cannot see: one imported from a course helper
+    (`from course_marks import LOSSES`, LOSSES = pytest.mark.concept("losses")), so that
+    `--concept losses` skips the file, unimported, and drops its losses check, which
+    pytest sees as losses (the check's own mark is closer than the module's). Reproducer:
+    that file beside the helper; `pytest --concept losses --collect-only`. Found: no check
+    collected. Expected: the losses check, as without the skip (a name the scanner cannot
+    resolve should make it answer None, as `concept = pytest.mark.concept` does)."""
+    monkeypatch.setenv("PYTHONPATH", f"{pytester.path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    pytester.makepyfile(course_marks='import pytest\nLOSSES = pytest.mark.concept("losses")\n')
+    (pytester.path / "checks").mkdir()
+    (pytester.path / "checks" / "test_mixed.py").write_text(IMPORTED_MARK, encoding="utf-8")
+    pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\ntestpaths = ["checks"]\n')
+    whole = pytester.runpytest_subprocess("--collect-only", "-q", "-p", "no:randomly")
+    whole.stdout.fnmatch_lines(["*test_a_loss_check_in_a_pooling_file*"])
+    asked = pytester.runpytest_subprocess("--concept", "losses", "--collect-only", "-q", "-p", "no:randomly")
+    asked.stdout.fnmatch_lines(["*test_a_loss_check_in_a_pooling_file*"])
