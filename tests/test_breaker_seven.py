@@ -9,7 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import time
 import textwrap
 from pathlib import Path
 
@@ -219,3 +221,32 @@ def test_a_concept_mark_imported_from_a_helper_is_not_dropped_by_concept(pyteste
     whole.stdout.fnmatch_lines(["*test_a_loss_check_in_a_pooling_file*"])
     asked = pytester.runpytest_subprocess("--concept", "losses", "--collect-only", "-q", "-p", "no:randomly")
     asked.stdout.fnmatch_lines(["*test_a_loss_check_in_a_pooling_file*"])
+
+
+def test_a_grader_stopped_by_timeout_leaves_no_copy_of_the_submission(tmp_path):
+    """FAULT: `timeout 3600 autograder grade-all ...` (a TA's cap on a batch, or a CI job's
+    time limit) ends the grader with SIGTERM, sent to its whole process group: no
+    `close()`, no `stop()`, no TemporaryDirectory cleanup runs (SIGTERM is not turned into
+    an exception), so the grading process's home stays in TMPDIR, with the sandbox's copy
+    of the submission in its scratch, and the intake's copy beside it. This machine's /tmp
+    held some 150 such homes, three with a copy, from runs ended so. Reproducer: `timeout
+    -s TERM 15 autograder grade SUBMISSION --concept losses` on a submission whose
+    losses.py sleeps in its import, TMPDIR a folder of the test's own. Found:
+    autograder-*/pytest.ini, autograder-*/tmp/autograder-sandbox-*/submission/losses.py and
+    autograder-intake-*/entry-*/submission/losses.py left in it. Expected: none of them
+    once the grader has ended."""
+    from mutants import COURSE
+
+    submission = plant(tmp_path, {"losses": "import time as _time\n_time.sleep(600)\n"})
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    scratch.chmod(0o755)
+    environment = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(COURSE.path)}
+    done = subprocess.run(
+        ["timeout", "-s", "TERM", "15", sys.executable, "-m", "autograder", "grade", str(submission), "--course-root", str(COURSE.path), "--concept", "losses", "--format", "json"],
+        env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 124, done.stderr  # ended by timeout, mid-session
+    time.sleep(2)
+    left = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.name in ("losses.py", "pytest.ini"))
+    assert left == []
