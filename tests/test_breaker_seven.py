@@ -250,3 +250,28 @@ def test_a_grader_stopped_by_timeout_leaves_no_copy_of_the_submission(tmp_path):
     time.sleep(2)
     left = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.name in ("losses.py", "pytest.ini"))
     assert left == []
+
+
+def test_a_grader_with_umask_077_still_gives_the_reference_full_marks():
+    """FAULT (older than this branch's changes, in the same path): as root, the default
+    sandbox (bwrap, whose warm parent becomes a user of the submission's own) and the uid
+    sandbox run student code as another user than the grader, which only `copy_submission`
+    makes the copy readable for: it chmods the files 0644 but makes the folder with
+    `mkdir(mode=0o755)`, which the umask narrows. Under `umask 077` (a hardened root
+    account, a TA's shell profile) the copy's folder is 0700 root's, the sandbox cannot
+    list it, and every module is "missing from the submission". Reproducer: `umask 077;
+    autograder grade solutions --concept losses --format json` as root. Found: losses
+    0 / 10, "losses.py is missing from the submission". Expected: 10 / 10, as under
+    umask 022 (the home and scratch this branch added are chmodded after mkdtemp; the
+    copy's folders need the same)."""
+    from mutants import COURSE
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs student code as another user than the grader")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(COURSE.solutions), "--course-root", str(COURSE.path), "--concept", "losses", "--format", "json"],
+        env={**os.environ, "PYTHONPATH": str(COURSE.path)}, capture_output=True, text=True, timeout=300, umask=0o077,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (losses,) = json.loads(done.stdout)["concepts"]
+    assert (losses["score"], losses["max_score"]) == (10.0, 10.0), losses["checks"][0]["feedback"]
