@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import textwrap
 from pathlib import Path
 
 import pytest
