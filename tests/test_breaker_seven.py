@@ -274,3 +274,104 @@ def test_a_grader_with_umask_077_still_gives_the_reference_full_marks():
     assert done.returncode == 0, done.stderr
     (losses,) = json.loads(done.stdout)["concepts"]
     assert (losses["score"], losses["max_score"]) == (10.0, 10.0), losses["checks"][0]["feedback"]
+
+
+# Grades A (killed midway, as _ask kills a session past its limit), then B in a fresh
+# grading process whose pid is the killed one's: pids wrap (pid_max is 32768 on many
+# machines, this one's too), and root's ns_last_pid makes the wrap happen now.
+A_THEN_B_ON_THE_SAME_PID = """
+import sys, threading, time
+from pathlib import Path
+from autograder.course import find_course_root
+from autograder.grading.run import GradingProcess
+from autograder.worker.limits import processes_of_user
+
+a, b, course = Path(sys.argv[1]), Path(sys.argv[2]), find_course_root(Path(sys.argv[3]))
+first = GradingProcess()
+def grade():
+    try:
+        first.grade(a, course, student="a", concepts=("losses",), sandbox="uid")
+    except RuntimeError:
+        pass
+grading = threading.Thread(target=grade)
+grading.start()
+deadline = time.monotonic() + 120
+while not list(first.scratch.glob("autograder-sandbox-*/work/started")) and time.monotonic() < deadline:
+    time.sleep(0.1)
+uid = next(first.scratch.glob("autograder-sandbox-*/work/started")).stat().st_uid
+server = first.process.pid
+first.process.kill()
+grading.join()
+first.close()
+while processes_of_user(uid) and time.monotonic() < deadline:  # A's code ends by itself
+    time.sleep(0.5)
+second = GradingProcess()
+for attempt in range(50):
+    with open("/proc/sys/kernel/ns_last_pid", "w") as last:
+        last.write(str(server - 1))
+    second._running()
+    if second.process.pid == server:
+        break
+    second.stop()
+else:
+    sys.exit("the pid did not come round again")
+report = second.grade(b, course, student="b", concepts=("losses",), sandbox="uid")
+second.close()
+print("FEEDBACK " + report["concepts"][0]["checks"][0]["feedback"])
+"""
+
+# A keeps a file only its own user may read, in the machine's /tmp, then ends by itself.
+KEEPS_A_PRIVATE_FILE = """
+import os as _os, time as _time
+_fd = _os.open("/tmp/breaker7-private-%d" % _os.getuid(), _os.O_WRONLY | _os.O_CREAT, 0o600)
+_os.write(_fd, b"A-PRIVATE")
+_os.close(_fd)
+open("started", "w").close()
+_time.sleep(6)
+"""
+
+# B shows what it could read of such files in its feedback.
+READS_THE_PRIVATE_FILES = """
+import glob as _glob
+_read = []
+for _path in _glob.glob("/tmp/breaker7-private-*"):
+    try:
+        _read.append(open(_path).read())
+    except OSError as _problem:
+        _read.append(type(_problem).__name__)
+raise RuntimeError("READ %r" % _read)
+"""
+
+
+@pytest.mark.slow(seconds=40)
+def test_a_killed_uid_sessions_user_is_never_handed_to_a_classmate():
+    """FAULT: the uid of a uid sandbox is BASE + the grading server's pid (+ a turn), and
+    `sandbox_uid` hands it out again to a later grading process with the same pid as soon
+    as no *process* runs as it, whatever *files* it still owns. After a killed session
+    (no sweep: see test_a_killed_uid_session_leaves_nothing_in_tmp), A's files stay in
+    /tmp; once pids wrap round (pid_max 32768 here), classmate B gets A's uid and reads
+    A's private (0600) files. Reproducer: as root with a readable interpreter, grade A
+    (writes /tmp/breaker7-private-<uid> 0600, sleeps 6 s in its import) in the uid sandbox,
+    kill the server, wait for A's processes to end; start a new GradingProcess with the
+    same pid (ns_last_pid), grade B, whose losses.py reads those files. Found: B's feedback
+    shows 'A-PRIVATE'. Expected: PermissionError (B runs as a uid of its own)."""
+    if os.geteuid() != 0:
+        pytest.skip("the uid sandbox needs root (CI runs as root)")
+    folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
+    try:
+        account = GraderAccount.root_with_a_readable_interpreter(folder)
+        a = plant(account.home / "a", {"losses": KEEPS_A_PRIVATE_FILE})
+        b = plant(account.home / "b", {"losses": READS_THE_PRIVATE_FILES})
+        os.chmod(account.home, 0o755)
+        done = subprocess.run(
+            [account.python, "-c", A_THEN_B_ON_THE_SAME_PID, str(a), str(b), str(account.course)], cwd=account.home,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        (feedback,) = [line for line in done.stdout.splitlines() if line.startswith("FEEDBACK ")] or [done.stderr[-2000:]]
+        assert "READ" in feedback, feedback
+        assert "A-PRIVATE" not in feedback
+    finally:
+        for path in Path("/tmp").glob("breaker7-private-*"):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
