@@ -1,7 +1,14 @@
 """Breaker seven: the grading server's scratch (`GradingProcess.stop` empties it after a
 killed session) and `--concept` skipping the check files of other concepts unimported.
 Each test here failed when it was written; each docstring names the fault and how to
-reproduce it.
+reproduce it:
+
+- uid sandbox, a session killed midway: its processes run on, its /tmp files stay, and
+  once pids wrap its uid (and those files) go to a classmate;
+- a grader ended by `timeout` (SIGTERM) leaves its home and the submission's copies;
+- as root under umask 077, the sandbox cannot read the submission's copy (older fault);
+- `--concept` silently skips a check file whose concept marker has a typo, or whose
+  check of the concept asked for carries a mark imported from a helper.
 """
 
 import json
