@@ -63,6 +63,8 @@ GRADING_ORDER = {concept.id: index for index, concept in enumerate(sorted(CONCEP
 # numpy 1.25 and 1.26 only warn where numpy 2, the grader's, raises: make the student's run agree
 NUMPY_2_CONVERSION = "error:Conversion of an array with ndim > 0 to a scalar:DeprecationWarning"
 
+KNOWN_CONCEPTS = frozenset(concept.id for concept in CONCEPTS)
+
 RESULTS = pytest.StashKey[dict]()
 SUBMISSION = pytest.StashKey[object]()
 SALT = pytest.StashKey[CourseSalt]()
@@ -130,11 +132,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With --concept: skip, unimported, a check file whose markers name only other
-    concepts (autograder.check_files): its oracles' imports would cost seconds."""
+    concepts of the registry (autograder.check_files): its oracles' imports would cost
+    seconds. A file that names an unknown concept is imported, to fail as it would without
+    --concept (a typo must not drop a concept's checks in silence)."""
     only = set(config.getoption("only_concepts"))
     if only and collection_path.suffix == ".py" and collection_path.is_file():
         concepts = marked_concepts(collection_path)
-        if concepts is not None and not concepts & only:
+        if concepts is not None and concepts <= KNOWN_CONCEPTS and not concepts & only:
             return True
     return None
 

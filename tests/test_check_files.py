@@ -19,8 +19,23 @@ from autograder.check_files import marked_concepts
         ('import pytest\npytestmark = [pytest.mark.concept("losses"), getattr(pytest.mark, "concept")("pooling")]\n', None),
         ('import pytest\npytestmark = pytest.mark.concept(id="losses")\n', None),
         ("def broken(:\n", None),
+        ('import pytest\nfrom helpers import LOSSES\npytestmark = pytest.mark.concept("pooling")\n@LOSSES\ndef test_a(): pass\n', None),
+        ('import pytest\nfrom helpers import MARKS\npytestmark = [pytest.mark.concept("pooling"), *MARKS]\n', None),
+        ('import pytest\nfrom helpers import Base\npytestmark = pytest.mark.concept("pooling")\nclass TestA(Base):\n    def test_a(self): pass\n', None),
+        ('import pytest\nfrom helpers import check\npytestmark = pytest.mark.concept("pooling")\ntest_a = check\n', None),
+        ('import pytest\nfrom helpers import LOSSES\npytestmark = pytest.mark.concept("pooling")\n@pytest.mark.parametrize("x", [pytest.param(1, marks=LOSSES)])\ndef test_a(x): pass\n', None),
+        ('import pytest\nlosses = pytest.mark.concept\npytestmark = pytest.mark.concept("pooling")\n', None),
+        (
+            'import pytest\nfrom functools import cache\npytestmark = pytest.mark.concept("pooling")\n@cache\ndef helper(): tests = 1\n'
+            '@pytest.fixture\ndef data(): pass\n@pytest.mark.points(2)\n@pytest.mark.parametrize("x", [pytest.param(1, marks=[pytest.mark.slow])])\ndef test_a(data, x): pass\n',
+            {"pooling"},
+        ),
     ],
-    ids=["module", "per check", "from import", "unmarked", "a name", "an f-string", "an alias", "getattr", "a keyword", "no parse"],
+    ids=[
+        "module", "per check", "from import", "unmarked", "a name", "an f-string", "an alias", "getattr", "a keyword", "no parse",
+        "an imported mark", "imported marks", "a class with a base", "a check by assignment", "a param's imported mark", "the mark kept in a name",
+        "helpers, fixtures and marks written out",
+    ],  # fmt: skip
 )
 def test_only_literal_markers_say_a_files_concepts(tmp_path, source, concepts):
     path = tmp_path / "test_checks.py"
