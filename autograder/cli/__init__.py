@@ -1,6 +1,7 @@
 """The `autograder` command line: one module per verb, registered here."""
 
 import importlib
+import signal
 import sys
 
 import click
@@ -50,6 +51,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`timeout`, a cancelled CI job, a shutdown), raised as Ctrl-C is: the way out
+    ends the grading processes and removes the grader's folders."""
+
+
+def _terminated(signum: int, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; expected problems are one line on stderr and exit 2."""
     args = sys.argv[1:] if argv is None else argv
@@ -57,15 +67,17 @@ def main(argv: list[str] | None = None) -> int:
         with click.Context(cli, info_name="autograder") as ctx:
             console.out(cli.get_help(ctx))
         return 0
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         # Without standalone mode click returns the code of a deliberate exit.
         code = cli.main(args=args, prog_name="autograder", standalone_mode=False)
     except UserError as problem:
         console.error(str(problem))
         return 2
-    except click.exceptions.Abort:
-        console.error("interrupted")
-        return 130
+    except click.exceptions.Abort as abort:
+        terminated = isinstance(abort.__context__, Terminated)
+        console.error("terminated" if terminated else "interrupted")
+        return 143 if terminated else 130
     except click.ClickException as problem:
         console.error(problem.format_message().replace("\n", " "))
         return 2

@@ -115,9 +115,10 @@ def grade_folder(
 def graded_locally(work: dict[str, Path], course: CourseRoot, options: dict, *, jobs: int) -> Iterator[tuple[str, Finished]]:
     """Grade each prepared folder of `work` in one of `jobs` grading processes, each reused
     across submissions; yield (submission id, finished future of its report) as each ends."""
+    every = [GradingProcess() for _ in range(jobs)]
     processes: Queue[GradingProcess] = Queue()
-    for _ in range(jobs):
-        processes.put(GradingProcess())
+    for process in every:
+        processes.put(process)
 
     def grade_one(folder: Path, submission_id: str) -> dict:
         process = processes.get()
@@ -126,14 +127,18 @@ def graded_locally(work: dict[str, Path], course: CourseRoot, options: dict, *, 
         finally:
             processes.put(process)
 
+    pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_one, folder, submission_id): submission_id for submission_id, folder in work.items()}
-            for future in as_completed(futures):
-                yield futures[future], future
+        futures = {pool.submit(grade_one, folder, submission_id): submission_id for submission_id, folder in work.items()}
+        for future in as_completed(futures):
+            yield futures[future], future
     finally:
-        while not processes.empty():
-            processes.get().close()
+        # Interrupted (Ctrl-C, SIGTERM) or done: grade nothing more, and end the sessions
+        # still running (their grades fail, and are redone by the next run), then wait.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in every:
+            process.close()
+        pool.shutdown(wait=True)
 
 
 def _collect(future: Finished, intake: Intake, stamp: str, reports_dir: Path, result: BatchResult, on_done) -> None:

@@ -327,7 +327,8 @@ def copy_submission(source: Path, target: Path) -> None:
 
     Links and special files are left behind, never followed: inside the sandbox a link
     could point anywhere the grader can read."""
-    target.mkdir(mode=0o755)
+    target.mkdir()
+    os.chmod(target, 0o755)  # not mkdir's mode, which the grader's umask (077, say) narrows
     for entry in sorted(source.iterdir()):
         info = entry.lstat()
         if entry.name in ("__pycache__", ".git") or entry.suffix == ".pyc":
