@@ -26,6 +26,7 @@ from autograder.report.sanitise import sanitise_report
 from autograder.report.signing import verify
 from autograder.salt import SALT_FILE, resolve_course_salt
 from autograder.worker.isolation import GRADES_PER_PROCESS, Isolation, choose_isolation
+from autograder.worker.warm_parent import sweep_sandbox_users_of
 
 # Limits of one submission's session, each times --time-scale, as each check's own limit is.
 # All checks together get SUBMISSION_LIMIT_S: those left when it is used up are recorded as
@@ -174,11 +175,14 @@ class GradingProcess:
         return self.process
 
     def stop(self) -> None:
-        """End the grading process, and remove what it left in scratch; the next `grade`
-        starts a new one."""
+        """End the grading process, sweep (as root) the users of its uid sandboxes, whose
+        processes and files outlive it, and remove what it left in scratch; the next
+        `grade` starts a new one."""
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            if os.geteuid() == 0:  # its uid sandboxes' processes and files outlive it
+                sweep_sandbox_users_of(self.process.pid)
             self.process = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 

@@ -97,15 +97,42 @@ def sandbox_uid() -> int | None:
     """As root, a uid for one submission's sandbox, else None. It is used by no account,
     handed out once in this grading process's life (a process that outlived a sweep can
     neither signal nor read a later submission's), differs from the uids of every other
-    grading process alive (its pid is part of it), and no process runs as it."""
+    grading process alive (its pid is part of it), and neither runs a process nor owns a
+    file in the machine's shared folders: an earlier grading process with the same pid
+    (pids wrap) may have been killed before its sandboxes' users were swept."""
     if os.geteuid() != 0:
         return None
+    uids = sandbox_uids_of(os.getpid())
     while True:
-        uid = SANDBOX_UID_BASE + os.getpid() + next(_TURNS) * PID_SPACE
-        if uid > MAX_UID:
+        turn = next(_TURNS)
+        if turn >= len(uids):
             raise RuntimeError("this grading process has handed out all its sandbox users")
-        if not processes_of_user(uid):
-            return uid
+        if not processes_of_user(uids[turn]) and not owners_in_shared_scratch({uids[turn]}):
+            return uids[turn]
+
+
+def sandbox_uids_of(grading_pid: int) -> range:
+    """Every uid that `sandbox_uid` may hand out in the grading process `grading_pid`."""
+    return range(SANDBOX_UID_BASE + grading_pid, MAX_UID + 1, PID_SPACE)
+
+
+def owners_in_shared_scratch(uids: set[int] | range) -> set[int]:
+    """Those of `uids` that own an entry of the machine's shared folders (SHARED_SCRATCH)."""
+    owners = set()
+    for folder in SHARED_SCRATCH:
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    owner = entry.stat(follow_symlinks=False).st_uid
+                except OSError:
+                    continue
+                if owner in uids:
+                    owners.add(owner)
+    return owners
 
 
 BWRAP_SCRATCH = ("/tmp", "/dev/shm")  # the bwrap sandbox's own tmpfs, which its code may write
@@ -114,12 +141,12 @@ BWRAP_SCRATCH = ("/tmp", "/dev/shm")  # the bwrap sandbox's own tmpfs, which its
 SHARED_SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")
 
 
-def sweep_command(layout: Layout) -> list[str]:
+def sweep_command(shared: dict[str, list[str]]) -> list[str]:
     """The command that kills every other process of its user and removes what it left in
-    SHARED_SCRATCH (`autograder.worker.sweep`); the grader runs it as a uid sandbox's
-    user, since root must never call kill(-1)."""
+    the shared folders `shared` names (`shared_scratch`; `autograder.worker.sweep`); the
+    grader runs it as a uid sandbox's user, since root must never call kill(-1)."""
     engine = str(Path(autograder.__file__).resolve().parent.parent)
-    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine, json.dumps(shared_scratch(layout))]
+    return [sys.executable, "-I", "-S", "-c", SWEEP_MAIN, engine, json.dumps(shared)]
 
 
 def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list[str]:
@@ -134,13 +161,14 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
     return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
 
 
-def shared_scratch(layout: Layout) -> dict[str, list[str]]:
+def shared_scratch(layout: Layout | None = None) -> dict[str, list[str]]:
     """What a uid sandbox's user may leave in the machine's shared folders: "folders", those
     of SHARED_SCRATCH this machine has, and "keep", their entries that hold the sandbox's
     own files (the submission's copy, the working folder), which its user owns, yet no
     emptying may remove (`autograder.worker.scratch.emptied_shared`)."""
     folders = [Path(folder) for folder in SHARED_SCRATCH if os.path.isdir(folder)]
-    keep = [str(folder / path.relative_to(folder).parts[0]) for folder in folders for path in (layout.submission, layout.workdir) if path.is_relative_to(folder)]
+    own = (layout.submission, layout.workdir) if layout else ()
+    keep = [str(folder / path.relative_to(folder).parts[0]) for folder in folders for path in own if path.is_relative_to(folder)]
     return {"folders": [str(folder) for folder in folders], "keep": keep}
 
 

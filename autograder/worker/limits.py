@@ -110,6 +110,16 @@ def processes_of_user(uid: int) -> list[int]:
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and _status_number(int(entry), "Uid:") == uid]
 
 
+def users_running(uids: set[int] | range) -> set[int]:
+    """Those of `uids` as which some process runs (its real uid; Linux /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        uid = _status_number(int(entry), "Uid:") if entry.isdigit() else None
+        if uid is not None and uid in uids:
+            found.add(uid)
+    return found
+
+
 def _status_number(pid: int, field: str) -> int | None:
     """The first number of a line of /proc/<pid>/status, or None if the process is gone."""
     return _status_numbers(pid, (field,)).get(field)

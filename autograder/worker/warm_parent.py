@@ -15,8 +15,10 @@ import subprocess
 import time
 from dataclasses import asdict
 
-from autograder.worker.isolation import BWRAP_SCRATCH, ENVIRONMENT, Isolation, Layout, parent_command, sweep_command
-from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_bytes, descendants, files_in_scratch, processes_of_user
+from autograder.worker.isolation import (
+    BWRAP_SCRATCH, ENVIRONMENT, Isolation, Layout, owners_in_shared_scratch, parent_command, sandbox_uids_of, shared_scratch, sweep_command,
+)  # fmt: skip
+from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_bytes, descendants, files_in_scratch, processes_of_user, users_running
 
 START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset
@@ -188,12 +190,29 @@ class WarmParent:
         The listing above misses a process that changes its pid faster than /proc is read
         (fork, exit, fork); kill(-1) does not. One the sweep cannot end (it outlived every
         round) harms nobody: its uid is never handed out again."""
-        uid = self.layout.uid
-        try:
-            subprocess.run(
-                sweep_command(self.layout), user=uid, group=uid, extra_groups=[], env=ENVIRONMENT, cwd="/",
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SWEEP_LIMIT_S, check=False,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+        sweep_user(self.layout.uid, shared_scratch(self.layout))
+
+
+def sweep_user(uid: int, shared: dict[str, list[str]]) -> None:
+    """As root: run the sweep (`autograder.worker.sweep`) as `uid`, which kills every
+    process of that user and removes what it left in the shared folders `shared` names."""
+    try:
+        subprocess.run(
+            sweep_command(shared), user=uid, group=uid, extra_groups=[], env=ENVIRONMENT, cwd="/",
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SWEEP_LIMIT_S, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+def sweep_sandbox_users_of(grading_pid: int) -> list[int]:
+    """As root, once the grading process `grading_pid` was killed (its sandboxes' own sweeps
+    died with it): sweep each uid it may have handed out (`sandbox_uids_of`) that still
+    runs a process or owns a file in the machine's shared folders; the uids swept. The
+    uid sandbox has no PID namespace that would end its processes with the grader."""
+    uids = sandbox_uids_of(grading_pid)
+    left = sorted(users_running(uids) | owners_in_shared_scratch(uids))
+    for uid in left:
+        sweep_user(uid, shared_scratch())
+    return left
 
