@@ -3,16 +3,26 @@
 Importing a check file imports its oracles (torch, torch._dynamo, sklearn): seconds in a
 fresh process, for a session that was asked for one concept (`--concept`) and may need
 none of them. So the plugin skips a file whose `concept("id")` markers all name other
-concepts. It reads every place a test file gives pytest a mark: the decorators of its
-`test*` functions and `Test*` classes, `pytestmark`, and `marks=` (pytest.param). Where
-one of them is anything but a mark written out (`pytest.mark.points(2)`,
-`pytest.mark.concept("losses")`), such as a mark imported from a helper, a `Test*` class
-with a base, an id that is not a literal, or where the file cannot be parsed, it answers
-None, and the file is imported as before: its checks are kept or dropped by their markers.
+concepts. It answers only for a file whose checks and marks can come from nowhere but its
+own text: every name it imports comes from the standard library, pytest, numpy, torch,
+sklearn or the grader (`autograder`), never by a star or at run time (`importlib`,
+`exec`), and no check is made by assignment. Then it reads every place the file gives
+pytest a mark: the decorators of its `test*` functions, of its `Test*` classes and of any
+class with a base (a `unittest.TestCase` is collected whatever its name), `pytestmark`,
+`marks=` (pytest.param) and every `concept(...)` call. Where one of them is anything but a mark
+written out (`pytest.mark.points(2)`, `pytest.mark.concept("losses")`), an id is not a
+literal, or the file cannot be parsed, it answers None, and the file is imported as
+before: its checks are kept or dropped by their markers.
 """
 
 import ast
+import sys
 from pathlib import Path
+
+# Where a check file's imports may come from: none of them holds a check or a concept mark.
+KNOWN_PACKAGES = frozenset({"pytest", "_pytest", "numpy", "torch", "sklearn", "autograder"}) | sys.stdlib_module_names
+# Names through which a file reaches modules or its own namespace at run time.
+DYNAMIC_NAMES = frozenset({"exec", "eval", "compile", "__import__", "importlib", "globals", "locals", "vars", "setattr", "__builtins__"})
 
 UNREADABLE = None  # what _concepts_of answers for an expression that may hold a mark it cannot read
 
@@ -25,15 +35,16 @@ def marked_concepts(path: Path) -> frozenset[str] | None:
     except (OSError, SyntaxError, ValueError, RecursionError):
         return None
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    bodies = [tree.body, *(node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef))]
-    top_level = {id(statement) for body in bodies for statement in body}  # where a check may be assigned
+    in_functions = {id(inner) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for inner in ast.walk(node) if inner is not node}
     concepts: set[str] = set()
     for node in ast.walk(tree):
+        if not _from_known_places(node):
+            return None
         if (isinstance(node, ast.Name) and node.id == "concept") or (_is_text(node) and node.value == "concept"):
             return None  # `from ... import concept`, getattr(pytest.mark, "concept"), ...
         if _mark_name(node) == "concept" and id(node) not in called:
             return None  # `losses = pytest.mark.concept`, then losses("pooling") anywhere
-        for source in _mark_sources(node, id(node) in top_level):
+        for source in _mark_sources(node, id(node) not in in_functions):
             found = _concepts_of(source)
             if found is UNREADABLE:
                 return None
@@ -41,19 +52,29 @@ def marked_concepts(path: Path) -> frozenset[str] | None:
     return frozenset(concepts) or None
 
 
-def _mark_sources(node: ast.AST, top_level: bool) -> list[ast.expr | None]:
+def _from_known_places(node: ast.AST) -> bool:
+    """False for an import from outside KNOWN_PACKAGES, a relative or star import, or a name
+    that reaches modules or namespaces at run time (DYNAMIC_NAMES)."""
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] in KNOWN_PACKAGES and all(alias.name != "*" for alias in node.names)
+    if isinstance(node, ast.Import):
+        return all(alias.name.split(".")[0] in KNOWN_PACKAGES for alias in node.names)
+    return not (isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES)
+
+
+def _mark_sources(node: ast.AST, outside_functions: bool) -> list[ast.expr | None]:
     """The expressions through which `node` gives a mark to a check (None: one that cannot
-    be read), including any `concept(...)` call, wherever it is written. `top_level`: the
-    node is a statement of the module or of a class, where an assignment may make a check."""
+    be read), including any `concept(...)` call, wherever it is written.
+    `outside_functions`: the node runs at import, where an assignment may make a check."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
         return node.decorator_list
-    if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-        return [*node.decorator_list, *([None] if node.bases or node.keywords else [])]
+    if isinstance(node, ast.ClassDef) and (node.name.startswith("Test") or node.bases or node.keywords):
+        return node.decorator_list  # a class with a base may be a unittest.TestCase, collected whatever its name
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         names = [target.id for target in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(target, ast.Name)]
         if "pytestmark" in names:
             return [node.value]
-        if top_level and any(name.startswith(("test", "Test")) for name in names):
+        if outside_functions and any(name.startswith(("test", "Test")) for name in names):
             return [None]  # a check made by assignment, with whatever marks it carries
     if isinstance(node, ast.keyword) and node.arg == "marks":
         return [node.value]

@@ -134,9 +134,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     """With --concept: skip, unimported, a check file whose markers name only other
     concepts of the registry (autograder.check_files): its oracles' imports would cost
     seconds. A file that names an unknown concept is imported, to fail as it would without
-    --concept (a typo must not drop a concept's checks in silence)."""
+    --concept (a typo must not drop a concept's checks in silence), and so is every file
+    where pytest collects other names than test* and Test* (the scanner reads those)."""
     only = set(config.getoption("only_concepts"))
-    if only and collection_path.suffix == ".py" and collection_path.is_file():
+    default_names = config.getini("python_functions") == ["test"] and config.getini("python_classes") == ["Test"]
+    if only and default_names and collection_path.suffix == ".py" and collection_path.is_file():
         concepts = marked_concepts(collection_path)
         if concepts is not None and concepts <= KNOWN_CONCEPTS and not concepts & only:
             return True

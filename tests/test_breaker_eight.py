@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from autograder.check_files import marked_concepts
+
 pytest_plugins = ["pytester"]
 
 COURSE_HELPER = '''
@@ -63,6 +65,14 @@ POOLING_FILES_WITH_A_LOSSES_CHECK = {
 
 
 @pytest.mark.parametrize("layout", sorted(POOLING_FILES_WITH_A_LOSSES_CHECK))
+def test_the_scanner_does_not_answer_for_a_file_whose_checks_may_come_from_elsewhere(tmp_path, layout):
+    """The layouts below, read without pytest: the scanner says it cannot tell."""
+    path = tmp_path / "test_mixed.py"
+    path.write_text(POOLING_FILES_WITH_A_LOSSES_CHECK[layout], encoding="utf-8")
+    assert marked_concepts(path) is None
+
+
+@pytest.mark.parametrize("layout", ["imported_check"])  # each layout costs three pytest runs; the scanner test above covers them all
 def test_concept_keeps_a_losses_check_that_reaches_a_pooling_file_through_an_import(pytester, monkeypatch, layout):
     """FAULT: `marked_concepts` answers for certain ({"pooling"}) for a check file whose
     losses check gets its concept mark through an imported name in a place the scanner
