@@ -5,10 +5,17 @@ written; each docstring names the fault and how to reproduce it:
   only other concepts, while pytest collects a check of X from it: a concept mark that
   reaches a check through an imported name the scanner does not look at (a check
   imported from a helper, the cases of a `parametrize` decorator, a mark applied by a
-  call, a `unittest.TestCase`, an assignment inside an `if`).
+  call, a `unittest.TestCase`, an assignment inside an `if`);
+- a second SIGTERM during grade-all's cleanup leaves its sessions grading for minutes
+  and its grading processes' homes in TMPDIR;
+- the uid sandbox's sweep and its uid-availability scan see only the top-level entries
+  of /tmp: a file a sandbox's user left inside a world-writable folder of root's
+  (/tmp/.X11-unix) stays, and its uid is handed out again.
 """
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +103,90 @@ def test_concept_keeps_a_losses_check_that_reaches_a_pooling_file_through_an_imp
     assert not set(losses_checks) & set(pooling.outlines), "the check is a losses check"
     asked = pytester.runpytest_subprocess("--concept", "losses", "--collect-only", "-q", "-p", "no:randomly")
     assert [line for line in asked.outlines if "test_mixed.py::" in line] == losses_checks
+
+
+@pytest.mark.slow(seconds=80)
+def test_a_second_sigterm_during_the_cleanup_neither_hangs_the_grader_nor_leaves_its_folders(tmp_path):
+    """FAULT: a second SIGTERM (or Ctrl-C) that arrives while `graded_locally` is ending
+    its grading processes after the first raises a second Terminated inside its `finally`:
+    the remaining `process.close()` calls never run, so the sessions still grading are not
+    killed, and the interpreter's exit waits for the pool's threads, each blocked in
+    `_ask` until its session's total limit (minutes), then leaves each grading process's
+    home in TMPDIR. `timeout` sends SIGTERM to the command and then to its process group
+    (the command again); a TA presses Ctrl-C twice when the first seems slow. Reproducer:
+    `autograder grade-all CLASS -j 2 --concept losses` on a class of one honest and two
+    submissions whose functions sleep; once the honest report is written and both sleepers
+    are being graded, SIGTERM, and SIGTERM again 50 ms later. Found: the command ended 215 s
+    later, two autograder-* folders left in TMPDIR. Expected: it ends within seconds, as
+    after one SIGTERM (0.8 s, exit 143), and leaves nothing in TMPDIR."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from mutants import COURSE
+    from test_grade_all import small_class
+
+    sleeper = re.sub(r"raise NotImplementedError(\([^)]*\))?", "__import__('time').sleep(10**6)", (COURSE.exercises / "losses.py").read_text())
+    honest = (COURSE.solutions / "losses.py").read_text()
+    course, folder, out = small_class(tmp_path, {"a_honest": honest, "b_sleeper": sleeper, "c_sleeper": sleeper, "d_honest": honest})
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    scratch.chmod(0o755)
+    command = [sys.executable, "-m", "autograder", "grade-all", str(folder), "--out", str(out), "--course-root", str(course), "--concept", "losses", "-j", "2"]
+    environment = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(COURSE.path)}
+    grader = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (out / "reports" / "a_honest.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(4)  # both sleepers are being graded
+        grader.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        time.sleep(0.05)
+        grader.send_signal(signal.SIGTERM)
+        try:
+            grader.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        took = time.monotonic() - signalled
+    finally:
+        if grader.poll() is None:
+            os.killpg(grader.pid, signal.SIGKILL)
+            grader.wait()
+    time.sleep(1)
+    left = sorted(path.name for path in scratch.iterdir())
+    assert took < 30 and left == [], (round(took, 1), left)
+
+
+def test_a_uid_sandboxs_file_inside_a_shared_world_writable_folder_is_swept(tmp_path):
+    """FAULT: `sweep_sandbox_users_of` (run when a GradingProcess stops its server) and the
+    refusal in `sandbox_uid` look only at the entries directly in /tmp, /var/tmp and
+    /dev/shm (`owners_in_shared_scratch`, `emptied_folder(owner=uid)`): a file that a uid
+    sandbox's user wrote into a world-writable folder of root's there (/tmp/.X11-unix and
+    /tmp/.ICE-unix on most machines) is neither removed nor seen, so once pids wrap its uid,
+    and that file, go to a classmate, which the round-7 mend exists to prevent.
+    Reproducer (as root): a folder of root's in /tmp, mode 1777; in it a file owned by the
+    first sandbox uid of a grading pid; `sweep_sandbox_users_of(pid)`. Found: nothing
+    swept ([]), the file stays, `owners_in_shared_scratch` does not name the uid.
+    Expected: the uid swept and its file removed, as a file directly in /tmp is."""
+    import tempfile
+
+    from autograder.worker.isolation import owners_in_shared_scratch, sandbox_uids_of
+    from autograder.worker.warm_parent import sweep_sandbox_users_of
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs uid sandboxes")
+    grading_pid = (1 << 22) - 7  # no process has it: pid_max is below
+    uid = sandbox_uids_of(grading_pid)[0]
+    shared = Path(tempfile.mkdtemp(prefix="breaker8-x11-unix-", dir="/tmp"))
+    try:
+        shared.chmod(0o1777)  # as /tmp/.X11-unix
+        left = shared / "left-by-a-sandbox"
+        left.write_text("a submission's secret", encoding="utf-8")
+        os.chown(left, uid, uid)
+        swept = sweep_sandbox_users_of(grading_pid)
+        assert (uid in swept, left.exists(), owners_in_shared_scratch({uid})) == (True, False, set())
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
