@@ -13,8 +13,10 @@ written; each docstring names the fault and how to reproduce it:
   (/tmp/.X11-unix) stays, and its uid is handed out again.
 """
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -173,20 +175,33 @@ def test_a_uid_sandboxs_file_inside_a_shared_world_writable_folder_is_swept(tmp_
     Expected: the uid swept and its file removed, as a file directly in /tmp is."""
     import tempfile
 
-    from autograder.worker.isolation import owners_in_shared_scratch, sandbox_uids_of
-    from autograder.worker.warm_parent import sweep_sandbox_users_of
+    from autograder.worker.isolation import sandbox_uids_of
+    from grader_accounts import GraderAccount
 
     if os.geteuid() != 0:
         pytest.skip("only root runs uid sandboxes")
     grading_pid = (1 << 22) - 7  # no process has it: pid_max is below
     uid = sandbox_uids_of(grading_pid)[0]
+    folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
     shared = Path(tempfile.mkdtemp(prefix="breaker8-x11-unix-", dir="/tmp"))
     try:
+        # The sweep runs the grader's interpreter as the sandbox's user: as in a uid
+        # deployment, one every user can run, with the engine where every user can read it.
+        account = GraderAccount.root_with_a_readable_interpreter(folder)
         shared.chmod(0o1777)  # as /tmp/.X11-unix
         left = shared / "left-by-a-sandbox"
         left.write_text("a submission's secret", encoding="utf-8")
         os.chown(left, uid, uid)
-        swept = sweep_sandbox_users_of(grading_pid)
-        assert (uid in swept, left.exists(), owners_in_shared_scratch({uid})) == (True, False, set())
+        sweep = (
+            "import json, sys\n"
+            "from autograder.worker.isolation import owners_in_shared_scratch\n"
+            "from autograder.worker.warm_parent import sweep_sandbox_users_of\n"
+            f"swept = sweep_sandbox_users_of({grading_pid})\n"
+            f"print(json.dumps([swept, sorted(owners_in_shared_scratch({{{uid}}}))]))\n"
+        )
+        done = subprocess.run([account.python, "-c", sweep], env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course)}, capture_output=True, text=True, timeout=300)
+        swept, owners = json.loads(done.stdout.splitlines()[-1])
+        assert (uid in swept, left.exists(), owners) == (True, False, [])
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)

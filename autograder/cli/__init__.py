@@ -57,6 +57,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminated(signum: int, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the way out short
     raise Terminated()
 
 

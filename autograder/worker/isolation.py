@@ -32,6 +32,7 @@ from pathlib import Path
 import autograder
 from autograder.errors import UserError
 from autograder.worker.limits import processes_of_user
+from autograder.worker.scratch import writable_by_all
 
 MODES = ("bwrap", "uid", "none")
 SANDBOX_UID_BASE = 1_900_000_000  # uids of sandboxes (as root): no account uses them
@@ -117,9 +118,10 @@ def sandbox_uids_of(grading_pid: int) -> range:
 
 
 def owners_in_shared_scratch(uids: set[int] | range) -> set[int]:
-    """Those of `uids` that own an entry of the machine's shared folders (SHARED_SCRATCH)."""
+    """Those of `uids` that own an entry of the machine's shared folders (SHARED_SCRATCH)
+    or of a folder in them that every user may write."""
     owners = set()
-    for folder in SHARED_SCRATCH:
+    for folder in writable_by_all([folder for folder in SHARED_SCRATCH if os.path.isdir(folder)], SANDBOX_UID_BASE):
         try:
             entries = os.scandir(folder)
         except OSError:
@@ -169,7 +171,7 @@ def shared_scratch(layout: Layout | None = None) -> dict[str, list[str]]:
     folders = [Path(folder) for folder in SHARED_SCRATCH if os.path.isdir(folder)]
     own = (layout.submission, layout.workdir) if layout else ()
     keep = [str(folder / path.relative_to(folder).parts[0]) for folder in folders for path in own if path.is_relative_to(folder)]
-    return {"folders": [str(folder) for folder in folders], "keep": keep}
+    return {"folders": [str(folder) for folder in folders], "keep": keep, "sandbox_users_from": SANDBOX_UID_BASE}
 
 
 def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: list[Path], shared: dict | None = None) -> str:
@@ -182,7 +184,7 @@ def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: lis
             "submission": str(submission),
             "workdir": str(workdir),
             "scratch": [str(folder) for folder in scratch],
-            "shared_scratch": shared or {"folders": [], "keep": []},
+            "shared_scratch": shared or {"folders": [], "keep": [], "sandbox_users_from": SANDBOX_UID_BASE},
         }
     )
 

@@ -9,6 +9,7 @@ lead to it: bwrap mounts the interpreter there when it is installed under /tmp.
 """
 
 import os
+import stat
 
 SCRATCH_ENTRIES = 10_000  # files and folders removed one by one, at most
 
@@ -89,5 +90,34 @@ def emptied_folder(folder: str, keep: tuple[str, ...] = (), owner: int | None = 
 
 def emptied_shared(shared: dict[str, list[str]], most: int = SCRATCH_ENTRIES) -> bool:
     """emptied_folder for each of the machine's shared folders `shared` names (from
-    `autograder.worker.isolation.shared_scratch`), of what this process's user made there."""
-    return all([emptied_folder(folder, tuple(shared["keep"]), os.getuid(), most) for folder in shared["folders"]])
+    `autograder.worker.isolation.shared_scratch`) and each folder in them that every user
+    may write (`writable_by_all`), of what this process's user made there."""
+    folders = writable_by_all(shared["folders"], shared["sandbox_users_from"])
+    return all([emptied_folder(folder, tuple(shared["keep"]), os.getuid(), most) for folder in folders])
+
+
+WALKED_FOLDERS = 1_000  # folders writable by all, at most, followed down from the shared ones
+
+
+def writable_by_all(roots: list[str], sandbox_users_from: int) -> list[str]:
+    """`roots` and the folders below them, reached through such folders only, that every
+    user may write (mode o+w, such as /tmp/.X11-unix) and that no sandbox's user owns (uid
+    below `sandbox_users_from`, so no student code chooses how many there are): where a
+    sandbox's user can leave a file besides the roots and its own folders. Links are not
+    followed."""
+    found, waiting = [], list(roots)
+    while waiting and len(found) < WALKED_FOLDERS:
+        folder = waiting.pop()
+        found.append(folder)
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        status = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(status.st_mode) and status.st_mode & stat.S_IWOTH and status.st_uid < sandbox_users_from:
+                        waiting.append(entry.path)
+        except OSError:
+            continue
+    return found
