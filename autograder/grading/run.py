@@ -78,8 +78,9 @@ class GradingProcess:
         self.home = self.folder.path
         (self.home / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         self.scratch = self.home / "tmp"  # the process's TMPDIR
-        # 0711: a uid sandbox's user passes through to its own folder in scratch, and can
-        # list neither folder (mkdtemp's names are not guessable)
+        # 0711: a uid sandbox's user passes through to its own folder in scratch and can
+        # list neither; what guards a classmate's folder is its mode, 0700 for its own user
+        # (a folder's name can be read in /proc, in its warm parent's command line)
         self.home.chmod(0o711)
         self.process: subprocess.Popen | None = None
         self.key = b""
