@@ -199,7 +199,9 @@ def test_a_uid_sandboxs_file_inside_a_shared_world_writable_folder_is_swept(tmp_
             f"swept = sweep_sandbox_users_of({grading_pid})\n"
             f"print(json.dumps([swept, sorted(owners_in_shared_scratch({{{uid}}}))]))\n"
         )
-        done = subprocess.run([account.python, "-c", sweep], env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course)}, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [account.python, "-c", sweep], cwd=account.home, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course)}, capture_output=True, text=True, timeout=300
+        )  # in the account's home: `-c` puts the working folder first on sys.path
         swept, owners = json.loads(done.stdout.splitlines()[-1])
         assert (uid in swept, left.exists(), owners) == (True, False, [])
     finally:
