@@ -17,6 +17,8 @@ before: its checks are kept or dropped by their markers.
 
 import ast
 import sys
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 # Where a check file's imports may come from: none of them holds a check or a concept mark.
@@ -31,25 +33,48 @@ def marked_concepts(path: Path) -> frozenset[str] | None:
     """The ids of the concepts the check file at `path` marks its checks with, as written in
     its source; None when the source does not say for certain (see the module doc)."""
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-    except (OSError, SyntaxError, ValueError, RecursionError):
+        return _marked_in(path.read_bytes())
+    except OSError:
         return None
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    in_functions = {id(inner) for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for inner in ast.walk(node) if inner is not node}
-    concepts: set[str] = set()
-    for node in ast.walk(tree):
+
+
+# A warm grading process meets the same check files in every session: the answer for a
+# source is kept, so that only its first session parses it (about 0.05 s a file).
+@lru_cache(maxsize=256)
+def _marked_in(text: bytes) -> frozenset[str] | None:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    called, named_concept, concepts = set(), set(), set()
+    for node, at_import in _nodes(tree):
         if not _from_known_places(node):
             return None
         if (isinstance(node, ast.Name) and node.id == "concept") or (_is_text(node) and node.value == "concept"):
             return None  # `from ... import concept`, getattr(pytest.mark, "concept"), ...
-        if _mark_name(node) == "concept" and id(node) not in called:
-            return None  # `losses = pytest.mark.concept`, then losses("pooling") anywhere
-        for source in _mark_sources(node, id(node) not in in_functions):
+        if isinstance(node, ast.Call):
+            called.add(id(node.func))
+        if _mark_name(node) == "concept":
+            named_concept.add(id(node))
+        for source in _mark_sources(node, at_import):
             found = _concepts_of(source)
             if found is UNREADABLE:
                 return None
             concepts |= found
+    if named_concept - called:
+        return None  # `losses = pytest.mark.concept`, then losses("pooling") anywhere
     return frozenset(concepts) or None
+
+
+def _nodes(tree: ast.AST) -> Iterator[tuple[ast.AST, bool]]:
+    """Every node of `tree`, and whether it runs at import: outside every function and
+    lambda (a function's decorators and defaults are inside it, as ast has them)."""
+    stack = [(tree, True)]
+    while stack:
+        node, at_import = stack.pop()
+        yield node, at_import
+        inside = at_import and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
 
 
 def _from_known_places(node: ast.AST) -> bool:
@@ -62,10 +87,10 @@ def _from_known_places(node: ast.AST) -> bool:
     return not (isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES)
 
 
-def _mark_sources(node: ast.AST, outside_functions: bool) -> list[ast.expr | None]:
+def _mark_sources(node: ast.AST, at_import: bool) -> list[ast.expr | None]:
     """The expressions through which `node` gives a mark to a check (None: one that cannot
     be read), including any `concept(...)` call, wherever it is written.
-    `outside_functions`: the node runs at import, where an assignment may make a check."""
+    `at_import`: the node runs at import, where an assignment may make a check."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
         return node.decorator_list
     if isinstance(node, ast.ClassDef) and (node.name.startswith("Test") or node.bases or node.keywords):
@@ -74,7 +99,7 @@ def _mark_sources(node: ast.AST, outside_functions: bool) -> list[ast.expr | Non
         names = [target.id for target in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(target, ast.Name)]
         if "pytestmark" in names:
             return [node.value]
-        if outside_functions and any(name.startswith(("test", "Test")) for name in names):
+        if at_import and any(name.startswith(("test", "Test")) for name in names):
             return [None]  # a check made by assignment, with whatever marks it carries
     if isinstance(node, ast.keyword) and node.arg == "marks":
         return [node.value]
