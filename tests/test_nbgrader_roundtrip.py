@@ -3,8 +3,9 @@ and the points graded outside the kernel by `autograder nbgrader-grade`.
 
 In a temporary copy of course/: `nbgrader generate_assignment` for four concepts (the first
 and last of the spatial part, both of "stabilising training"); students
-handing in the released notebooks filled with the reference code, left as released, with
-one loss summed instead of averaged, and, for losses, nbgrader's traps: a scratch cell that
+handing in the released notebooks filled with the reference code or left as released; one
+who hands in losses alone, with one loss summed instead of averaged; and, for losses,
+nbgrader's traps: a scratch cell that
 calls `os._exit`, a pasted-twice checks cell, a deleted checks cell, a renamed notebook,
 helpers made by assignment, a lambda and a `%%time` cell, and a notebook that redefines
 `grade_concept` and makes its kernel show a score of 10. Then `nbgrader autograde`,
@@ -15,6 +16,7 @@ nothing the kernel shows changes a score.
 
 import copy
 import csv
+import json
 import os
 import re
 import shutil
@@ -103,9 +105,9 @@ def course(tmp_path_factory) -> Path:
         run(root, "nbgrader", "generate_assignment", concept)
         released = nbformat.read(root / "release" / concept / f"{concept}.ipynb", as_version=4)
         full = fill_solutions(released, nbformat.read(root / "source" / concept / f"{concept}.ipynb", as_version=4))
-        wrong = edited(full, "mean_squared_error", MEAN, SUM) if concept == "losses" else full
-        students = {student: (notebook, concept) for student, notebook in zip(STUDENTS, (full, released, wrong))}
-        if concept == "losses":
+        students = {"full": (full, concept), "blank": (released, concept)}
+        if concept == "losses":  # the one the wrong student hands in
+            students["wrong"] = (edited(full, "mean_squared_error", MEAN, SUM), concept)
             students.update(traps(full, released))
         for student, (notebook, name) in students.items():
             (root / "submitted" / student / concept).mkdir(parents=True)
@@ -150,7 +152,7 @@ def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(cours
     scores = exported(course)
     assert {scores[("full", c)] for c in ROUND_TRIP} == {10.0}
     assert {scores[("blank", c)] for c in ROUND_TRIP} == {0.0}
-    assert {scores[("wrong", c)] for c in ROUND_TRIP if c != "losses"} == {10.0}
+    assert {scores[("wrong", c)] for c in ROUND_TRIP if c != "losses"} == {0.0}  # never handed in
     submission = tmp_path / "wrong"
     submission.mkdir()
     reference = (COURSE.solutions / "losses.py").read_text(encoding="utf-8")
@@ -209,6 +211,8 @@ def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, graded, tm
         for concept in ROUND_TRIP:
             assert float(rows[student][concept]) == pytest.approx(scores[(student, concept)])
         assert float(rows[student]["max_score"]) == 10.0 * len(ROUND_TRIP)
+    never_handed_in = json.loads((out / "reports" / "wrong.json").read_text(encoding="utf-8"))
+    assert {check["status"] for c in never_handed_in["concepts"] if c["id"] in ROUND_TRIP[1:] for check in c["checks"]} == {"not_attempted"}
     assert (out / "summary" / "scores_per_concept.png").is_file()
 
 

@@ -7,13 +7,16 @@ served by sandboxes that imported it; the uid sandbox starts nothing ahead.
 import os
 import select
 import time
+from pathlib import Path
 
 import pytest
 from sandboxed import sandboxed
 
+from autograder.course import find_course_root
+from autograder.grading.run import GradingProcess
 from autograder.worker.isolation import Isolation, choose_isolation
 from autograder.worker.limits import Limits
-from autograder.worker.sandbox import SandboxedSubmission, imports_torch
+from autograder.worker.sandbox import SandboxedSubmission, Spares, imports_torch, keep_spares, start_spare
 from autograder.worker.warm_parent import WarmParent
 
 REPORTS_TORCH = """
@@ -122,3 +125,111 @@ def test_imports_torch_reads_the_import_statements(tmp_path, code, imports):
 
 def test_imports_torch_of_a_missing_file_is_false(tmp_path):
     assert imports_torch(tmp_path / "missing.py") is False
+
+
+WHO = 'NAME = "{name}"\n\n\ndef who():\n    return NAME\n'
+
+
+@pytest.fixture
+def spares():
+    """Sessions that keep a spare torch sandbox for the next, as a grading server's do."""
+    keep_spares()
+    yield Spares
+    keep_spares(False)
+
+
+def submission_named(folder, name: str, **settings) -> SandboxedSubmission:
+    folder.mkdir()
+    (folder / "architectures.py").write_text(WHO.format(name=name), encoding="utf-8")
+    return SandboxedSubmission(folder, choose_isolation("bwrap"), settings.pop("limits", Limits()), torch_ahead=True, **settings)
+
+
+def test_a_session_whose_torch_sandbox_is_in_use_starts_the_next_sessions_and_the_next_session_takes_it(tmp_path, spares):
+    first = submission_named(tmp_path / "first", "first")
+    try:
+        assert spares.waiting is None  # the first session's own sandbox was started ahead
+        first.start_check(60)
+        assert first.module("architectures").who() == "first"
+        (_, layout, spare) = spares.waiting
+        assert spare.process.poll() is None and list(layout.submission.iterdir()) == []  # nothing of any submission's
+        assert layout.submission != first.layout.submission
+    finally:
+        first.close()
+    assert spare.process.poll() is None  # it waits for the next session, not for this one
+    second = submission_named(tmp_path / "second", "second")
+    try:
+        assert second._torch_ahead is spare and spares.waiting is None
+        second.start_check(60)
+        assert second.module("architectures").who() == "second"
+        assert second._parent is spare
+        following = spares.waiting[2]
+    finally:
+        second.close()
+    assert spare.process.poll() is not None and not layout.submission.exists()  # one session's, then gone
+    keep_spares(False)
+    assert following.process.poll() is not None and spares.waiting is None
+
+
+def test_a_spare_started_for_other_settings_is_discarded_and_the_session_starts_its_own(tmp_path, spares):
+    first = submission_named(tmp_path / "first", "first")
+    first.start_check(60)
+    first.module("architectures").who()
+    first.close()
+    (_, layout, spare) = spares.waiting
+    second = submission_named(tmp_path / "second", "second", limits=Limits(processes=32))
+    try:
+        assert spare.process.poll() is not None and not layout.submission.parent.exists()
+        assert second._torch_ahead is not None and second._torch_ahead is not spare
+        second.start_check(60)
+        assert second.module("architectures").who() == "second"
+    finally:
+        second.close()
+
+
+def test_without_a_grading_server_no_spare_is_started(tmp_path):
+    """A student's own `pytest --grading`, or a one-submission grading process: a spare would
+    cost a torch import that no session uses."""
+    first = submission_named(tmp_path / "first", "first")
+    try:
+        first.start_check(60)
+        first.module("architectures").who()
+        assert Spares.waiting is None
+    finally:
+        first.close()
+
+
+def test_the_uid_sandbox_keeps_no_spare(spares):
+    """Its spare would run as a user of its own beside the session's, as the sandbox
+    started ahead would (see test_the_uid_sandbox_starts_nothing_ahead)."""
+    start_spare(Isolation("uid"), Limits(), (), 60.0)
+    assert spares.waiting is None
+
+
+def torch_sandboxes_of(pid: int) -> list[int]:
+    """The children of `pid` that are sandboxes whose warm parent preloads torch (bwrap,
+    each of which forks once more)."""
+    found = []
+    for process in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            command = Path(f"/proc/{process}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"bwrap" in command.split(b"\0")[0] and b'"preload_torch": true' in command:
+            found.append(int(process))
+    return found
+
+
+def test_a_grading_process_keeps_one_spare_from_its_second_submission_on_and_leaves_nothing(tmp_path):
+    course = find_course_root()
+    process = GradingProcess()
+    try:
+        for graded in range(2):  # the stubs: the concept's worker starts, and its checks end at once
+            report = process.grade(course.exercises, course, student="spare", concepts=("architectures",))
+            assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+            spares = torch_sandboxes_of(process.process.pid)
+            assert len(spares) == graded  # none after the first session; one waits after the second
+        (spare,) = spares
+        home = process.home
+    finally:
+        process.close()
+    assert not Path(f"/proc/{spare}").exists() and not home.exists()

@@ -35,6 +35,7 @@ from autograder.worker.warm_parent import sweep_sandbox_users_of
 # report; one past that is ended, and its submission listed as failed.
 SUBMISSION_LIMIT_S = 1200.0
 SESSION_MARGIN_S = 300.0
+CLOSE_LIMIT_S = 10.0  # an idle grading process ending itself (its spare sandbox killed), before it is killed
 # Started with -c, not -m: a __main__ with no file keeps multiprocessing from importing it
 # again in every worker it forks.
 SERVER_MAIN = "import sys; from autograder.grading.server import serve; serve(int(sys.argv[1]))"
@@ -85,6 +86,7 @@ class GradingProcess:
         self.process: subprocess.Popen | None = None
         self.key = b""
         self.graded = 0  # submissions the running process has graded
+        self.asking = False  # a session runs (a thread may close a process another waits on)
 
     def __enter__(self) -> "GradingProcess":
         return self
@@ -118,7 +120,7 @@ class GradingProcess:
         report = self._ask(arguments, SUBMISSION_LIMIT_S * time_scale + SESSION_MARGIN_S * max(1.0, time_scale))
         self.graded += 1
         if self.graded == GRADES_PER_PROCESS:  # a fresh process, with fresh sandbox users
-            self.stop()
+            self.stop_when_idle()
         report["submission"] = str(folder)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return sanitise_report(report)  # the submission's path may hold a student's folder name
@@ -143,11 +145,15 @@ class GradingProcess:
     def _ask(self, arguments: list[str], limit_s: float) -> dict:
         """The session's verified report, within `limit_s` seconds."""
         process = self._running()
-        process.stdin.write(json.dumps({"arguments": arguments}) + "\n")
-        process.stdin.flush()
-        ready, _, _ = select.select([process.stdout], [], [], limit_s)
-        signature = process.stdout.readline() if ready else ""
-        body = process.stdout.readline() if signature else ""
+        self.asking = True
+        try:
+            process.stdin.write(json.dumps({"arguments": arguments}) + "\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], limit_s)
+            signature = process.stdout.readline() if ready else ""
+            body = process.stdout.readline() if signature else ""
+        finally:
+            self.asking = False
         if not body:
             self.stop()
             raise RuntimeError("the grading session ended without a report")
@@ -187,8 +193,20 @@ class GradingProcess:
             self.process = None
         shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def close(self) -> None:
+    def stop_when_idle(self) -> None:
+        """stop(), but a grading process between sessions first ends itself, at the end of
+        its input, as it is meant to: it kills its spare sandbox and waits for it
+        (`autograder.grading.server`). One in a session is killed at once."""
+        if self.process is not None and self.process.poll() is None and not self.asking:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=CLOSE_LIMIT_S)
+            except subprocess.TimeoutExpired:
+                pass
         self.stop()
+
+    def close(self) -> None:
+        self.stop_when_idle()
         self.folder.remove()
 
 

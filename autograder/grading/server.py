@@ -7,7 +7,8 @@ pytest arguments) and answers each with two lines on its original stdout: the re
 signature and the report. Student code never runs here: each session reaches the
 submission through sandboxed workers. Reusing the process for many submissions saves the
 imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each, at its
-first collection.
+first collection; and from its second session on, each session starts the torch sandbox of
+the next while it trains (`autograder.worker.sandbox.Spares`).
 """
 
 import json
@@ -17,6 +18,7 @@ import sys
 import pytest
 
 from autograder.report.signing import sign
+from autograder.worker.sandbox import keep_spares
 
 
 class ReportSink:
@@ -45,9 +47,13 @@ def serve(key_fd: int) -> None:
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # pytest's own output must not mix with the replies
     os.dup2(quiet, 2)
-    for line in sys.stdin:
-        report = run_session(json.loads(line)["arguments"])
-        body = json.dumps(report)
-        replies.write(sign(body, key) + "\n")
-        replies.flush()
+    try:
+        for line in sys.stdin:
+            report = run_session(json.loads(line)["arguments"])
+            body = json.dumps(report)
+            replies.write(sign(body, key) + "\n")
+            replies.flush()
+            keep_spares()  # this process grades one submission after another: from its second session on
+    finally:
+        keep_spares(False)
 

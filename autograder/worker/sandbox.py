@@ -133,27 +133,23 @@ class SandboxedSubmission:
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
-        uid = sandbox_uid() if isolation.mode != "none" else None
-        self.home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
-        copy_submission(folder, self.home / "submission")
-        self.lines = lines_per_file(self.home / "submission")
-        workdir = self.home / "work"
-        workdir.mkdir()
-        if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
-            try:
-                os.chown(self.home, uid, uid)
-                os.chown(workdir, uid, uid)
-            except OSError as problem:
-                shutil.rmtree(self.home, ignore_errors=True)
-                raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
-        self.layout = Layout(submission=self.home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
+        spare = _take_spare((isolation, limits, self.probe, self.start_limit_s)) if torch_ahead and isolation.mode != "uid" else None
+        self.layout, self._torch_ahead = spare or (_new_layout(isolation, limits), None)
+        self.home = self.layout.submission.parent
+        try:
+            copy_submission(folder, self.layout.submission)
+        except BaseException:
+            if self._torch_ahead is not None:
+                self._torch_ahead.kill()
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise
+        self.lines = lines_per_file(self.layout.submission)
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
         self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
-        self._torch_ahead: WarmParent | None = None
-        if torch_ahead and isolation.mode != "uid":
+        if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
             except SandboxBroken:  # the sandbox that needs it will try again, and say why
@@ -178,6 +174,8 @@ class SandboxedSubmission:
             self._parent = _adopted(ahead)
         if self._parent is None:
             self._parent = self._start(torch=torch)
+        if torch:  # this session's torch sandbox is in use: the next session's may start
+            start_spare(self.isolation, self.limits, self.probe, self.start_limit_s)
         return self._parent
 
     def needs_torch(self, module: str) -> bool:
@@ -293,6 +291,88 @@ def _adopted(ahead: WarmParent) -> WarmParent | None:
     return ahead
 
 
+def _new_layout(isolation: Isolation, limits: Limits) -> Layout:
+    """A new home for one submission's sandbox: an empty folder for the submission's copy,
+    and a working folder; in the uid sandbox, a user of its own (sandbox_uid)."""
+    uid = sandbox_uid() if isolation.mode != "none" else None
+    home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
+    (home / "submission").mkdir()
+    workdir = home / "work"
+    workdir.mkdir()
+    if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
+        try:
+            os.chown(home, uid, uid)
+            os.chown(workdir, uid, uid)
+        except OSError as problem:
+            shutil.rmtree(home, ignore_errors=True)
+            raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
+    return Layout(submission=home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
+
+
+class Spares:
+    """The spare torch sandbox of a grading process that grades one submission after
+    another (`autograder.grading.server`, from its second session on).
+
+    A complete submission's session ends with the concept built on torch, and the sandbox
+    for it imports torch (about two floors, torch._dynamo included) while the session's
+    other concepts are graded: on a warm process that import is what the session waits
+    for. So while one session trains its detector on one core, the next session's torch
+    sandbox starts, with a home of its own and an empty folder bound where its submission
+    will be; the next session copies its submission in before any of its code runs there.
+    It is still one sandbox per submission: a spare has run no code but the grader's
+    preload, and serves one session or none. Not in the uid sandbox (see the module doc);
+    and a session that asks for other limits, secrets or isolation kills it and starts
+    its own."""
+
+    enabled = False
+    waiting: tuple[tuple, Layout, WarmParent] | None = None
+
+
+def start_spare(isolation: Isolation, limits: Limits, probe: tuple[str, ...], start_limit_s: float) -> None:
+    """Start the torch sandbox of the next session, with these settings, if spares are kept
+    and none waits; not in the uid sandbox. A spare that cannot start is no failure: the
+    next session starts its own, and says why if that fails too."""
+    if not Spares.enabled or Spares.waiting is not None or isolation.mode == "uid":
+        return
+    try:
+        layout = _new_layout(isolation, limits)
+    except (OSError, RuntimeError, SandboxBroken):  # no uid or no folder left: the next session starts its own
+        return
+    try:
+        parent = WarmParent(isolation, layout, limits, probe, preload_torch=True, start_limit_s=start_limit_s, wait=False)
+    except SandboxBroken:
+        shutil.rmtree(layout.submission.parent, ignore_errors=True)
+        return
+    Spares.waiting = ((isolation, limits, probe, start_limit_s), layout, parent)
+
+
+def _take_spare(key: tuple) -> tuple[Layout, WarmParent] | None:
+    """The spare torch sandbox started for a session that asks for `key`, if there is one;
+    a spare started for other settings is discarded."""
+    if Spares.waiting is not None and Spares.waiting[0] != key:
+        discard_spare()
+    if Spares.waiting is None:
+        return None
+    (_, layout, parent), Spares.waiting = Spares.waiting, None
+    return layout, parent
+
+
+def keep_spares(keep: bool = True) -> None:
+    """Whether the sessions from now on start a spare torch sandbox for the next one (see
+    Spares); if not, the one waiting is discarded."""
+    Spares.enabled = keep
+    if not keep:
+        discard_spare()
+
+
+def discard_spare() -> None:
+    """Kill the spare torch sandbox, if one waits, and remove its home."""
+    if Spares.waiting is not None:
+        (_, layout, parent), Spares.waiting = Spares.waiting, None
+        parent.kill()
+        shutil.rmtree(layout.submission.parent, ignore_errors=True)
+
+
 def imports_torch_beyond_its_concepts(folder: Path) -> bool:
     """Whether a Python file under `folder`, besides the exercise modules built on torch,
     imports torch or one of those modules (`imports_torch`)."""
@@ -327,7 +407,7 @@ def copy_submission(source: Path, target: Path) -> None:
 
     Links and special files are left behind, never followed: inside the sandbox a link
     could point anywhere the grader can read."""
-    target.mkdir()
+    target.mkdir(exist_ok=True)  # the top folder may be made ahead, empty (_new_layout)
     os.chmod(target, 0o755)  # not mkdir's mode, which the grader's umask (077, say) narrows
     for entry in sorted(source.iterdir()):
         info = entry.lstat()
