@@ -40,12 +40,11 @@ def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, proce
     `process` (one for all the assignments of a run: its imports are paid once) and write
     the scores into its gradebook.db. Raises UserError when the assignment is not a concept
     of the course with its notebook in the gradebook."""
-    from nbgrader.api import Gradebook
-
     concept = get_concept(assignment)
     database = course_dir / "gradebook.db"
     if not database.is_file():
         raise UserError(f"{database}: no nbgrader gradebook (run `nbgrader generate_assignment {assignment}` first)")
+    from nbgrader.api import Gradebook  # seconds to import: not for a refusal
     folders = sorted(path for path in (course_dir / "submitted").glob(f"*/{assignment}") if path.is_dir())
     grades = []
     with TemporaryFolder("autograder-nbgrader-") as scratch:
