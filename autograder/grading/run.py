@@ -152,8 +152,10 @@ class GradingProcess:
             ready, _, _ = select.select([process.stdout], [], [], limit_s)
             signature = process.stdout.readline() if ready else ""
             body = process.stdout.readline() if signature else ""
-        finally:
-            self.asking = False
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): the session still runs
+            self.stop()
+            raise
+        self.asking = False
         if not body:
             self.stop()
             raise RuntimeError("the grading session ended without a report")

@@ -11,9 +11,11 @@ first collection; and from its second session on, each session starts the torch 
 the next while it trains (`autograder.worker.sandbox.Spares`).
 """
 
+import hashlib
 import json
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -34,9 +36,44 @@ class ReportSink:
             self.report = session_report(session.config)
 
 
-def run_session(arguments: list[str]) -> dict | None:
+class CheckSources:
+    """A pytest plugin object that keeps, for each check file this process imported, the
+    digest of its source then. pytest takes a module it imported in an earlier session from
+    sys.modules (--import-mode=importlib), so a check file edited since (a course's author
+    mending a check in the middle of a batch) would keep grading the old way in a warm
+    process: `forget_edited()`, before each session, drops such modules, and the session
+    imports them again, as a fresh process would."""
+
+    def __init__(self):
+        self.imported: dict[Path, str | None] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector):
+        report = yield
+        if isinstance(collector, pytest.Module):  # its collection has just imported it
+            self.imported.setdefault(collector.path, _digest(collector.path))
+        return report
+
+    def forget_edited(self) -> None:
+        edited = {path for path, digest in self.imported.items() if _digest(path) != digest}
+        for name, module in list(sys.modules.items()):
+            if getattr(module, "__file__", None) and Path(module.__file__) in edited:
+                del sys.modules[name]
+        for path in edited:
+            del self.imported[path]
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def run_session(arguments: list[str], checks: CheckSources) -> dict | None:
     sink = ReportSink()
-    pytest.main(arguments, plugins=[sink])
+    checks.forget_edited()
+    pytest.main(arguments, plugins=[sink, checks])
     return sink.report
 
 
@@ -47,13 +84,17 @@ def serve(key_fd: int) -> None:
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # pytest's own output must not mix with the replies
     os.dup2(quiet, 2)
+    checks = CheckSources()
     try:
         for line in sys.stdin:
-            report = run_session(json.loads(line)["arguments"])
+            report = run_session(json.loads(line)["arguments"], checks)
             body = json.dumps(report)
             replies.write(sign(body, key) + "\n")
             replies.flush()
             keep_spares()  # this process grades one submission after another: from its second session on
     finally:
         keep_spares(False)
+    # Nothing is left to write or flush: the interpreter's finalisation (torch and sklearn
+    # loaded, a second or so) would only keep the grader's close() waiting.
+    os._exit(0)
 

@@ -138,17 +138,17 @@ class SandboxedSubmission:
         self.home = self.layout.submission.parent
         try:
             copy_submission(folder, self.layout.submission)
-        except BaseException:
+            self.lines = lines_per_file(self.layout.submission)
+            self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
+        except BaseException:  # no close() will come: end the spare taken, if one was
             if self._torch_ahead is not None:
                 self._torch_ahead.kill()
             shutil.rmtree(self.home, ignore_errors=True)
             raise
-        self.lines = lines_per_file(self.layout.submission)
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
-        self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
