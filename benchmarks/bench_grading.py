@@ -18,8 +18,10 @@ Where it can make a cgroup of its own (as root), it also prints the CPU time of 
 submission, the grader's and its sandbox's processes together, in CPU floors: a figure that
 other work on a shared machine barely moves, unlike wall time.
 
-Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores). It grades in the
-bwrap sandbox, so it needs what grading needs: bubblewrap, as root or an ordinary user.
+Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores), or with
+`--warm-only` for the floor, the command line's start and the warm complete submission
+alone (about two minutes). It grades in the bwrap sandbox, so it needs what grading needs:
+bubblewrap, as root or an ordinary user.
 """
 
 import os
@@ -139,7 +141,7 @@ def verdict(value: float, goal: float) -> str:
     return f"goal <= {goal:g}: {'met' if value <= goal else 'NOT MET'}"
 
 
-def main() -> None:
+def main(warm_only: bool = False) -> None:
     cores = os.cpu_count() or 1
     meter = CpuMeter()
     floor = seconds(import_torch, repeat=5)
@@ -147,14 +149,16 @@ def main() -> None:
     start = seconds(start_command_line, repeat=5)
     print(f"the command line's start, autograder --help     {start:6.2f} s  {start / floor:5.2f} floors  ({verdict(start / floor, 0.25)})")
     warm_bwrap, cpu = warm_seconds("bwrap", meter if meter.available else None)
-    warm = {"bwrap": warm_bwrap, "none": warm_seconds("none")[0]}
-    in_floors = warm["bwrap"] / floor
-    print(f"a complete submission, warm process, bwrap      {warm['bwrap']:6.2f} s  {in_floors:5.2f} floors  ({verdict(in_floors, 3)})")
-    added = (warm["bwrap"] - warm["none"]) / floor
-    print(f"  the same without a sandbox                    {warm['none']:6.2f} s  the sandbox adds {added:5.2f} floors  ({verdict(added, 1)})")
+    in_floors = warm_bwrap / floor
+    print(f"a complete submission, warm process, bwrap      {warm_bwrap:6.2f} s  {in_floors:5.2f} floors  ({verdict(in_floors, 3)})")
     if cpu is not None:
         cpu_floor = statistics.median(meter.seconds(import_torch) for _ in range(5))
         print(f"  its CPU time, grader and sandbox together     {cpu:6.2f} s  {cpu / cpu_floor:5.2f} CPU floors (a CPU floor: {cpu_floor:.2f} s)")
+    if warm_only:
+        return
+    warm_none = warm_seconds("none")[0]
+    added = (warm_bwrap - warm_none) / floor
+    print(f"  the same without a sandbox                    {warm_none:6.2f} s  the sandbox adds {added:5.2f} floors  ({verdict(added, 1)})")
     cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=EVERY_CONCEPT), repeat=1)
     print(f"a complete submission, cold process, bwrap      {cold:6.2f} s  {cold / floor:5.2f} floors")
     batch = {sandbox: class_seconds(sandbox, cores) for sandbox in ("bwrap", "none")}
@@ -170,4 +174,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(warm_only="--warm-only" in sys.argv[1:])

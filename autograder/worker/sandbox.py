@@ -22,7 +22,8 @@ student's own timeit.py or logging.py stands in for the standard one in neither.
 When the session will grade a concept built on torch, the sandbox for it starts with the
 session, in the background, and imports torch while the other concepts are graded (their
 checks come first); not in the uid sandbox, where two sandboxes of one submission would
-share its user, and one's reset would kill the other.
+share its user, and one's reset would kill the other. A grading server that grades one
+submission after another has it ready before the session starts (`Spares`).
 """
 
 import os
