@@ -144,7 +144,7 @@ def submission_named(folder, name: str, **settings) -> SandboxedSubmission:
     return SandboxedSubmission(folder, choose_isolation("bwrap"), settings.pop("limits", Limits()), torch_ahead=True, **settings)
 
 
-def test_a_session_whose_torch_sandbox_is_in_use_starts_the_next_sessions_and_the_next_session_takes_it(tmp_path, spares):
+def test_the_next_session_takes_the_spare_its_predecessor_started_and_one_with_other_settings_discards_it(tmp_path, spares):
     first = submission_named(tmp_path / "first", "first")
     try:
         assert spares.waiting is None  # the first session's own sandbox was started ahead
@@ -162,28 +162,22 @@ def test_a_session_whose_torch_sandbox_is_in_use_starts_the_next_sessions_and_th
         second.start_check(60)
         assert second.module("architectures").who() == "second"
         assert second._parent is spare
-        following = spares.waiting[2]
+        (_, following_layout, following) = spares.waiting
     finally:
         second.close()
     assert spare.process.poll() is not None and not layout.submission.exists()  # one session's, then gone
-    keep_spares(False)
-    assert following.process.poll() is not None and spares.waiting is None
-
-
-def test_a_spare_started_for_other_settings_is_discarded_and_the_session_starts_its_own(tmp_path, spares):
-    first = submission_named(tmp_path / "first", "first")
-    first.start_check(60)
-    first.module("architectures").who()
-    first.close()
-    (_, layout, spare) = spares.waiting
-    second = submission_named(tmp_path / "second", "second", limits=Limits(processes=32))
+    # A session that asks for other settings discards the spare and starts its own.
+    third = submission_named(tmp_path / "third", "third", limits=Limits(processes=32))
     try:
-        assert spare.process.poll() is not None and not layout.submission.parent.exists()
-        assert second._torch_ahead is not None and second._torch_ahead is not spare
-        second.start_check(60)
-        assert second.module("architectures").who() == "second"
+        assert following.process.poll() is not None and not following_layout.submission.parent.exists()
+        assert third._torch_ahead is not None and third._torch_ahead is not following
+        third.start_check(60)
+        assert third.module("architectures").who() == "third"
+        last = spares.waiting[2]
     finally:
-        second.close()
+        third.close()
+    keep_spares(False)
+    assert last.process.poll() is not None and spares.waiting is None
 
 
 def test_without_a_grading_server_no_spare_is_started(tmp_path):

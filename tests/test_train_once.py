@@ -100,7 +100,7 @@ def test_a_training_that_failed_fails_its_checks_and_is_never_tried_again(pytest
 
 def test_a_training_that_times_out_fails_every_check_that_needs_it(tmp_path):
     submission = make_mutant(tmp_path, "architectures", "def train_detector(X, y, seed):\n    while True:\n        pass\n")
-    report = grading_process().grade(submission, COURSE, student="mutant", concepts=("architectures",), time_scale=0.2)
+    report = grading_process().grade(submission, COURSE, student="mutant", concepts=("architectures",), time_scale=0.1)
     checks = checks_by_id(report, "architectures")
     assert {check_id: checks[check_id]["status"] for check_id in NEED_THE_TRAINING} == dict.fromkeys(NEED_THE_TRAINING, "timeout")
     assert all("did not finish within its time limit" in checks[check_id]["feedback"] for check_id in NEED_THE_TRAINING)
