@@ -134,7 +134,8 @@ class SandboxedSubmission:
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
-        spare = _take_spare((isolation, limits, self.probe, self.start_limit_s)) if torch_ahead and isolation.mode != "uid" else None
+        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s)  # what a spare for this session was started with
+        spare = _take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
         self.layout, self._torch_ahead = spare or (_new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
         try:
@@ -142,9 +143,7 @@ class SandboxedSubmission:
             self.lines = lines_per_file(self.layout.submission)
             self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
         except BaseException:  # no close() will come: end the spare taken, if one was
-            if self._torch_ahead is not None:
-                self._torch_ahead.kill()
-            shutil.rmtree(self.home, ignore_errors=True)
+            _end(self.layout, self._torch_ahead)
             raise
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
@@ -176,7 +175,7 @@ class SandboxedSubmission:
         if self._parent is None:
             self._parent = self._start(torch=torch)
         if torch:  # this session's torch sandbox is in use: the next session's may start
-            start_spare(self.isolation, self.limits, self.probe, self.start_limit_s)
+            start_spare(self.spare_settings)
         return self._parent
 
     def needs_torch(self, module: str) -> bool:
@@ -329,10 +328,12 @@ class Spares:
     waiting: tuple[tuple, Layout, WarmParent] | None = None
 
 
-def start_spare(isolation: Isolation, limits: Limits, probe: tuple[str, ...], start_limit_s: float) -> None:
-    """Start the torch sandbox of the next session, with these settings, if spares are kept
-    and none waits; not in the uid sandbox. A spare that cannot start is no failure: the
-    next session starts its own, and says why if that fails too."""
+def start_spare(settings: tuple[Isolation, Limits, tuple[str, ...], float]) -> None:
+    """Start the torch sandbox of the next session with these settings (isolation, limits,
+    secret paths to probe, start limit), if spares are kept and none waits; not in the uid
+    sandbox. A spare that cannot start is no failure: the next session starts its own, and
+    says why if that fails too."""
+    isolation, limits, probe, start_limit_s = settings
     if not Spares.enabled or Spares.waiting is not None or isolation.mode == "uid":
         return
     try:
@@ -342,9 +343,9 @@ def start_spare(isolation: Isolation, limits: Limits, probe: tuple[str, ...], st
     try:
         parent = WarmParent(isolation, layout, limits, probe, preload_torch=True, start_limit_s=start_limit_s, wait=False)
     except SandboxBroken:
-        shutil.rmtree(layout.submission.parent, ignore_errors=True)
+        _end(layout, None)
         return
-    Spares.waiting = ((isolation, limits, probe, start_limit_s), layout, parent)
+    Spares.waiting = (settings, layout, parent)
 
 
 def _take_spare(key: tuple) -> tuple[Layout, WarmParent] | None:
@@ -370,8 +371,14 @@ def discard_spare() -> None:
     """Kill the spare torch sandbox, if one waits, and remove its home."""
     if Spares.waiting is not None:
         (_, layout, parent), Spares.waiting = Spares.waiting, None
+        _end(layout, parent)
+
+
+def _end(layout: Layout, parent: WarmParent | None) -> None:
+    """Kill a sandbox that serves no session (if it started) and remove its home."""
+    if parent is not None:
         parent.kill()
-        shutil.rmtree(layout.submission.parent, ignore_errors=True)
+    shutil.rmtree(layout.submission.parent, ignore_errors=True)
 
 
 def imports_torch_beyond_its_concepts(folder: Path) -> bool:
