@@ -39,6 +39,10 @@ from autograder.worker.errors import StudentTimedOut
 CONCEPT_HELP = "concept(id): the concept of autograder.registry that a check grades"
 POINTS_HELP = "points(n): the check's weight within its concept (default 1)"
 TIME_LIMIT_HELP = "time_limit(seconds): this check's time limit, when grading and in a student's run (default 10 s)"
+AHEAD_HELP = (
+    "ahead(function, inputs): when grading, start the student's function(*inputs()) (inputs returns data that is the same "
+    "for every student) as soon as its concept's sandbox is up, within this check's time limit; the same call answers it"
+)
 SUBMISSION_HELP = "folder holding the exercise modules to check (default: exercises/ under the rootdir)"
 REPORT_HELP = "write the JSON report (schema 1) of the checks run to this file"
 STUDENT_HELP = "student id: personalises the hidden inputs and names the report"
@@ -95,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", CONCEPT_HELP)
     config.addinivalue_line("markers", POINTS_HELP)
     config.addinivalue_line("markers", TIME_LIMIT_HELP)
+    config.addinivalue_line("markers", AHEAD_HELP)
     config.addinivalue_line("filterwarnings", NUMPY_2_CONVERSION)
     for concept_id in config.getoption("only_concepts"):
         known_concept(concept_id, "--concept")
@@ -117,7 +122,11 @@ def _make_submission(config: pytest.Config):
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
         asked = set(config.getoption("only_concepts")) or {concept.id for concept in CONCEPTS}
         torch_ahead = any(concept.built_on_torch and concept.id in asked for concept in CONCEPTS)
-        return SandboxedSubmission(folder, isolation, probe=tuple(config.getoption("secret")), time_scale=config.getoption("time_scale"), torch_ahead=torch_ahead)
+        scale, total = config.getoption("time_scale"), config.getoption("total_time_limit")
+        return SandboxedSubmission(
+            folder, isolation, probe=tuple(config.getoption("secret")), time_scale=scale, torch_ahead=torch_ahead,
+            session_time_s=None if total is None else total * scale,
+        )  # fmt: skip
     from autograder.submission import LocalSubmission
 
     return LocalSubmission(folder)
@@ -169,7 +178,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # A concept's public and hidden checks one after the other: the sandbox keeps one
         # worker per concept, and starts a new one (a new import) at each change.
         kept.sort(key=lambda item: GRADING_ORDER.get(concept_of(item), -1))
+        start_ahead(config, kept)
     items[:] = kept
+
+
+def start_ahead(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Queue the calls the checks mark `ahead`, in the checks' order, each with its
+    check's time limit (autograder.worker.ahead)."""
+    submission = config.stash[SUBMISSION]
+    for item in items:
+        for marker in item.iter_markers("ahead"):
+            if len(marker.args) != 2 or type(marker.args[0]) is not str or not callable(marker.args[1]):
+                raise pytest.UsageError(f"{item.nodeid}: write the marker as ahead('<function>', <inputs: a function that returns its arguments>)")
+            function, inputs = marker.args
+            if concept_of(item) is None:
+                raise pytest.UsageError(f"{item.nodeid}: an ahead marker needs a concept marker")
+            try:
+                submission.start_ahead(get_concept(concept_of(item)).module, function, tuple(inputs()), time_limit_of(item) * config.getoption("time_scale"))
+            except TypeError as problem:
+                raise pytest.UsageError(f"{item.nodeid}: ahead marker: {problem}") from None
 
 
 def concept_of(item: pytest.Item) -> str | None:

@@ -2,7 +2,8 @@
 
 Training is what makes grading `architectures` slow, so the checks that need a trained
 detector (the public one, generalisation, unchanged inputs, validation_loss) share one
-run of the student's `train_detector` per session, kept by the `shared` fixture
+run of the student's `train_detector` per session (started ahead when grading: the
+checks mark it `ahead`, with `public_training` as its inputs), kept by the `shared` fixture
 (autograder.shared): the first of these checks trains, within its own time limit, and the
 others read what it kept. A run that failed (raised, timed out, crashed, not attempted)
 fails each of them with the same status, and is never retried.
@@ -85,12 +86,20 @@ def public_clips() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.
     return _read_only(splits["train"]), _read_only(splits["test"])
 
 
+def public_training() -> tuple[np.ndarray, np.ndarray, int]:
+    """train_detector's inputs in this session's one training: the public training clips
+    X, y and SEED (the inputs of an `ahead` marker: the same for every student)."""
+    (X, y), _ = public_clips()
+    return X, y, SEED
+
+
 def _run(student: Any, held_out: tuple[np.ndarray, np.ndarray]) -> DetectorRun:
-    (X, y), (X_test, y_test) = public_clips()
+    X, y, seed = public_training()
+    _, (X_test, y_test) = public_clips()
     X_held, y_held = held_out
     X_given, y_given = X.copy(), y.copy()
     with one_core():
-        model = trained_model(student, X_given, y_given, SEED)
+        model = trained_model(student, X_given, y_given, seed)
         public, held_out = Scored(scores(model, X_test), y_test), Scored(scores(model, X_held), y_held)
         convolutional = attempt(lambda: kernels_matter(model, torch.from_numpy(np.array(X_test[:KERNEL_CLIPS]))))
         # Last, as they may change the model, and kept apart: a validation_loss that fails

@@ -23,21 +23,29 @@ When the session will grade a concept built on torch, the sandbox for it starts 
 session, in the background, and imports torch while the other concepts are graded (their
 checks come first); not in the uid sandbox, where two sandboxes of one submission would
 share its user, and one's reset would kill the other. A grading server that grades one
-submission after another has it ready before the session starts (`Spares`).
+submission after another has it ready before the session starts (`Spares`). Once it is
+up, the concept's worker starts there early and runs the calls its checks start ahead
+(`autograder.worker.ahead`: the detector's trainings on the public clips) while the other
+concepts are graded; it becomes the concept's worker when its first check comes.
 """
 
+import contextlib
 import os
 import re
+import select
 import shutil
 import stat
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from autograder.shared import Outcome
+from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload
 from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, receive_message, send_message
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
@@ -69,33 +77,58 @@ class SandboxOutOfMemory(Exception):
 
 
 class Worker:
-    """One worker process inside the sandbox, and the socket to it."""
+    """One worker process inside the sandbox `parent`, and the socket to it."""
 
-    def __init__(self, submission: "SandboxedSubmission", module: str):
+    def __init__(self, submission: "SandboxedSubmission", module: str, parent: WarmParent):
         self.submission = submission
         self.module = module
-        self.sock, self.pid = submission.parent(torch=submission.needs_torch(module)).spawn()
+        self.parent = parent
+        self.sock, self.pid = parent.spawn()
         self.owner = submission  # what handles report back to
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
         """Send one request and wait for its reply until `deadline` (time.monotonic)."""
-        watch = self.submission.check_memory
-        try:
-            send_message(self.sock, encode_message(payload, _refuse), deadline, watch)
-            message = receive_message(self.sock, deadline, MAX_REPLY_BYTES, watch)
-        except ChannelTimeout:
-            raise timed_out(label) from None
-        except SandboxOutOfMemory:
-            limit = self.submission.limits.memory_bytes / 1024**3
-            raise StudentCrashed(f"{label} ran out of memory (the submission's processes, with the files it made, together may use {limit:g} GiB)") from None
-        except MessageTooLong:
-            raise StudentCrashed(f"{label} returned an answer larger than the grader reads ({MAX_REPLY_BYTES // 1024**2} MiB)") from None
-        except ChannelClosed:
-            raise StudentCrashed(f"{label} ended the worker process (os._exit, a crash or a signal)") from None
+        self.send(payload, deadline, label)
+        return self.receive(deadline, label)
+
+    def send(self, payload: dict, deadline: float, label: str) -> None:
+        """Send one request, whole, before `deadline`."""
+        with self._failures(label):
+            send_message(self.sock, encode_message(payload, _refuse), deadline, self._watch)
+
+    def receive(self, deadline: float, label: str) -> dict:
+        """The reply to the oldest request not answered yet, read before `deadline`."""
+        with self._failures(label):
+            message = receive_message(self.sock, deadline, MAX_REPLY_BYTES, self._watch)
         try:
             return decode_message(message, self._resolve)
         except Exception:  # noqa: BLE001 - whatever the worker wrote, it is not an answer
             raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}") from None
+
+    def answered(self) -> bool:
+        """Whether a reply (or the end of the socket) waits to be read."""
+        return bool(select.select([self.sock], [], [], 0)[0])
+
+    def _watch(self) -> None:
+        """While waiting: raise SandboxOutOfMemory when this worker's sandbox holds too much
+        (and end the sandbox of calls started ahead, if that one does)."""
+        self.submission.watch_ahead()
+        if self.parent.memory_bytes() > self.submission.limits.memory_bytes:
+            raise SandboxOutOfMemory()
+
+    @contextlib.contextmanager
+    def _failures(self, label: str):
+        """The channel's failures as the student code's: timed out, crashed, out of memory."""
+        try:
+            yield
+        except ChannelTimeout:
+            raise timed_out(label) from None
+        except SandboxOutOfMemory:
+            raise out_of_memory(label, self.submission.limits) from None
+        except MessageTooLong:
+            raise StudentCrashed(f"{label} returned an answer larger than the grader reads ({MAX_REPLY_BYTES // 1024**2} MiB)") from None
+        except ChannelClosed:
+            raise StudentCrashed(f"{label} ended the worker process (os._exit, a crash or a signal)") from None
 
     def _resolve(self, tag: str, body: dict) -> Any:
         if tag == Tagged.HANDLE and type(body.get(Tagged.HANDLE)) is int:
@@ -104,6 +137,14 @@ class Worker:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def out_of_memory(label: str, limits: Limits) -> StudentCrashed:
+    return StudentCrashed(f"{label} ran out of memory (the submission's processes, with the files it made, together may use {limits.memory_bytes / 1024**3:g} GiB)")
+
+
+def _answered_well(reply: Any) -> bool:
+    return not isinstance(reply, BaseException) and expected_shape(reply) and "ok" in reply
 
 
 def _refuse(value: Any) -> Any:
@@ -123,12 +164,21 @@ class SandboxedSubmission:
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
     loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
     may import torch for the grader. `torch_ahead`: the session will grade a concept
-    built on torch, whose sandbox may start now."""
+    built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
+    (--total-time-limit, scaled), which also bounds the calls started ahead."""
 
     def __init__(
-        self, folder: Path, isolation: Isolation, limits: Limits = Limits(), probe: tuple[str, ...] = (), time_scale: float = 1.0, torch_ahead: bool = False
+        self,
+        folder: Path,
+        isolation: Isolation,
+        limits: Limits = Limits(),
+        probe: tuple[str, ...] = (),
+        time_scale: float = 1.0,
+        torch_ahead: bool = False,
+        session_time_s: float | None = None,
     ):
         self.folder = folder
+        self.session_deadline = time.monotonic() + session_time_s if session_time_s is not None else float("inf")
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
         self.isolation = isolation
@@ -149,6 +199,7 @@ class SandboxedSubmission:
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
+        self._ahead: dict[str, AheadQueue] = {}  # exercise module -> its calls started ahead
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
@@ -183,23 +234,39 @@ class SandboxedSubmission:
         built on torch, or the submission imports torch beyond those concepts."""
         return module in TORCH_EXERCISES or self.torch_everywhere
 
-    def check_memory(self) -> None:
-        """Raise SandboxOutOfMemory when the sandbox's processes together hold too much."""
-        if self._parent is not None and self._parent.memory_bytes() > self.limits.memory_bytes:
-            raise SandboxOutOfMemory()
+    def watch_ahead(self) -> None:
+        """End the sandbox started ahead if the calls running there hold too much memory:
+        the check that reads them fails, not the check running."""
+        ahead = self._torch_ahead
+        if ahead is not None and self._running_ahead(ahead) and ahead.memory_bytes() > self.limits.memory_bytes:
+            self._end_ahead(lambda label: out_of_memory(label, self.limits))
 
     def start_check(self, time_limit_s: float) -> None:
+        """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)."""
+        self._advance_ahead()
         self.deadline = time.monotonic() + time_limit_s
+
+    def start_ahead(self, module: str, function: str, inputs: tuple, time_limit_s: float) -> None:
+        """Queue `module.function(*inputs)` to start ahead (autograder.worker.ahead), with
+        this time limit from its start. `inputs` must be data; raises TypeError if not."""
+        self._ahead.setdefault(module, AheadQueue(module)).add(ahead_payload(module, function, inputs), time_limit_s)
 
     def module(self, name: str) -> "ModuleProxy":
         return ModuleProxy(self, name)
 
     def call(self, module: str, payload: dict, label: str) -> Any:
-        """Send a request about `module`'s code to its worker; raise how it failed, if it did."""
+        """Send a request about `module`'s code to its worker; raise how it failed, if it did.
+        A call started ahead that is the same answers it instead, once."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
-        return self._send(self._worker_for(module), payload, label)
+        worker = self._worker_for(module)
+        ahead = self._ahead[module].claim(payload, worker) if module in self._ahead else None
+        if ahead is None:
+            return self._send(worker, payload, label)
+        if ahead.outcome.error is None:
+            _copy_back(ahead.reply["mutated"], payload)
+        return ahead.outcome.get()
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
         """A request about a student object; it must come from the worker still running."""
@@ -208,31 +275,164 @@ class SandboxedSubmission:
         return self._send(self.worker, payload, label)
 
     def _send(self, worker: Worker, payload: dict, label: str, deadline: float | None = None) -> Any:
+        deadline = self.deadline if deadline is None else deadline
+        return self._result(self._transport(lambda: worker.request(payload, deadline, label)), payload, label)
+
+    def _transport(self, exchange: Callable[[], Any]) -> Any:
+        """What `exchange` read from the worker; a worker that timed out, crashed or broke
+        the protocol takes its sandbox with it."""
         try:
-            reply = worker.request(payload, self.deadline if deadline is None else deadline, label)
+            return exchange()
         except StudentCodeFailed:
             self._end_sandbox()
             raise
-        return self._result(reply, payload, label)
 
     def _worker_for(self, module: str) -> Worker:
+        """The worker for `module`'s checks: the running one, or a fresh one that imported
+        the module and answered the calls started ahead for it (autograder.worker.ahead)."""
         if self.worker is not None and self.worker.module == module:
             return self.worker
-        started = time.monotonic()  # leaving the last concept's worker is no part of this check's time
+        # leaving the last concept's worker, the import and the calls started ahead have
+        # limits of their own, not the check's
+        started = time.monotonic()
         self._leave_worker()
+        queue = self._ahead.get(module)
+        queue = queue if queue is not None and not queue.done else None
         try:
-            self.worker = Worker(self, module)
+            self.worker = self._worker_started_ahead(queue) or Worker(self, module, self.parent(torch=self.needs_torch(module)))
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
         try:
-            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
+            self._import(module, queue)
         except (StudentCodeFailed, NotImplementedError) as failure:
             self.broken_imports[module] = failure
             self._leave_worker()
             raise
-        self.deadline += time.monotonic() - started  # the reset and the import have limits of their own, not the check's
-        return self.worker
+        answered = queue is None or self._answer_ahead(queue)
+        self.deadline += time.monotonic() - started
+        return self.worker if answered else self._worker_for(module)  # the calls ahead stopped it: a fresh one
+
+    def _worker_started_ahead(self, queue: AheadQueue | None) -> Worker | None:
+        """The worker that runs `queue`'s calls, if it started early in the sandbox that now
+        serves them; else None (its sandbox has ended: the calls not answered run again)."""
+        if queue is None or queue.worker is None:
+            return None
+        if queue.worker.parent is self.parent(torch=True):
+            return queue.worker
+        queue.worker.close()
+        queue.worker = None
+        return None
+
+    def _import(self, module: str, queue: AheadQueue | None) -> None:
+        """Import `module` in the current worker, within the import's own limit: or read
+        the reply of the import sent early, if it was not read already."""
+        label, payload = f"importing {module}.py", {"op": "import", "module": module}
+        worker = self.worker
+        if queue is None or queue.worker is not worker:
+            self._send(worker, payload, label, time.monotonic() + self.import_limit_s)
+        else:
+            reply = queue.import_reply if queue.import_reply is not None else self._transport(lambda: worker.receive(queue.import_deadline, label))
+            self._result(self._stored(reply, worker, worker), payload, label)
+        if queue is not None:
+            queue.worker = worker
+
+    def _answer_ahead(self, queue: AheadQueue) -> bool:
+        """Answer the queue's calls in order in the current worker, each within its own
+        limit from its start; calls sent early were started already, and may have answered.
+        Stops at the first that fails; False if that stopped the worker (all but a stub's
+        NotImplementedError do)."""
+        worker = self.worker
+        while (call := queue.waiting()) is not None:
+            label = call.payload["name"]
+            try:
+                if call.reply is None and call.worker is not worker:  # not sent yet, or to a worker gone since
+                    call.worker, call.deadline = worker, self._ahead_deadline(call)
+                    self._transport(lambda: worker.send(call.payload, call.deadline, label))
+                if call.reply is None:
+                    call.reply = self._transport(lambda: worker.receive(call.deadline, label))
+                # no payload to change in place: the call's own inputs stay as they were sent, to compare with a check's
+                call.outcome = Outcome(self._result(self._stored(call.reply, call.worker, worker), {}, label))
+            except Exception as failure:  # noqa: BLE001 - the check that claims the call raises it
+                call.outcome = Outcome(error=failure)
+                break  # the calls after a failure run only if their checks ask
+        queue.done = True
+        if self.worker is not worker:
+            queue.worker = None
+            return False
+        return True
+
+    def _stored(self, reply: Any, sent_to: Worker, worker: Worker) -> Any:
+        """A reply read early, or the failure met reading it: raised as if read now (ending
+        the sandbox, if it is the running one's)."""
+        if isinstance(reply, BaseException):
+            if sent_to is worker:
+                self._end_sandbox()
+            raise reply
+        return reply
+
+    def _ahead_deadline(self, call: AheadCall) -> float:
+        return min(time.monotonic() + call.limit_s, self.session_deadline)
+
+    def _running_ahead(self, parent: WarmParent) -> bool:
+        """Whether calls started ahead run in `parent`, a sandbox no check uses yet."""
+        return any(queue.worker is not None and queue.worker.parent is parent and not queue.done for queue in self._ahead.values())
+
+    def _advance_ahead(self) -> None:
+        """Move the calls started ahead on, without waiting: start their worker once the
+        sandbox started ahead is up (unless every concept is to be served by it), send
+        each call once the one before answered well, and read what answered. A failure
+        waits there for `_answer_ahead`, which handles it as in any check."""
+        self.watch_ahead()
+        for queue in self._ahead.values():
+            ahead = self._torch_ahead
+            if queue.done or ahead is None or self.torch_everywhere or not self.needs_torch(queue.module):
+                continue
+            try:
+                if queue.worker is None and ahead.ready():
+                    queue.worker = Worker(self, queue.module, ahead)
+                    queue.import_deadline = time.monotonic() + self.import_limit_s
+                    queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py")
+                if queue.worker is not None:
+                    self._advance(queue)
+            except SandboxBroken:  # a check that needs it starts a fresh one, which says why if it fails too
+                if queue.worker is None:
+                    self._torch_ahead = None
+                    ahead.kill()
+            except StudentCodeFailed as failure:  # timed out, crashed or out of memory: as in a check, the sandbox ends
+                self._end_ahead(lambda _: failure)
+
+    def _advance(self, queue: AheadQueue) -> None:
+        """Read the replies that came, and send the next call after each one that answered well."""
+        worker = queue.worker
+        if queue.import_reply is None:
+            if not worker.answered():
+                return
+            queue.import_reply = worker.receive(queue.import_deadline, f"importing {queue.module}.py")
+        if not _answered_well(queue.import_reply):
+            return
+        for call in queue.calls:
+            if call.worker is not worker:  # the next to send: every call before it answered well
+                call.worker, call.deadline = worker, self._ahead_deadline(call)
+                worker.send(call.payload, call.deadline, call.payload["name"])
+                return
+            if call.reply is None:
+                if not worker.answered():
+                    return
+                call.reply = worker.receive(call.deadline, call.payload["name"])
+            if not _answered_well(call.reply):
+                return
+
+    def _end_ahead(self, failure: Callable[[str], StudentCodeFailed]) -> None:
+        """Kill the sandbox started ahead, keeping `failure(label)` as the reply of what ran
+        there (the import, or a call), for the check that reads it."""
+        ahead, self._torch_ahead = self._torch_ahead, None
+        if ahead is None:
+            return
+        for queue in self._ahead.values():
+            if queue.worker is not None and queue.worker.parent is ahead:
+                queue.fail(failure)
+        ahead.kill()
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:
         """The answer in a worker's reply; raise the failure it reports. A worker that
@@ -273,14 +473,17 @@ class SandboxedSubmission:
         self._end_sandbox()
         if self._torch_ahead is not None:
             self._torch_ahead.kill()
+        for queue in self._ahead.values():
+            if queue.worker is not None:
+                queue.worker.close()
         shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _adopted(ahead: WarmParent) -> WarmParent | None:
     """The sandbox started ahead, once it said hello, if it still runs; else None, and a
-    fresh one is started instead (which says why, if it fails too): no student code ran
-    in it, so nothing that ended it (the machine's out-of-memory killer, say) is the
-    submission's doing."""
+    fresh one is started instead (which says why, if it fails too). Before a check's
+    code, it ran only calls started ahead, which run again in the fresh one if they had
+    not answered: what ended it (the machine's out-of-memory killer, say) costs no check."""
     try:
         ahead.greet()
     except SandboxBroken:

@@ -104,6 +104,13 @@ class WarmParent:
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
         self.greeted = True
 
+    def ready(self) -> bool:
+        """Whether the warm parent said hello, without waiting: its hello, if it came, is
+        read as greet() reads it (raising what greet() raises)."""
+        if not self.greeted and select.select([self.control], [], [], 0)[0]:
+            self.greet()
+        return self.greeted
+
     def _identity(self) -> dict:
         """Popen's arguments for who the warm parent runs as, and its environment."""
         environment = {**ENVIRONMENT, "HOME": str(self.layout.workdir), "TMPDIR": str(self.layout.workdir)}

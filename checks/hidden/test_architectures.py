@@ -35,14 +35,13 @@ from autograder.mistakes.architectures import (
 )
 from autograder.networks import expect_convolutional
 from autograder.trained_detector import (
-    SEED,
     TRAINING_LIMIT_S,
     VALIDATION_CLIPS,
     Scored,
     expect_a_cnn,
     held_out_clips,
     one_core,
-    public_clips,
+    public_training,
     scores,
     trained_detector,
     trained_model,
@@ -199,13 +198,18 @@ def upside_down(X):
     return np.ascontiguousarray(X[:, :, ::-1])
 
 
+def upside_down_training():
+    """train_detector's inputs in its training on the public clips upside down."""
+    X, y, seed = public_training()
+    return upside_down(X), y.copy(), seed
+
+
 def trained_upside_down(student, shared):
     """The scores, for the personal held-out clips upside down, of the model train_detector
     makes from the public training clips upside down."""
-    (X, y), _ = public_clips()
     X_held, y_held = held_out_clips(shared)
     with one_core():
-        model = trained_model(student, upside_down(X), y.copy(), SEED)
+        model = trained_model(student, *upside_down_training())
         return Scored(scores(model, upside_down(X_held)), y_held)
 
 
@@ -234,6 +238,8 @@ def require_a_working_detector(student, shared):
 
 @pytest.mark.points(3)
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
+@pytest.mark.ahead("train_detector", public_training)
+@pytest.mark.ahead("train_detector", upside_down_training)
 def test_train_detector_generalises_to_held_out_clips(student, shared):
     """Trained on the public clips, the detector (a CNN) ranks 200 personal held-out clips well
     (ROC AUC >= 0.9), and it learnt that: trained on the clips upside down, it ranks personal

@@ -15,7 +15,7 @@ from autograder.data import bittern
 from autograder.feedback import Mistake
 from autograder.mistakes import architectures as mistakes
 from autograder.networks import expect_convolutional
-from autograder.trained_detector import TRAINING_LIMIT_S, expect_a_cnn, trained_detector
+from autograder.trained_detector import TRAINING_LIMIT_S, expect_a_cnn, public_training, trained_detector
 
 pytestmark = pytest.mark.concept("architectures")
 
@@ -64,6 +64,7 @@ def test_pixel_classifier_output_shape(student):
 
 @pytest.mark.points(3)
 @pytest.mark.time_limit(TRAINING_LIMIT_S)
+@pytest.mark.ahead("train_detector", public_training)
 def test_train_detector_learns_the_least_bittern(student, shared):
     """Trained on the 200 clips of bittern.make_splits(0) with seed 0, the detector (a CNN) ranks 200 new clips well (ROC AUC >= 0.9).
 
