@@ -30,11 +30,15 @@ concepts are graded; it becomes the concept's worker when its first check comes.
 """
 
 import contextlib
+import fcntl
 import os
 import re
 import select
 import shutil
+import socket
 import stat
+import sys
+import termios
 import tempfile
 import time
 from dataclasses import replace
@@ -46,7 +50,7 @@ import numpy as np
 
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload
-from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, receive_message, send_message
+from autograder.worker.channel import LENGTH, ChannelClosed, ChannelTimeout, MessageTooLong, receive_message, send_message
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
@@ -106,8 +110,18 @@ class Worker:
             raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}") from None
 
     def answered(self) -> bool:
-        """Whether a reply (or the end of the socket) waits to be read."""
-        return bool(select.select([self.sock], [], [], 0)[0])
+        """Whether a whole reply (or the end of the socket, or a length the grader refuses)
+        waits to be read: reading it then never waits. A reply larger than the socket's
+        buffer waits for the blocking read of the check that needs it."""
+        if not select.select([self.sock], [], [], 0)[0]:
+            return False
+        waiting = int.from_bytes(fcntl.ioctl(self.sock, termios.FIONREAD, bytes(4)), sys.byteorder)
+        if waiting == 0:  # readable with nothing to read: the worker's end is closed
+            return True
+        if waiting < LENGTH.size:
+            return False
+        (length,) = LENGTH.unpack(self.sock.recv(LENGTH.size, socket.MSG_PEEK))
+        return length > MAX_REPLY_BYTES or waiting >= LENGTH.size + length
 
     def _watch(self) -> None:
         """While waiting: raise SandboxOutOfMemory when this worker's sandbox holds too much
