@@ -58,12 +58,6 @@ class AheadQueue:
         if not any(same_call(call.payload, payload) for call in self.calls):
             self.calls.append(AheadCall(payload, limit_s))
 
-    def waiting(self) -> AheadCall | None:
-        """The first call not answered yet, if the queue goes on."""
-        if self.done:
-            return None
-        return next((call for call in self.calls if call.outcome is None), None)
-
     def fail(self, failure: Callable[[str], BaseException]) -> None:
         """Keep `failure(label)` as the reply of what runs in the early worker (the import,
         or the call sent and not answered), for the check that reads it."""
@@ -75,12 +69,12 @@ class AheadQueue:
                 call.reply = failure(call.payload["name"])
                 return
 
-    def claim(self, payload: dict, worker: Any) -> AheadCall | None:
+    def claim(self, payload: dict) -> AheadCall | None:
         """The answered, unclaimed call the same as `payload`, marked claimed; None if there
-        is none, or if its answer holds objects of a worker other than `worker` (stopped)."""
+        is none, or if its answer's objects are gone with its worker (it runs again)."""
         for call in self.calls:
             if call.outcome is not None and not call.claimed and same_call(call.payload, payload):
-                if call.outcome.error is None and call.worker is not worker:
+                if call.outcome.error is None and call.worker.closed:
                     return None
                 call.claimed = True
                 return call

@@ -89,6 +89,7 @@ class Worker:
         self.parent = parent
         self.sock, self.pid = parent.spawn()
         self.owner = submission  # what handles report back to
+        self.closed = False  # once closed, its objects are gone
 
     def request(self, payload: dict, deadline: float, label: str) -> dict:
         """Send one request and wait for its reply until `deadline` (time.monotonic)."""
@@ -151,10 +152,34 @@ class Worker:
 
     def close(self) -> None:
         self.sock.close()
+        self.closed = True
 
 
 def out_of_memory(label: str, limits: Limits) -> StudentCrashed:
     return StudentCrashed(f"{label} ran out of memory (the submission's processes, with the files it made, together may use {limits.memory_bytes / 1024**3:g} GiB)")
+
+
+def _holder(payload: dict, worker: Worker, label: str) -> Worker:
+    """The worker a module call goes to: `worker`, or the worker that holds the student
+    objects among its arguments (a model trained ahead, handed to validation_loss)."""
+    holders = {value._worker for value in _handles_in([payload.get("args"), payload.get("kwargs")])}
+    if not holders:
+        return worker
+    holder = holders.pop()
+    if holders or holder.closed:
+        raise StudentCrashed(f"{label}: an object it was given belongs to a worker that has stopped")
+    return holder
+
+
+def _handles_in(value: Any):
+    if isinstance(value, Handle):
+        yield value
+    elif type(value) in (list, tuple):
+        for item in value:
+            yield from _handles_in(item)
+    elif type(value) is dict:
+        for item in value.values():
+            yield from _handles_in(item)
 
 
 def _answered_well(reply: Any) -> bool:
@@ -275,18 +300,19 @@ class SandboxedSubmission:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
         worker = self._worker_for(module)
-        ahead = self._ahead[module].claim(payload, worker) if module in self._ahead else None
+        ahead = self._ahead[module].claim(payload) if module in self._ahead else None
         if ahead is None:
-            return self._send(worker, payload, label)
+            return self._send(_holder(payload, worker, label), payload, label)
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
-        """A request about a student object; it must come from the worker still running."""
-        if self.worker is None or handle._worker is not self.worker:
+        """A request about a student object; the worker that holds it must still run (the
+        concept's, or the one that answered its calls ahead)."""
+        if handle._worker.closed:
             raise StudentCrashed(f"{label}: this object belongs to a worker that has stopped")
-        return self._send(self.worker, payload, label)
+        return self._send(handle._worker, payload, label)
 
     def _send(self, worker: Worker, payload: dict, label: str, deadline: float | None = None) -> Any:
         deadline = self.deadline if deadline is None else deadline
@@ -303,7 +329,8 @@ class SandboxedSubmission:
 
     def _worker_for(self, module: str) -> Worker:
         """The worker for `module`'s checks: the running one, or a fresh one that imported
-        the module and answered the calls started ahead for it (autograder.worker.ahead)."""
+        the module, once the calls started ahead for it have answered in a worker of their
+        own (autograder.worker.ahead)."""
         if self.worker is not None and self.worker.module == module:
             return self.worker
         # leaving the last concept's worker, the import and the calls started ahead have
@@ -311,76 +338,81 @@ class SandboxedSubmission:
         started = time.monotonic()
         self._leave_worker()
         queue = self._ahead.get(module)
-        queue = queue if queue is not None and not queue.done else None
         try:
-            self.worker = self._worker_started_ahead(queue) or Worker(self, module, self.parent(torch=self.needs_torch(module)))
+            if queue is not None and not queue.done:
+                self._answer_ahead(queue, self.parent(torch=self.needs_torch(module)))
+            self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
         try:
-            self._import(module, queue)
+            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except (StudentCodeFailed, NotImplementedError) as failure:
             self.broken_imports[module] = failure
             self._leave_worker()
             raise
-        answered = queue is None or self._answer_ahead(queue)
         self.deadline += time.monotonic() - started
-        return self.worker if answered else self._worker_for(module)  # the calls ahead stopped it: a fresh one
+        return self.worker
 
-    def _worker_started_ahead(self, queue: AheadQueue | None) -> Worker | None:
-        """The worker that runs `queue`'s calls, if it started early in the sandbox that now
-        serves them; else None (its sandbox has ended: the calls not answered run again)."""
-        if queue is None or queue.worker is None:
-            return None
-        if queue.worker.parent is self.parent(torch=True):
-            return queue.worker
-        queue.worker.close()
-        queue.worker = None
-        return None
-
-    def _import(self, module: str, queue: AheadQueue | None) -> None:
-        """Import `module` in the current worker, within the import's own limit: or read
-        the reply of the import sent early, if it was not read already."""
-        label, payload = f"importing {module}.py", {"op": "import", "module": module}
-        worker = self.worker
-        if queue is None or queue.worker is not worker:
-            self._send(worker, payload, label, time.monotonic() + self.import_limit_s)
-        else:
+    def _answer_ahead(self, queue: AheadQueue, parent: WarmParent) -> None:
+        """Answer the queue's calls in order, each within its own limit from its start, in a
+        worker of their own in `parent`: the one started early, whose calls may have
+        answered already, or a new one. Stops at the first that fails, which ends that
+        worker as a failure ends any (all its answers' objects with it)."""
+        queue.done = True  # the queue's one run, whatever happens
+        worker = self._ahead_worker(queue, parent)
+        label, payload = f"importing {queue.module}.py", {"op": "import", "module": queue.module}
+        try:
             reply = queue.import_reply if queue.import_reply is not None else self._transport(lambda: worker.receive(queue.import_deadline, label))
-            self._result(self._stored(reply, worker, worker), payload, label)
-        if queue is not None:
-            queue.worker = worker
-
-    def _answer_ahead(self, queue: AheadQueue) -> bool:
-        """Answer the queue's calls in order in the current worker, each within its own
-        limit from its start; calls sent early were started already, and may have answered.
-        Stops at the first that fails; False if that stopped the worker (all but a stub's
-        NotImplementedError do)."""
-        worker = self.worker
-        while (call := queue.waiting()) is not None:
-            label = call.payload["name"]
+            self._result(self._stored(reply, worker), payload, label)
+        except (StudentCodeFailed, NotImplementedError):
+            self._stop_ahead(worker)  # the concept's own worker meets the import's failure
+            return
+        for call in queue.calls:
+            name = call.payload["name"]
             try:
-                if call.reply is None and call.worker is not worker:  # not sent yet, or to a worker gone since
+                if call.reply is None and call.worker is not worker:  # not sent yet
                     call.worker, call.deadline = worker, self._ahead_deadline(call)
-                    self._transport(lambda: worker.send(call.payload, call.deadline, label))
+                    self._transport(lambda: worker.send(call.payload, call.deadline, name))
                 if call.reply is None:
-                    call.reply = self._transport(lambda: worker.receive(call.deadline, label))
-                # no payload to change in place: the call's own inputs stay as they were sent, to compare with a check's
-                call.outcome = Outcome(self._result(self._stored(call.reply, call.worker, worker), {}, label))
+                    call.reply = self._transport(lambda: worker.receive(call.deadline, name))
+                # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
+                call.outcome = Outcome(self._result(self._stored(call.reply, call.worker), {}, name))
             except Exception as failure:  # noqa: BLE001 - the check that claims the call raises it
                 call.outcome = Outcome(error=failure)
-                break  # the calls after a failure run only if their checks ask
-        queue.done = True
-        if self.worker is not worker:
-            queue.worker = None
-            return False
-        return True
+                self._stop_ahead(worker)
+                return
 
-    def _stored(self, reply: Any, sent_to: Worker, worker: Worker) -> Any:
+    def _ahead_worker(self, queue: AheadQueue, parent: WarmParent) -> Worker:
+        """The queue's worker in `parent`: the one started early, if it runs there; else a
+        new one, sent the import, and the calls that answered well in a sandbox gone since
+        run again (a failure kept stands: it was the call's own)."""
+        if queue.worker is not None and queue.worker.parent is parent and not queue.worker.closed:
+            return queue.worker
+        if queue.worker is not None:
+            queue.worker.close()
+        for call in queue.calls:
+            if not isinstance(call.reply, BaseException):
+                call.reply, call.worker = None, None
+        queue.worker = Worker(self, queue.module, parent)
+        queue.import_reply, queue.import_deadline = None, time.monotonic() + self.import_limit_s
+        self._transport(lambda: queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py"))
+        return queue.worker
+
+    def _stop_ahead(self, worker: Worker) -> None:
+        """End the worker of the calls ahead, and what it started, after a failure."""
+        worker.close()
+        if self._parent is worker.parent:
+            try:
+                self._parent.reset()
+            except SandboxBroken:
+                self._end_sandbox()
+
+    def _stored(self, reply: Any, sent_to: Worker) -> Any:
         """A reply read early, or the failure met reading it: raised as if read now (ending
-        the sandbox, if it is the running one's)."""
+        the sandbox, if it is the running one)."""
         if isinstance(reply, BaseException):
-            if sent_to is worker:
+            if self._parent is not None and sent_to.parent is self._parent:
                 self._end_sandbox()
             raise reply
         return reply
@@ -469,6 +501,7 @@ class SandboxedSubmission:
             return
         self.worker.close()
         self.worker = None
+        self._close_ahead_workers()
         try:
             self.parent().reset()
         except SandboxBroken:
@@ -479,9 +512,16 @@ class SandboxedSubmission:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+        self._close_ahead_workers()
         if self._parent is not None:
             self._parent.kill()
             self._parent = None
+
+    def _close_ahead_workers(self) -> None:
+        """The running sandbox is reset or ended: the workers of calls ahead there end too."""
+        for queue in self._ahead.values():
+            if queue.worker is not None and queue.worker.parent is self._parent:
+                queue.worker.close()
 
     def close(self) -> None:
         self._end_sandbox()
