@@ -60,6 +60,12 @@ class GraderAccount:
         os.chmod(home, 0o700)
         return cls(None, python, course, home)
 
+    @property
+    def environment(self) -> Path:
+        """The folder of /tmp holding the venv whose interpreter `python` is (one shared by
+        every account: `readable_environment`), for a container that binds what it needs."""
+        return Path(self.python).parents[2]
+
     def run(self, *arguments: str, environment: dict | None = None, wrapper: list[str] = (), timeout: float = 900) -> subprocess.CompletedProcess:
         """`python -m autograder ARGUMENTS` as this account, in its home folder (inside
         `wrapper`, a command that runs the one after it, if given)."""
@@ -107,7 +113,7 @@ def readable_environment() -> str:
 def remove_readable_environment() -> None:
     """Remove the environment `readable_environment` made, if it made one."""
     if readable_environment.cache_info().currsize:
-        shutil.rmtree(Path(readable_environment()).parents[2], ignore_errors=True)
+        shutil.rmtree(Path(readable_environment()).parents[2], ignore_errors=True)  # the folder mkdtemp made
         readable_environment.cache_clear()
 
 
