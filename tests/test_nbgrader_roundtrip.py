@@ -38,7 +38,7 @@ from conftest import COURSE
 from mutants import grading_process
 
 pytest.importorskip("nbgrader")
-pytestmark = pytest.mark.slow(seconds=260)  # nbgrader runs every notebook in a kernel of its own
+pytestmark = pytest.mark.slow(seconds=180)  # nbgrader runs every notebook in a kernel of its own
 
 ROUND_TRIP = ("losses", "receptive_fields", "optimisers", "normalisation")
 STUDENTS = ("full", "blank", "wrong")
