@@ -121,7 +121,7 @@ def offline(command: list[str]) -> list[str]:
     return command
 
 
-@pytest.mark.slow(seconds=140)  # a fresh venv with torch, then the clone and its dependencies
+@pytest.mark.slow(seconds=100)  # a fresh venv with torch, then the clone and its dependencies
 def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released, fresh_venv, tmp_path):
     clone = tmp_path / "clone"
     shutil.copytree(released, clone)
