@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from autograder.course import find_course_root  # noqa: E402
 from autograder.grading.run import grade_submission  # noqa: E402
+from grader_accounts import remove_readable_environment  # noqa: E402
 from mutants import grading_process  # noqa: E402
 
 COURSE = find_course_root()
@@ -53,6 +54,14 @@ def once_per_run(tmp_path_factory, name: str, compute) -> dict:
         if not path.is_file():
             path.write_text(json.dumps(compute()), encoding="utf-8")
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def readable_environment_removed():
+    """The grader accounts' readable environment (tests/grader_accounts.py) is made once a
+    test process, when a test first asks for an account, and removed at the end."""
+    yield
+    remove_readable_environment()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,11 @@ other user can reach. So `GraderAccount` builds a virtual environment of /usr/bi
 that every user can read: the packages of the test run's own environment are hard-linked
 into it (same Python minor version, so the same wheels), and the engine comes from a copy
 of the course. Run as an ordinary user already, `ordinary` uses the current user as it is.
+
+That environment holds some 50,000 links: about 5 s to make and 15 s to remove on a
+loaded 2-core machine. Nothing writes into it, so one is made per test process and shared
+by every account (each keeps its own course and home); `remove_readable_environment`, run
+by the session's teardown (conftest.py), removes it.
 """
 
 import os
@@ -14,7 +19,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from autograder.course import find_course_root
@@ -39,7 +46,7 @@ class GraderAccount:
         if os.geteuid() != 0:
             return cls(None, sys.executable, course, home)
         _ensure_user(USER)
-        python = _readable_environment(folder / "env")
+        python = readable_environment()
         subprocess.run(["chown", "-R", f"{USER}:{USER}", str(course), str(home)], check=True)
         return cls(USER, python, course, home)
 
@@ -47,11 +54,17 @@ class GraderAccount:
     def root_with_a_readable_interpreter(cls, folder: Path) -> "GraderAccount":
         """Root, as in a container, with the course's secrets readable by root only."""
         course, home = _course_and_home(folder)
-        python = _readable_environment(folder / "env")
+        python = readable_environment()
         for part in SECRET_PARTS:
             os.chmod(course / part, 0o700)
         os.chmod(home, 0o700)
         return cls(None, python, course, home)
+
+    @property
+    def environment(self) -> Path:
+        """The folder of /tmp holding the venv whose interpreter `python` is (one shared by
+        every account: `readable_environment`), for a container that binds what it needs."""
+        return Path(self.python).parents[2]
 
     def run(self, *arguments: str, environment: dict | None = None, wrapper: list[str] = (), timeout: float = 900) -> subprocess.CompletedProcess:
         """`python -m autograder ARGUMENTS` as this account, in its home folder (inside
@@ -85,6 +98,23 @@ def _ensure_user(name: str) -> None:
         pwd.getpwnam(name)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+
+
+@cache
+def readable_environment() -> str:
+    """The interpreter of this process's venv of /usr/bin/python3 whose packages are this
+    run's, hard-linked (or copied): made at the first call, in a new folder of /tmp that
+    every user may enter (pytest's own may not be entered by other users)."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-accounts-env-"))
+    os.chmod(folder, 0o755)
+    return _readable_environment(folder / "env")
+
+
+def remove_readable_environment() -> None:
+    """Remove the environment `readable_environment` made, if it made one."""
+    if readable_environment.cache_info().currsize:
+        shutil.rmtree(Path(readable_environment()).parents[2], ignore_errors=True)  # the folder mkdtemp made
+        readable_environment.cache_clear()
 
 
 def _readable_environment(folder: Path) -> str:

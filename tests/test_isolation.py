@@ -61,10 +61,10 @@ def test_the_uid_sandbox_refuses_a_course_whose_secrets_others_can_read(containe
 def test_a_root_without_privileges_or_user_namespaces_refuses_in_one_line(container_root):
     """Root inside a user namespace that may make no other (a rootless container): no
     namespaces for bwrap, no other user for the uid sandbox. The grader refuses."""
-    folder = str(container_root.course.parent)
+    folder, environment = str(container_root.course.parent), str(container_root.environment)
     container = [
         find_bwrap(), "--unshare-user", "--uid", "0", "--gid", "0", "--disable-userns", "--cap-add", "ALL", "--cap-drop", "CAP_SYS_ADMIN",
-        "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind", folder, folder, "--dev", "/dev", "--proc", "/proc", "--",
+        "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind", folder, folder, "--bind", environment, environment, "--dev", "/dev", "--proc", "/proc", "--",
     ]  # fmt: skip
     done = container_root.run(*grade_arguments(container_root), wrapper=container)
     assert done.returncode == 2

@@ -25,12 +25,14 @@ def student_repo(pytester, monkeypatch):
     return pytester
 
 
-def test_stubs_show_as_not_attempted_not_as_tracebacks(student_repo):
+def test_stubs_show_as_not_attempted_not_as_tracebacks_and_one_check_file_lists_only_its_concept(student_repo):
     result = student_repo.runpytest_subprocess("checks/test_losses.py", "-rs")
     outcomes = result.parseoutcomes()
     assert outcomes.get("skipped", 0) > 0 and "failed" not in outcomes and "errors" not in outcomes
     result.stdout.fnmatch_lines(["*per-concept results*", "*Loss functions*0/10*", "*SKIPPED*not attempted*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+    table = "\n".join(table_lines(result))
+    assert [c.title for c in CONCEPTS if c.title in table] == ["Loss functions"]
 
 
 def test_a_finished_exercise_passes_and_a_wrong_one_is_named(student_repo):
@@ -81,12 +83,6 @@ def test_a_concept_typo_is_one_line_not_an_internal_error(student_repo):
         f"ERROR: --concept: unknown concept 'los' (did you mean 'losses'? known: {', '.join(c.id for c in CONCEPTS)})"
     ]
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
-
-
-def test_one_check_file_lists_only_its_own_concept(student_repo):
-    result = student_repo.runpytest_subprocess("checks/test_losses.py")
-    table = "\n".join(table_lines(result))
-    assert [c.title for c in CONCEPTS if c.title in table] == ["Loss functions"]
 
 
 def test_the_table_fits_80_columns_with_one_line_per_concept(student_repo, monkeypatch):
