@@ -342,12 +342,11 @@ class SandboxedSubmission:
             if queue is not None and not queue.done:
                 self._answer_ahead(queue, self.parent(torch=self.needs_torch(module)))
             self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
+            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
-        try:
-            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
-        except (StudentCodeFailed, NotImplementedError) as failure:
+        except (StudentCodeFailed, NotImplementedError) as failure:  # the import's, here or in the calls' worker
             self.broken_imports[module] = failure
             self._leave_worker()
             raise
@@ -358,7 +357,8 @@ class SandboxedSubmission:
         """Answer the queue's calls in order, each within its own limit from its start, in a
         worker of their own in `parent`: the one started early, whose calls may have
         answered already, or a new one. Stops at the first that fails, which ends that
-        worker as a failure ends any (all its answers' objects with it)."""
+        worker as a failure ends any (all its answers' objects with it). Raises the
+        module's import failure, as the concept's own worker would meet it."""
         queue.done = True  # the queue's one run, whatever happens
         worker = self._ahead_worker(queue, parent)
         label, payload = f"importing {queue.module}.py", {"op": "import", "module": queue.module}
@@ -366,8 +366,8 @@ class SandboxedSubmission:
             reply = queue.import_reply if queue.import_reply is not None else self._transport(lambda: worker.receive(queue.import_deadline, label))
             self._result(self._stored(reply, worker), payload, label)
         except (StudentCodeFailed, NotImplementedError):
-            self._stop_ahead(worker)  # the concept's own worker meets the import's failure
-            return
+            self._stop_ahead(worker)
+            raise
         for call in queue.calls:
             name = call.payload["name"]
             try:
