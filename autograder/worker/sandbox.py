@@ -88,6 +88,9 @@ class Worker:
         self.module = module
         self.parent = parent
         self.sock, self.pid = parent.spawn()
+        # never blocking: a send waits for room only in the channel's select, up to its
+        # deadline (a worker that stopped reading cannot hold the grader in send())
+        self.sock.setblocking(False)
         self.owner = submission  # what handles report back to
         self.closed = False  # once closed, its objects are gone
 
