@@ -34,6 +34,7 @@ class AheadCall:
     payload: dict
     limit_s: float
     deadline: float | None = None  # time.monotonic() by which it must answer, once sent
+    unsent: memoryview | None = None  # the end of its request, not written yet
     reply: Any = None  # as the worker sent it, or the failure met reading it
     outcome: Outcome | None = None
     worker: Any = None  # the worker it was sent to: the objects in its answer live only as long as it

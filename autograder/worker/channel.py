@@ -33,16 +33,30 @@ class ChannelTimeout(Exception):
 
 def send_message(sock: socket.socket, body: bytes, deadline: float, on_wait: Callable[[], None] = lambda: None) -> None:
     """Write one message before `deadline` (time.monotonic), or raise ChannelTimeout."""
-    data = memoryview(LENGTH.pack(len(body)) + body)
+    finish_sending(sock, framed(body), deadline, on_wait)
+
+
+def framed(body: bytes) -> memoryview:
+    """One message's bytes, as written: its length, then its body."""
+    return memoryview(LENGTH.pack(len(body)) + body)
+
+
+def finish_sending(sock: socket.socket, data: memoryview, deadline: float, on_wait: Callable[[], None] = lambda: None) -> None:
+    """Write the rest of a message (`data`) before `deadline`, or raise ChannelTimeout."""
     while data:
         _wait(sock, deadline, on_wait, writing=True)
-        try:
-            sent = sock.send(data[: 1 << 20])
-        except BlockingIOError:
-            continue
-        except OSError as error:
-            raise ChannelClosed(str(error)) from None
-        data = data[sent:]
+        data = send_available(sock, data)
+
+
+def send_available(sock: socket.socket, data: memoryview) -> memoryview:
+    """Write what of `data` the socket (non-blocking) takes now; the rest, to write later."""
+    try:
+        sent = sock.send(data[: 1 << 20])
+    except BlockingIOError:
+        return data
+    except OSError as error:
+        raise ChannelClosed(str(error)) from None
+    return data[sent:]
 
 
 def receive_message(sock: socket.socket, deadline: float, limit: int, on_wait: Callable[[], None] = lambda: None) -> bytes:

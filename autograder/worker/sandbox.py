@@ -50,7 +50,7 @@ import numpy as np
 
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload
-from autograder.worker.channel import LENGTH, ChannelClosed, ChannelTimeout, MessageTooLong, receive_message, send_message
+from autograder.worker.channel import LENGTH, ChannelClosed, ChannelTimeout, MessageTooLong, finish_sending, framed, receive_message, send_available
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
@@ -101,8 +101,21 @@ class Worker:
 
     def send(self, payload: dict, deadline: float, label: str) -> None:
         """Send one request, whole, before `deadline`."""
+        self.finish_sending(self.framed(payload), deadline, label)
+
+    def framed(self, payload: dict) -> memoryview:
+        """A request's bytes, as written to the worker."""
+        return framed(encode_message(payload, _refuse))
+
+    def send_available(self, data: memoryview, label: str) -> memoryview:
+        """Write what of a request's bytes the socket takes now, without waiting; the rest."""
         with self._failures(label):
-            send_message(self.sock, encode_message(payload, _refuse), deadline, self._watch)
+            return send_available(self.sock, data)
+
+    def finish_sending(self, data: memoryview, deadline: float, label: str) -> None:
+        """Write the rest of a request before `deadline`."""
+        with self._failures(label):
+            finish_sending(self.sock, data, deadline, self._watch)
 
     def receive(self, deadline: float, label: str) -> dict:
         """The reply to the oldest request not answered yet, read before `deadline`."""
@@ -375,8 +388,10 @@ class SandboxedSubmission:
             name = call.payload["name"]
             try:
                 if call.reply is None and call.worker is not worker:  # not sent yet
-                    call.worker, call.deadline = worker, self._ahead_deadline(call)
-                    self._transport(lambda: worker.send(call.payload, call.deadline, name))
+                    call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
+                if call.unsent:
+                    self._transport(lambda: worker.finish_sending(call.unsent, call.deadline, name))
+                    call.unsent = None
                 if call.reply is None:
                     call.reply = self._transport(lambda: worker.receive(call.deadline, name))
                 # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
@@ -452,7 +467,8 @@ class SandboxedSubmission:
                 self._end_ahead(lambda _: failure)
 
     def _advance(self, queue: AheadQueue) -> None:
-        """Read the replies that came, and send the next call after each one that answered well."""
+        """Read the replies that came, and send the next call after each one that answered
+        well, as much of it as the worker's socket takes."""
         worker = queue.worker
         if queue.import_reply is None:
             if not worker.answered():
@@ -461,14 +477,17 @@ class SandboxedSubmission:
         if not _answered_well(queue.import_reply):
             return
         for call in queue.calls:
+            name = call.payload["name"]
             if call.worker is not worker:  # the next to send: every call before it answered well
-                call.worker, call.deadline = worker, self._ahead_deadline(call)
-                worker.send(call.payload, call.deadline, call.payload["name"])
-                return
+                call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
+            if call.unsent:  # written in parts, as the worker reads them: never waiting here
+                call.unsent = worker.send_available(call.unsent, name)
+                if call.unsent:
+                    return
             if call.reply is None:
                 if not worker.answered():
                     return
-                call.reply = worker.receive(call.deadline, call.payload["name"])
+                call.reply = worker.receive(call.deadline, name)
             if not _answered_well(call.reply):
                 return
 
