@@ -16,7 +16,8 @@ from autograder.course import find_course_root
 from autograder.grading.run import GradingProcess
 from autograder.worker.isolation import Isolation, choose_isolation
 from autograder.worker.limits import Limits
-from autograder.worker.sandbox import SandboxedSubmission, Spares, imports_torch, keep_spares, start_spare
+from autograder.worker.sandbox import SandboxedSubmission, imports_torch
+from autograder.worker.spares import Spares, keep_spares, start_spare
 from autograder.worker.warm_parent import WarmParent
 
 REPORTS_TORCH = """

@@ -8,7 +8,7 @@ signature and the report. Student code never runs here: each session reaches the
 submission through sandboxed workers. Reusing the process for many submissions saves the
 imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each, at its
 first collection; and from its second session on, each session starts the torch sandbox of
-the next while it trains (`autograder.worker.sandbox.Spares`).
+the next while it trains (`autograder.worker.spares.Spares`).
 """
 
 import hashlib
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder.report.signing import sign
-from autograder.worker.sandbox import keep_spares
+from autograder.worker.spares import keep_spares
 
 
 class ReportSink:

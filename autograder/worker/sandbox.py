@@ -25,45 +25,34 @@ checks come first); not in the uid sandbox, where two sandboxes of one submissio
 share its user, and one's reset would kill the other. A grading server that grades one
 submission after another has it ready before the session starts (`Spares`). Once it is
 up, the concept's worker starts there early and runs the calls its checks start ahead
-(`autograder.worker.ahead`: the detector's trainings on the public clips) while the other
-concepts are graded; it becomes the concept's worker when its first check comes.
+(`autograder.worker.ahead`: the detector's trainings on the public clips) in a worker of
+their own while the other concepts are graded; the concept's checks get a fresh worker.
 """
 
-import contextlib
-import fcntl
 import os
 import re
-import select
 import shutil
-import socket
 import stat
-import sys
-import termios
-import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload
-from autograder.worker.channel import LENGTH, ChannelClosed, ChannelTimeout, MessageTooLong, finish_sending, framed, receive_message, send_available
-from autograder.worker.codec import Tagged, decode_message, encode_message
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed
 from autograder.worker.handles import Handle
-from autograder.worker.isolation import Isolation, Layout, sandbox_uid
+from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
-from autograder.worker.replies import NOT_AN_ANSWER, TEXT_CHARS, expected_shape, failure
-from autograder.registry import CONCEPTS
+from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
+from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
 from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmParent
+from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
 
-# A reply's size, far above an honest one (the largest, an argument changed in place and
-# sent back, is a few MiB) and small enough that decoding any reply of it costs its check
-# alone, within the check's time: its JSON part is bounded again by the codec.
-MAX_REPLY_BYTES = 16 * 1024**2
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
 TORCH_EXERCISES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)  # exercise modules, by name
 # A statement that starts a line (after a byte-order mark, a lone carriage return or a
@@ -74,143 +63,6 @@ TORCH_IMPORT = re.compile(
     + rb")\b",
     re.MULTILINE,
 )
-
-
-class SandboxOutOfMemory(Exception):
-    """The sandbox's processes together hold more memory than its limit."""
-
-
-class Worker:
-    """One worker process inside the sandbox `parent`, and the socket to it."""
-
-    def __init__(self, submission: "SandboxedSubmission", module: str, parent: WarmParent):
-        self.submission = submission
-        self.module = module
-        self.parent = parent
-        self.sock, self.pid = parent.spawn()
-        # never blocking: a send waits for room only in the channel's select, up to its
-        # deadline (a worker that stopped reading cannot hold the grader in send())
-        self.sock.setblocking(False)
-        self.owner = submission  # what handles report back to
-        self.closed = False  # once closed, its objects are gone
-
-    def request(self, payload: dict, deadline: float, label: str) -> dict:
-        """Send one request and wait for its reply until `deadline` (time.monotonic)."""
-        self.send(payload, deadline, label)
-        return self.receive(deadline, label)
-
-    def send(self, payload: dict, deadline: float, label: str) -> None:
-        """Send one request, whole, before `deadline`."""
-        self.finish_sending(self.framed(payload), deadline, label)
-
-    def framed(self, payload: dict) -> memoryview:
-        """A request's bytes, as written to the worker."""
-        return framed(encode_message(payload, _refuse))
-
-    def send_available(self, data: memoryview, label: str) -> memoryview:
-        """Write what of a request's bytes the socket takes now, without waiting; the rest."""
-        with self._failures(label):
-            return send_available(self.sock, data)
-
-    def finish_sending(self, data: memoryview, deadline: float, label: str) -> None:
-        """Write the rest of a request before `deadline`."""
-        with self._failures(label):
-            finish_sending(self.sock, data, deadline, self._watch)
-
-    def receive(self, deadline: float, label: str) -> dict:
-        """The reply to the oldest request not answered yet, read before `deadline`."""
-        with self._failures(label):
-            message = receive_message(self.sock, deadline, MAX_REPLY_BYTES, self._watch)
-        try:
-            return decode_message(message, self._resolve)
-        except Exception:  # noqa: BLE001 - whatever the worker wrote, it is not an answer
-            raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}") from None
-
-    def answered(self) -> bool:
-        """Whether a whole reply (or the end of the socket, or a length the grader refuses)
-        waits to be read: reading it then never waits. A reply larger than the socket's
-        buffer waits for the blocking read of the check that needs it."""
-        if not select.select([self.sock], [], [], 0)[0]:
-            return False
-        waiting = int.from_bytes(fcntl.ioctl(self.sock, termios.FIONREAD, bytes(4)), sys.byteorder)
-        if waiting == 0:  # readable with nothing to read: the worker's end is closed
-            return True
-        if waiting < LENGTH.size:
-            return False
-        (length,) = LENGTH.unpack(self.sock.recv(LENGTH.size, socket.MSG_PEEK))
-        return length > MAX_REPLY_BYTES or waiting >= LENGTH.size + length
-
-    def _watch(self) -> None:
-        """While waiting: raise SandboxOutOfMemory when this worker's sandbox holds too much
-        (and end the sandbox of calls started ahead, if that one does)."""
-        self.submission.watch_ahead()
-        if self.parent.memory_bytes() > self.submission.limits.memory_bytes:
-            raise SandboxOutOfMemory()
-
-    @contextlib.contextmanager
-    def _failures(self, label: str):
-        """The channel's failures as the student code's: timed out, crashed, out of memory."""
-        try:
-            yield
-        except ChannelTimeout:
-            raise timed_out(label) from None
-        except SandboxOutOfMemory:
-            raise out_of_memory(label, self.submission.limits) from None
-        except MessageTooLong:
-            raise StudentCrashed(f"{label} returned an answer larger than the grader reads ({MAX_REPLY_BYTES // 1024**2} MiB)") from None
-        except ChannelClosed:
-            raise StudentCrashed(f"{label} ended the worker process (os._exit, a crash or a signal)") from None
-
-    def _resolve(self, tag: str, body: dict) -> Any:
-        if tag == Tagged.HANDLE and type(body.get(Tagged.HANDLE)) is int:
-            return Handle(self, body[Tagged.HANDLE], _text(body.get("type", "object"), TEXT_CHARS["type"]))
-        raise ValueError(f"unexpected {tag} from the worker")
-
-    def close(self) -> None:
-        self.sock.close()
-        self.closed = True
-
-
-def out_of_memory(label: str, limits: Limits) -> StudentCrashed:
-    return StudentCrashed(f"{label} ran out of memory (the submission's processes, with the files it made, together may use {limits.memory_bytes / 1024**3:g} GiB)")
-
-
-def _holder(payload: dict, worker: Worker, label: str) -> Worker:
-    """The worker a module call goes to: `worker`, or the worker that holds the student
-    objects among its arguments (a model trained ahead, handed to validation_loss)."""
-    holders = {value._worker for value in _handles_in([payload.get("args"), payload.get("kwargs")])}
-    if not holders:
-        return worker
-    holder = holders.pop()
-    if holders or holder.closed:
-        raise StudentCrashed(f"{label}: an object it was given belongs to a worker that has stopped")
-    return holder
-
-
-def _handles_in(value: Any):
-    if isinstance(value, Handle):
-        yield value
-    elif type(value) in (list, tuple):
-        for item in value:
-            yield from _handles_in(item)
-    elif type(value) is dict:
-        for item in value.values():
-            yield from _handles_in(item)
-
-
-def _answered_well(reply: Any) -> bool:
-    return not isinstance(reply, BaseException) and expected_shape(reply) and "ok" in reply
-
-
-def _refuse(value: Any) -> Any:
-    if isinstance(value, Handle):
-        return value.tag()
-    raise TypeError(f"a check may pass only data to student code, not {type(value).__name__}")
-
-
-def _text(value: Any, limit: int) -> str:
-    """A string from the worker, as a plain str of at most `limit` characters."""
-    return value[:limit] if type(value) is str else "?"
 
 
 class SandboxedSubmission:
@@ -240,15 +92,15 @@ class SandboxedSubmission:
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
         self.spare_settings = (isolation, limits, self.probe, self.start_limit_s)  # what a spare for this session was started with
-        spare = _take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
-        self.layout, self._torch_ahead = spare or (_new_layout(isolation, limits), None)
+        spare = take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
+        self.layout, self._torch_ahead = spare or (new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
         try:
             copy_submission(folder, self.layout.submission)
             self.lines = lines_per_file(self.layout.submission)
             self.torch_everywhere = imports_torch_beyond_its_concepts(self.layout.submission)
         except BaseException:  # no close() will come: end the spare taken, if one was
-            _end(self.layout, self._torch_ahead)
+            end_unused(self.layout, self._torch_ahead)
             raise
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
@@ -318,7 +170,7 @@ class SandboxedSubmission:
         worker = self._worker_for(module)
         ahead = self._ahead[module].claim(payload) if module in self._ahead else None
         if ahead is None:
-            return self._send(_holder(payload, worker, label), payload, label)
+            return self._send(holder(payload, worker, label), payload, label)
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
@@ -474,7 +326,7 @@ class SandboxedSubmission:
             if not worker.answered():
                 return
             queue.import_reply = worker.receive(queue.import_deadline, f"importing {queue.module}.py")
-        if not _answered_well(queue.import_reply):
+        if not answered_well(queue.import_reply):
             return
         for call in queue.calls:
             name = call.payload["name"]
@@ -488,7 +340,7 @@ class SandboxedSubmission:
                 if not worker.answered():
                     return
                 call.reply = worker.receive(call.deadline, name)
-            if not _answered_well(call.reply):
+            if not answered_well(call.reply):
                 return
 
     def _end_ahead(self, failure: Callable[[str], StudentCodeFailed]) -> None:
@@ -570,96 +422,6 @@ def _adopted(ahead: WarmParent) -> WarmParent | None:
     return ahead
 
 
-def _new_layout(isolation: Isolation, limits: Limits) -> Layout:
-    """A new home for one submission's sandbox: an empty folder for the submission's copy,
-    and a working folder; in the uid sandbox, a user of its own (sandbox_uid)."""
-    uid = sandbox_uid() if isolation.mode != "none" else None
-    home = Path(tempfile.mkdtemp(prefix="autograder-sandbox-"))
-    (home / "submission").mkdir()
-    workdir = home / "work"
-    workdir.mkdir()
-    if isolation.mode == "uid":  # the submission's user alone may enter, besides the grader
-        try:
-            os.chown(home, uid, uid)
-            os.chown(workdir, uid, uid)
-        except OSError as problem:
-            shutil.rmtree(home, ignore_errors=True)
-            raise SandboxBroken(f"no user of its own for the submission ({problem.strerror})") from None
-    return Layout(submission=home / "submission", workdir=workdir, uid=uid, tmp_bytes=limits.tmp_bytes, shm_bytes=limits.shm_bytes)
-
-
-class Spares:
-    """The spare torch sandbox of a grading process that grades one submission after
-    another (`autograder.grading.server`, from its second session on).
-
-    A complete submission's session ends with the concept built on torch, and the sandbox
-    for it imports torch (about two floors, torch._dynamo included) while the session's
-    other concepts are graded: on a warm process that import is what the session waits
-    for. So while one session trains its detector on one core, the next session's torch
-    sandbox starts, with a home of its own and an empty folder bound where its submission
-    will be; the next session copies its submission in before any of its code runs there.
-    It is still one sandbox per submission: a spare has run no code but the grader's
-    preload, and serves one session or none. Not in the uid sandbox (see the module doc);
-    and a session that asks for other limits, secrets or isolation kills it and starts
-    its own."""
-
-    enabled = False
-    waiting: tuple[tuple, Layout, WarmParent] | None = None
-
-
-def start_spare(settings: tuple[Isolation, Limits, tuple[str, ...], float]) -> None:
-    """Start the torch sandbox of the next session with these settings (isolation, limits,
-    secret paths to probe, start limit), if spares are kept and none waits; not in the uid
-    sandbox. A spare that cannot start is no failure: the next session starts its own, and
-    says why if that fails too."""
-    isolation, limits, probe, start_limit_s = settings
-    if not Spares.enabled or Spares.waiting is not None or isolation.mode == "uid":
-        return
-    try:
-        layout = _new_layout(isolation, limits)
-    except (OSError, RuntimeError, SandboxBroken):  # no uid or no folder left: the next session starts its own
-        return
-    try:
-        parent = WarmParent(isolation, layout, limits, probe, preload_torch=True, start_limit_s=start_limit_s, wait=False)
-    except SandboxBroken:
-        _end(layout, None)
-        return
-    Spares.waiting = (settings, layout, parent)
-
-
-def _take_spare(key: tuple) -> tuple[Layout, WarmParent] | None:
-    """The spare torch sandbox started for a session that asks for `key`, if there is one;
-    a spare started for other settings is discarded."""
-    if Spares.waiting is not None and Spares.waiting[0] != key:
-        discard_spare()
-    if Spares.waiting is None:
-        return None
-    (_, layout, parent), Spares.waiting = Spares.waiting, None
-    return layout, parent
-
-
-def keep_spares(keep: bool = True) -> None:
-    """Whether the sessions from now on start a spare torch sandbox for the next one (see
-    Spares); if not, the one waiting is discarded."""
-    Spares.enabled = keep
-    if not keep:
-        discard_spare()
-
-
-def discard_spare() -> None:
-    """Kill the spare torch sandbox, if one waits, and remove its home."""
-    if Spares.waiting is not None:
-        (_, layout, parent), Spares.waiting = Spares.waiting, None
-        _end(layout, parent)
-
-
-def _end(layout: Layout, parent: WarmParent | None) -> None:
-    """Kill a sandbox that serves no session (if it started) and remove its home."""
-    if parent is not None:
-        parent.kill()
-    shutil.rmtree(layout.submission.parent, ignore_errors=True)
-
-
 def imports_torch_beyond_its_concepts(folder: Path) -> bool:
     """Whether a Python file under `folder`, besides the exercise modules built on torch,
     imports torch or one of those modules (`imports_torch`)."""
@@ -694,7 +456,7 @@ def copy_submission(source: Path, target: Path) -> None:
 
     Links and special files are left behind, never followed: inside the sandbox a link
     could point anywhere the grader can read."""
-    target.mkdir(exist_ok=True)  # the top folder may be made ahead, empty (_new_layout)
+    target.mkdir(exist_ok=True)  # the top folder may be made ahead, empty (spares.new_layout)
     os.chmod(target, 0o755)  # not mkdir's mode, which the grader's umask (077, say) narrows
     for entry in sorted(source.iterdir()):
         info = entry.lstat()
