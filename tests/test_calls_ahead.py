@@ -1,6 +1,6 @@
 """Calls started ahead (autograder.worker.ahead): a session sends student calls with fixed
-inputs to their concept's worker as soon as its sandbox is up, and a check's same call
-gets the answer. They must change nothing a check sees but the time: the same answers,
+inputs to a worker of their own in their concept's sandbox as soon as it is up, and a
+check's same call gets the answer. They must change nothing a check sees but the time: the same answers,
 in-place changes and failures, student code run in the same order, no check charged for
 another's time, and a call that timed out, crashed or ran out of memory early fails the
 check that reads it, never the check that was running.
@@ -65,6 +65,14 @@ def crash():
 
 def stub():
     raise NotImplementedError("stub")
+
+def model():
+    import torch
+    _log("model")
+    return torch.nn.Linear(2, 1)
+
+def weights(net):
+    return int(net.weight.numel())
 
 def hoard():
     _log("hoard")
@@ -290,3 +298,24 @@ def test_a_malformed_ahead_marker_is_a_usage_error(tmp_path, marker):
     checks.write_text(f"{source[:first]}\n@pytest.mark.{marker}{source[first:]}", encoding="utf-8")
     with pytest.raises(RuntimeError):
         grading_process().grade(COURSE.solutions, CourseRoot(COURSE.path, hidden), student="author", concepts=("losses",))
+
+
+def test_an_object_answered_ahead_is_reachable_from_the_concepts_checks_until_its_worker_ends(tmp_path):
+    """A model trained ahead lives in the calls' worker: a check's call that hands it over
+    goes there; once a failure resets the sandbox, it is gone, and the check is told so."""
+    submission = submission_of(tmp_path)
+    try:
+        submission.start_ahead("architectures", "model", (), 30)
+        submission.start_check(60)
+        architectures = submission.module("architectures")
+        net = architectures.model()
+        assert architectures.weights(net) == 2
+        assert net.weight.shape == (1, 2)
+        with pytest.raises(StudentRaised):
+            architectures.fails()
+        with pytest.raises(StudentCrashed, match="worker that has stopped"):
+            architectures.weights(net)
+        with pytest.raises(StudentCrashed, match="worker that has stopped"):
+            net.weight
+    finally:
+        submission.close()
