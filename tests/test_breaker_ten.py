@@ -114,7 +114,7 @@ def test_the_calls_ahead_leave_the_concepts_worker_as_its_first_check_found_it(t
 def test_a_partial_reply_ahead_does_not_stall_the_check_of_another_concept(tmp_path):
     submission = submission_of(tmp_path)
     try:
-        submission.start_ahead("architectures", "half_a_reply", (20,), 8.0)
+        submission.start_ahead("architectures", "half_a_reply", (10,), 3.0)
         deadline = time.monotonic() + 60
         while submission._ahead["architectures"].calls[0].worker is None:  # sent early
             assert time.monotonic() < deadline, "the call ahead was never sent"
@@ -128,7 +128,7 @@ def test_a_partial_reply_ahead_does_not_stall_the_check_of_another_concept(tmp_p
         assert time.monotonic() - started < 2.0, "a losses check waited for the call ahead"
         submission.start_check(10)
         with pytest.raises(StudentCodeFailed):
-            submission.module("architectures").half_a_reply(20)
+            submission.module("architectures").half_a_reply(10)
     finally:
         submission.close()
 
@@ -155,9 +155,9 @@ def test_a_worker_that_stops_reading_costs_the_check_its_limit_not_the_grader_fo
 def test_a_call_ahead_sent_to_a_worker_that_stopped_reading_does_not_stall_another_concept(tmp_path):
     submission = submission_of(tmp_path)
     try:
-        submission.start_ahead("architectures", "answer_then_stop", (), 5.0)
-        submission.start_ahead("architectures", "take", (LARGE,), 5.0)
-        until = time.monotonic() + 8.0  # past the calls' limit
+        submission.start_ahead("architectures", "answer_then_stop", (), 2.0)
+        submission.start_ahead("architectures", "take", (LARGE,), 2.0)
+        until = time.monotonic() + 4.0  # past the calls' limit, once started
         slowest = 0.0
         while time.monotonic() < until:
             started = time.monotonic()
