@@ -5,14 +5,16 @@ A complete submission's session grades the concepts one after another, and the l
 while the other core waits. Two of those trainings have inputs that are the same for
 every student (the public clips, and the same clips upside down, with seed 0), so a check
 declares them with `@pytest.mark.ahead(function, inputs)` and the session sends them to
-the concept's worker as soon as its sandbox is up, while the other concepts are graded in
-a sandbox of their own.
+a worker of their own in the concept's sandbox as soon as that sandbox is up, while the
+other concepts are graded in a sandbox of their own.
 
-The worker runs them one after another, in the order declared, before any check's call:
-the student's code runs in the same order whether the sandbox was up early or not. Each
-call has its check's time limit, counted from the moment it is sent. A check whose call
-is the same (same function, equal arguments) gets that call's answer, or its failure,
-once; a call whose worker has stopped since (its answer's objects are gone) runs again.
+That worker runs them one after another, in the order declared, and they have all
+answered before the concept's first check starts, whether the sandbox was up early or
+not; the concept's checks then get a fresh worker of their own, which the calls never
+touched. Each call has its check's time limit, counted from the moment it is sent. A
+check whose call is the same (same function, equal arguments) gets that call's answer, or
+its failure, once; a call whose worker has stopped since (its answer's objects are gone)
+runs again. The first call that fails stops the queue.
 """
 
 from collections.abc import Callable
