@@ -12,6 +12,18 @@ feature. Reproducer: a call in the concept's worker that holds one idle worker's
 of memory under a limit that leaves it that and half as much again; found: "ran out of
 memory"; expected: it answers, as it did when the trainings ran in the concept's worker
 (the grader's own extra process must not cost the student memory).
+
+FAULT 2 (test_a_model_trained_ahead_is_the_one_its_check_scores_even_if_the_next_training_reuses_it):
+the two trainings ahead run back to back in the calls' worker, so the public training's
+model is scored (by the first training check) only after the upside-down training has
+run. A train_detector that keeps one model object and retrains it in place at each call
+(correct on its own: each call returns a model trained on its inputs, reproducibly)
+had the public model scored after it was retrained on the clips upside down. Found with
+`autograder grade` of solutions/ whose train_detector loads each new training's weights
+into one module-level model (`--student s1 --course-salt x`): 110/110 at 46f3325, 105.5
+after the feature (learns_the_least_bittern: "ROC AUC of 0.671 on new clips ... barely
+better than guessing", and the four checks that need a working detector). Expected: the
+same grades, as when each check trained its model just before using it.
 """
 
 import time
@@ -30,6 +42,20 @@ import torch
 def train_detector(X, seed):
     torch.manual_seed(seed)
     return torch.nn.Linear(2, 1)
+
+class Kept:
+    # one object for every training: what it was last trained on
+    seed = None
+
+    def eval(self):
+        return self
+
+
+KEPT = Kept()
+
+def train_again(X, seed):
+    KEPT.seed = seed
+    return KEPT
 
 def hold(n_bytes, seconds):
     block = bytearray(n_bytes)  # counted as soon as asked for (VmData)
@@ -65,5 +91,20 @@ def test_an_idle_calls_worker_does_not_count_against_a_checks_memory(tmp_path):
         submission.limits = Limits(memory_bytes=held + idle // 2)
         submission.start_check(60)
         assert architectures.hold(idle, 1.0) == idle
+    finally:
+        submission.close()
+
+
+@pytest.mark.xfail(strict=True, reason="FAULT 2: the second training ahead runs before the first one's model is scored")
+def test_a_model_trained_ahead_is_the_one_its_check_scores_even_if_the_next_training_reuses_it(tmp_path):
+    submission = submission_of(tmp_path)
+    try:
+        for seed in (0, 1):
+            submission.start_ahead("architectures", "train_again", (zeros(), seed), 30)
+        submission.start_check(60)
+        architectures = submission.module("architectures")
+        model = architectures.train_again(zeros(), 0).eval()
+        assert model.seed == 0, "the model the first check scores was retrained by the second call ahead"
+        assert architectures.train_again(zeros(), 1).seed == 1
     finally:
         submission.close()
