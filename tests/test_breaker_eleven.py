@@ -24,6 +24,16 @@ into one module-level model (`--student s1 --course-salt x`): 110/110 at 46f3325
 after the feature (learns_the_least_bittern: "ROC AUC of 0.671 on new clips ... barely
 better than guessing", and the four checks that need a working detector). Expected: the
 same grades, as when each check trained its model just before using it.
+
+FAULT 3 (test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start):
+a call ahead is written in parts, as much as the socket takes at each check's start
+(a16c433), but its deadline was set at its first part: the upside-down training's 2.2 MB
+need some ten checks of other concepts to be written, and the time those checks take
+was counted against the training's limit, though the worker cannot start it before its
+last byte. A slow but correct train_detector (within its 60 s) could time out. Reproducer:
+a call ahead of 2 s with a 5 s limit and a 4 MiB input, written over eight checks of
+half a second each; found: "slow_sum did not finish within its time limit"; expected: its
+answer. Fixed: a call's limit counts from its last part.
 """
 
 import time
@@ -56,6 +66,13 @@ KEPT = Kept()
 def train_again(X, seed):
     KEPT.seed = seed
     return KEPT
+
+def quick():
+    return 0
+
+def slow_sum(X, seconds):
+    time.sleep(seconds)
+    return float(X.sum())
 
 def hold(n_bytes, seconds):
     block = bytearray(n_bytes)  # counted as soon as asked for (VmData)
@@ -106,5 +123,35 @@ def test_a_model_trained_ahead_is_the_one_its_check_scores_even_if_the_next_trai
         model = architectures.train_again(zeros(), 0).eval()
         assert model.seed == 0, "the model the first check scores was retrained by the second call ahead"
         assert architectures.train_again(zeros(), 1).seed == 1
+    finally:
+        submission.close()
+
+
+LARGE = np.ones(2**20, dtype=np.float32)  # 4 MiB: written in parts, one a check
+
+
+def test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start(tmp_path):
+    submission = submission_of(tmp_path)
+    try:
+        submission.start_ahead("architectures", "quick", (), 10)
+        submission.start_ahead("architectures", "slow_sum", (LARGE, 2.0), 5.0)
+        queue = submission._ahead["architectures"]
+        deadline = time.monotonic() + 60
+        while queue.calls[1].worker is None:  # until its first part is written
+            assert time.monotonic() < deadline, "the calls ahead never ran"
+            submission.start_check(10)
+            assert submission.module("losses").mse() == 0.0
+            time.sleep(0.05)
+        first_part = time.monotonic()
+        for _ in range(8):  # other concepts' checks of half a second each: some parts each
+            submission.start_check(10)
+            assert submission.module("losses").mse() == 0.0
+            time.sleep(0.5)
+        written = time.monotonic() - first_part
+        submission.start_check(10)
+        started = time.monotonic()
+        assert submission.module("architectures").slow_sum(LARGE, 2.0) == float(2**20), (
+            f"timed out: 2 s of a 5 s limit, its request written over {written:.1f} s of other checks, and the rest {time.monotonic() - started:.1f} s"
+        )
     finally:
         submission.close()
