@@ -10,7 +10,7 @@ a sandbox of their own.
 
 The worker runs them one after another, in the order declared, before any check's call:
 the student's code runs in the same order whether the sandbox was up early or not. Each
-call has its check's time limit, counted from the moment it is sent. A check whose call
+call has its check's time limit, counted from the moment it is sent whole. A check whose call
 is the same (same function, equal arguments) gets that call's answer, or its failure,
 once; a call whose worker has stopped since (its answer's objects are gone) runs again.
 """
@@ -33,7 +33,7 @@ class AheadCall:
 
     payload: dict
     limit_s: float
-    deadline: float | None = None  # time.monotonic() by which it must answer, once sent
+    deadline: float | None = None  # time.monotonic() by which it must answer: its limit from its last part written
     unsent: memoryview | None = None  # the end of its request, not written yet
     reply: Any = None  # as the worker sent it, or the failure met reading it
     outcome: Outcome | None = None

@@ -243,7 +243,7 @@ class SandboxedSubmission:
                     call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
                 if call.unsent:
                     self._transport(lambda: worker.finish_sending(call.unsent, call.deadline, name))
-                    call.unsent = None
+                    call.unsent, call.deadline = None, self._ahead_deadline(call)  # it may start now
                 if call.reply is None:
                     call.reply = self._transport(lambda: worker.receive(call.deadline, name))
                 # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
@@ -336,6 +336,7 @@ class SandboxedSubmission:
                 call.unsent = worker.send_available(call.unsent, name)
                 if call.unsent:
                     return
+                call.deadline = self._ahead_deadline(call)  # its limit counts from its last part, when it may start
             if call.reply is None:
                 if not worker.answered():
                     return
