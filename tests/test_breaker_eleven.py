@@ -34,6 +34,16 @@ last byte. A slow but correct train_detector (within its 60 s) could time out. R
 a call ahead of 2 s with a 5 s limit and a 4 MiB input, written over eight checks of
 half a second each; found: "slow_sum did not finish within its time limit"; expected: its
 answer. Fixed: a call's limit counts from its last part.
+
+FAULT 4 (test_a_student_object_handed_to_another_workers_object_is_refused): with the
+calls' worker, a concept has two live workers, each numbering its objects from 1, and
+a request about a student object (a method call, an operator) went to that object's
+worker with any handle among its arguments sent as its bare number, whichever worker it
+came from: the model trained ahead, handed the concept worker's network, met its own
+object number 1 (itself) instead, silently. Module calls check this (`workers.holder`);
+requests about objects did not. Reproducer: `model.same(network)`, model from the calls
+ahead, network from the concept's worker; found: True (it compared the model with
+itself); expected: a failure saying the object belongs to another worker.
 """
 
 import time
@@ -41,6 +51,7 @@ import time
 import numpy as np
 import pytest
 
+from autograder.worker.errors import StudentCodeFailed
 from autograder.worker.isolation import choose_isolation
 from autograder.worker.limits import Limits, claimed_bytes
 from autograder.worker.sandbox import SandboxedSubmission
@@ -60,12 +71,18 @@ class Kept:
     def eval(self):
         return self
 
+    def same(self, other):
+        return other is self
+
 
 KEPT = Kept()
 
 def train_again(X, seed):
     KEPT.seed = seed
     return KEPT
+
+def network():
+    return Kept()
 
 def quick():
     return 0
@@ -153,5 +170,22 @@ def test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start(t
         assert submission.module("architectures").slow_sum(LARGE, 2.0) == float(2**20), (
             f"timed out: 2 s of a 5 s limit, its request written over {written:.1f} s of other checks, and the rest {time.monotonic() - started:.1f} s"
         )
+    finally:
+        submission.close()
+
+
+def test_a_student_object_handed_to_another_workers_object_is_refused(tmp_path):
+    submission = submission_of(tmp_path)
+    try:
+        submission.start_ahead("architectures", "train_again", (zeros(), 0), 30)
+        submission.start_check(60)
+        architectures = submission.module("architectures")
+        network = architectures.network()  # the concept's worker: its object number 1
+        model = architectures.train_again(zeros(), 0)  # the calls' worker: its number 1 too
+        assert model._worker is not network._worker
+        with pytest.raises(StudentCodeFailed, match="another worker"):
+            model.same(network)
+        with pytest.raises(StudentCodeFailed, match="another worker"):
+            architectures.validation_pair(model, network)  # a module call handed both
     finally:
         submission.close()
