@@ -185,7 +185,7 @@ def test_a_student_object_handed_to_another_workers_object_is_refused(tmp_path):
         assert model._worker is not network._worker
         with pytest.raises(StudentCodeFailed, match="another worker"):
             model.same(network)
-        with pytest.raises(StudentCodeFailed, match="another worker"):
-            architectures.validation_pair(model, network)  # a module call handed both
+        with pytest.raises(StudentCodeFailed, match="different workers"):
+            architectures.validation_pair(model, network)  # a module call handed both: "different workers"
     finally:
         submission.close()

@@ -180,6 +180,8 @@ class SandboxedSubmission:
         concept's, or the one that answered its calls ahead)."""
         if handle._worker.closed:
             raise StudentCrashed(f"{label}: this object belongs to a worker that has stopped")
+        if holder(payload, handle._worker, label) is not handle._worker:
+            raise StudentCrashed(f"{label}: an object it was given belongs to another worker")
         return self._send(handle._worker, payload, label)
 
     def _send(self, worker: Worker, payload: dict, label: str, deadline: float | None = None) -> Any:
