@@ -11,7 +11,7 @@ other concepts are graded in a sandbox of their own.
 That worker runs them one after another, in the order declared, and they have all
 answered before the concept's first check starts, whether the sandbox was up early or
 not; the concept's checks then get a fresh worker of their own, which the calls never
-touched. Each call has its check's time limit, counted from the moment it is sent. A
+touched. Each call has its check's time limit, counted from the moment it is sent whole. A
 check whose call is the same (same function, equal arguments) gets that call's answer, or
 its failure, once; a call whose worker has stopped since (its answer's objects are gone)
 runs again. The first call that fails stops the queue.
@@ -35,7 +35,7 @@ class AheadCall:
 
     payload: dict
     limit_s: float
-    deadline: float | None = None  # time.monotonic() by which it must answer, once sent
+    deadline: float | None = None  # time.monotonic() by which it must answer: its limit from its last part written
     unsent: memoryview | None = None  # the end of its request, not written yet
     reply: Any = None  # as the worker sent it, or the failure met reading it
     outcome: Outcome | None = None

@@ -180,6 +180,8 @@ class SandboxedSubmission:
         concept's, or the one that answered its calls ahead)."""
         if handle._worker.closed:
             raise StudentCrashed(f"{label}: this object belongs to a worker that has stopped")
+        if holder(payload, handle._worker, label) is not handle._worker:
+            raise StudentCrashed(f"{label}: an object it was given belongs to another worker")
         return self._send(handle._worker, payload, label)
 
     def _send(self, worker: Worker, payload: dict, label: str, deadline: float | None = None) -> Any:
@@ -243,7 +245,7 @@ class SandboxedSubmission:
                     call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
                 if call.unsent:
                     self._transport(lambda: worker.finish_sending(call.unsent, call.deadline, name))
-                    call.unsent = None
+                    call.unsent, call.deadline = None, self._ahead_deadline(call)  # it may start now
                 if call.reply is None:
                     call.reply = self._transport(lambda: worker.receive(call.deadline, name))
                 # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
@@ -336,6 +338,7 @@ class SandboxedSubmission:
                 call.unsent = worker.send_available(call.unsent, name)
                 if call.unsent:
                     return
+                call.deadline = self._ahead_deadline(call)  # its limit counts from its last part, when it may start
             if call.reply is None:
                 if not worker.answered():
                     return

@@ -129,13 +129,16 @@ def out_of_memory(label: str, limits: Limits) -> StudentCrashed:
 
 
 def holder(payload: dict, worker: Worker, label: str) -> Worker:
-    """The worker a module call goes to: `worker`, or the worker that holds the student
-    objects among its arguments (a model trained ahead, handed to validation_loss)."""
-    holders = {value._worker for value in _handles_in([payload.get("args"), payload.get("kwargs")])}
+    """The worker a request goes to: `worker`, or the worker that holds the student
+    objects among its arguments (a model trained ahead, handed to validation_loss). Each
+    worker numbers its objects from 1: objects of two workers never go in one request."""
+    holders = {value._worker for value in _handles_in([payload.get("args"), payload.get("kwargs"), payload.get("other")])}
     if not holders:
         return worker
     holder = holders.pop()
-    if holders or holder.closed:
+    if holders:
+        raise StudentCrashed(f"{label}: the objects it was given belong to different workers")
+    if holder.closed:
         raise StudentCrashed(f"{label}: an object it was given belongs to a worker that has stopped")
     return holder
 
