@@ -43,7 +43,7 @@ import numpy as np
 
 from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
-from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload
+from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload, same_call
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation
@@ -106,7 +106,7 @@ class SandboxedSubmission:
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
-        self._ahead: dict[str, AheadQueue] = {}  # exercise module -> its calls started ahead
+        self._ahead: dict[str, list[AheadQueue]] = {}  # exercise module -> its calls started ahead, a worker each
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
@@ -149,14 +149,27 @@ class SandboxedSubmission:
             self._end_ahead(lambda label: out_of_memory(label, self.limits))
 
     def start_check(self, time_limit_s: float) -> None:
-        """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)."""
+        """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)
+        and the workers of those claimed by an earlier check have ended (their memory is
+        the sandbox's again)."""
         self._advance_ahead()
+        for queue in self._queues():
+            if queue.worker is not None and queue.done and all(call.claimed or call.outcome is None or call.outcome.error for call in queue.calls):
+                queue.worker.close()  # it leaves its loop when the grader hangs up
         self.deadline = time.monotonic() + time_limit_s
 
     def start_ahead(self, module: str, function: str, inputs: tuple, time_limit_s: float) -> None:
         """Queue `module.function(*inputs)` to start ahead (autograder.worker.ahead), with
         this time limit from its start. `inputs` must be data; raises TypeError if not."""
-        self._ahead.setdefault(module, AheadQueue(module)).add(ahead_payload(module, function, inputs), time_limit_s)
+        payload = ahead_payload(module, function, inputs)
+        queues = self._ahead.setdefault(module, [])
+        if not any(same_call(call.payload, payload) for queue in queues for call in queue.calls):
+            queues.append(AheadQueue(module))
+            queues[-1].add(payload, time_limit_s)
+
+    def _queues(self):
+        """Every call started ahead's queue (one call, one worker each)."""
+        return [queue for queues in self._ahead.values() for queue in queues]
 
     def module(self, name: str) -> "ModuleProxy":
         return ModuleProxy(self, name)
@@ -168,7 +181,7 @@ class SandboxedSubmission:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
         worker = self._worker_for(module)
-        ahead = self._ahead[module].claim(payload) if module in self._ahead else None
+        ahead = next((claimed for queue in self._ahead.get(module, ()) if (claimed := queue.claim(payload)) is not None), None)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
         if ahead.outcome.error is None:
@@ -207,10 +220,11 @@ class SandboxedSubmission:
         # limits of their own, not the check's
         started = time.monotonic()
         self._leave_worker()
-        queue = self._ahead.get(module)
         try:
-            if queue is not None and not queue.done:
-                self._answer_ahead(queue, self.parent(torch=self.needs_torch(module)))
+            for queue in self._ahead.get(module, ()):
+                if not queue.done and not self._answer_ahead(queue, self.parent(torch=self.needs_torch(module))):
+                    for rest in self._ahead[module]:  # the first failure stops the calls ahead
+                        rest.done = True
             self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
             self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except SandboxBroken as problem:
@@ -223,12 +237,12 @@ class SandboxedSubmission:
         self.deadline += time.monotonic() - started
         return self.worker
 
-    def _answer_ahead(self, queue: AheadQueue, parent: WarmParent) -> None:
+    def _answer_ahead(self, queue: AheadQueue, parent: WarmParent) -> bool:
         """Answer the queue's calls in order, each within its own limit from its start, in a
         worker of their own in `parent`: the one started early, whose calls may have
         answered already, or a new one. Stops at the first that fails, which ends that
-        worker as a failure ends any (all its answers' objects with it). Raises the
-        module's import failure, as the concept's own worker would meet it."""
+        worker as a failure ends any (all its answers' objects with it): False then. Raises
+        the module's import failure, as the concept's own worker would meet it."""
         queue.done = True  # the queue's one run, whatever happens
         worker = self._ahead_worker(queue, parent)
         label, payload = f"importing {queue.module}.py", {"op": "import", "module": queue.module}
@@ -253,7 +267,8 @@ class SandboxedSubmission:
             except Exception as failure:  # noqa: BLE001 - the check that claims the call raises it
                 call.outcome = Outcome(error=failure)
                 self._stop_ahead(worker)
-                return
+                return False
+        return True
 
     def _ahead_worker(self, queue: AheadQueue, parent: WarmParent) -> Worker:
         """The queue's worker in `parent`: the one started early, if it runs there; else a
@@ -294,31 +309,39 @@ class SandboxedSubmission:
 
     def _running_ahead(self, parent: WarmParent) -> bool:
         """Whether calls started ahead run in `parent`, a sandbox no check uses yet."""
-        return any(queue.worker is not None and queue.worker.parent is parent and not queue.done for queue in self._ahead.values())
+        return any(queue.worker is not None and queue.worker.parent is parent and not queue.done for queue in self._queues())
 
     def _advance_ahead(self) -> None:
-        """Move the calls started ahead on, without waiting: start their worker once the
-        sandbox started ahead is up (unless every concept is to be served by it), send
-        each call once the one before answered well, and read what answered. A failure
-        waits there for `_answer_ahead`, which handles it as in any check."""
+        """Move the calls started ahead on, without waiting: once the sandbox started ahead
+        is up (unless every concept is to be served by it), start each call's worker when
+        the call before it answered well (one at a time: no student code runs beside
+        itself), write its request as the socket takes it, and read what answered. A
+        failure waits there for `_answer_ahead`, which handles it as in any check."""
         self.watch_ahead()
-        for queue in self._ahead.values():
-            ahead = self._torch_ahead
-            if queue.done or ahead is None or self.torch_everywhere or not self.needs_torch(queue.module):
-                continue
-            try:
-                if queue.worker is None and ahead.ready():
-                    queue.worker = Worker(self, queue.module, ahead)
-                    queue.import_deadline = time.monotonic() + self.import_limit_s
-                    queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py")
-                if queue.worker is not None:
-                    self._advance(queue)
-            except SandboxBroken:  # a check that needs it starts a fresh one, which says why if it fails too
-                if queue.worker is None:
-                    self._torch_ahead = None
-                    ahead.kill()
-            except StudentCodeFailed as failure:  # timed out, crashed or out of memory: as in a check, the sandbox ends
-                self._end_ahead(lambda _: failure)
+        for queues in self._ahead.values():
+            for queue in queues:
+                if not self._advance_one(queue):
+                    break
+
+    def _advance_one(self, queue: AheadQueue) -> bool:
+        """Move one call's queue on; whether it answered well (the next may start)."""
+        ahead = self._torch_ahead
+        if queue.done or ahead is None or self.torch_everywhere or not self.needs_torch(queue.module):
+            return False
+        try:
+            if queue.worker is None and ahead.ready():
+                queue.worker = Worker(self, queue.module, ahead)
+                queue.import_deadline = time.monotonic() + self.import_limit_s
+                queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py")
+            if queue.worker is not None:
+                self._advance(queue)
+        except SandboxBroken:  # a check that needs it starts a fresh one, which says why if it fails too
+            if queue.worker is None:
+                self._torch_ahead = None
+                ahead.kill()
+        except StudentCodeFailed as failure:  # timed out, crashed or out of memory: as in a check, the sandbox ends
+            self._end_ahead(lambda _: failure)
+        return all(answered_well(call.reply) for call in queue.calls)
 
     def _advance(self, queue: AheadQueue) -> None:
         """Read the replies that came, and send the next call after each one that answered
@@ -352,7 +375,7 @@ class SandboxedSubmission:
         ahead, self._torch_ahead = self._torch_ahead, None
         if ahead is None:
             return
-        for queue in self._ahead.values():
+        for queue in self._queues():
             if queue.worker is not None and queue.worker.parent is ahead:
                 queue.fail(failure)
         ahead.kill()
@@ -396,7 +419,7 @@ class SandboxedSubmission:
 
     def _close_ahead_workers(self) -> None:
         """The running sandbox is reset or ended: the workers of calls ahead there end too."""
-        for queue in self._ahead.values():
+        for queue in self._queues():
             if queue.worker is not None and queue.worker.parent is self._parent:
                 queue.worker.close()
 
@@ -404,7 +427,7 @@ class SandboxedSubmission:
         self._end_sandbox()
         if self._torch_ahead is not None:
             self._torch_ahead.kill()
-        for queue in self._ahead.values():
+        for queue in self._queues():
             if queue.worker is not None:
                 queue.worker.close()
         shutil.rmtree(self.home, ignore_errors=True)
