@@ -159,6 +159,7 @@ def test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start(t
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0
             time.sleep(0.05)
+        assert queue.calls[1].unsent, "written whole at once: no parts to spread"
         first_part = time.monotonic()
         for _ in range(8):  # other concepts' checks of half a second each: some parts each
             submission.start_check(10)
@@ -186,6 +187,6 @@ def test_a_student_object_handed_to_another_workers_object_is_refused(tmp_path):
         with pytest.raises(StudentCodeFailed, match="another worker"):
             model.same(network)
         with pytest.raises(StudentCodeFailed, match="different workers"):
-            architectures.validation_pair(model, network)  # a module call handed both: "different workers"
+            architectures.validation_pair(model, network)  # refused before it is sent: no such function needed
     finally:
         submission.close()
