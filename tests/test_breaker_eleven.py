@@ -184,7 +184,7 @@ def test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start(t
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0
             time.sleep(0.05)
-        assert queue.calls[1].unsent, "written whole at once: no parts to spread"
+        assert slow.unsent, "written whole at once: no parts to spread"
         first_part = time.monotonic()
         for _ in range(8):  # other concepts' checks of half a second each: some parts each
             submission.start_check(10)
