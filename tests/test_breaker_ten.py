@@ -163,14 +163,22 @@ def test_a_call_ahead_sent_to_a_worker_that_stopped_reading_does_not_stall_anoth
     submission = submission_of(tmp_path, STOPS_AFTER_ITS_IMPORT)
     try:
         submission.start_ahead("architectures", "take", (LARGE,), 2.0)
-        until = time.monotonic() + 4.0  # past the calls' limit, once started
+        queue = submission._ahead["architectures"][0]
+        deadline = time.monotonic() + 60
+        while queue.worker is None:  # until its worker starts, and is sent the import
+            assert time.monotonic() < deadline, "the call ahead never started"
+            submission.start_check(10)
+            assert submission.module("losses").mse() == 0.0
+            time.sleep(0.05)
+        time.sleep(1.0)  # its import answers, and 0.05 s later it stops: before the next check writes the call
+        until = time.monotonic() + 3.0  # past the call's limit
         slowest = 0.0
         while time.monotonic() < until:
             started = time.monotonic()
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0
             slowest = max(slowest, time.monotonic() - started)
-            time.sleep(0.3)  # the worker stops 0.05 s after its import answers, before the call is written
+            time.sleep(0.3)
         assert slowest < 2.0, f"a losses check waited {slowest:.1f} s for the call ahead"
         submission.start_check(10)
         with pytest.raises(StudentTimedOut):
