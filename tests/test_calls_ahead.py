@@ -319,3 +319,19 @@ def test_an_object_answered_ahead_is_reachable_from_the_concepts_checks_until_it
             net.weight
     finally:
         submission.close()
+
+
+def test_a_call_ahead_that_fails_leaves_the_answers_before_it_whole(tmp_path):
+    """The failure of the second call resets the sandbox, which ends the first call's worker
+    too: its model is trained again when its check asks, never handed over dead."""
+    submission = submission_of(tmp_path)
+    try:
+        submission.start_ahead("architectures", "model", (), 30)
+        submission.start_ahead("architectures", "fails", (), 30)
+        submission.start_check(60)
+        architectures = submission.module("architectures")
+        assert architectures.weights(architectures.model()) == 2
+        with pytest.raises(StudentRaised):
+            architectures.fails()
+    finally:
+        submission.close()

@@ -287,9 +287,11 @@ class SandboxedSubmission:
         return queue.worker
 
     def _stop_ahead(self, worker: Worker) -> None:
-        """End the worker of the calls ahead, and what it started, after a failure."""
+        """End the worker of the calls ahead, and what it started, after a failure: the
+        reset ends the other calls' workers there too (their calls run again if asked)."""
         worker.close()
         if self._parent is worker.parent:
+            self._close_ahead_workers()
             try:
                 self._parent.reset()
             except SandboxBroken:
