@@ -177,9 +177,9 @@ def test_a_call_ahead_written_in_parts_has_its_whole_limit_once_it_could_start(t
     try:
         submission.start_ahead("architectures", "quick", (), 10)
         submission.start_ahead("architectures", "slow_sum", (LARGE, 2.0), 5.0)
-        slow = submission._ahead["architectures"][1].calls[0]
+        slow = submission._ahead["architectures"][1]
         deadline = time.monotonic() + 60
-        while slow.worker is None:  # until its first part is written
+        while slow.unsent is None:  # until its first part is written
             assert time.monotonic() < deadline, "the calls ahead never ran"
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0

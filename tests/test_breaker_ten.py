@@ -123,7 +123,7 @@ def test_a_partial_reply_ahead_does_not_stall_the_check_of_another_concept(tmp_p
     try:
         submission.start_ahead("architectures", "half_a_reply", (10,), 3.0)
         deadline = time.monotonic() + 60
-        while submission._ahead["architectures"][0].calls[0].worker is None:  # sent early
+        while submission._ahead["architectures"][0].worker is None:  # sent early
             assert time.monotonic() < deadline, "the call ahead was never sent"
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0
@@ -163,9 +163,9 @@ def test_a_call_ahead_sent_to_a_worker_that_stopped_reading_does_not_stall_anoth
     submission = submission_of(tmp_path, STOPS_AFTER_ITS_IMPORT)
     try:
         submission.start_ahead("architectures", "take", (LARGE,), 2.0)
-        queue = submission._ahead["architectures"][0]
+        call = submission._ahead["architectures"][0]
         deadline = time.monotonic() + 60
-        while queue.worker is None:  # until its worker starts, and is sent the import
+        while call.worker is None:  # until its worker starts, and is sent the import
             assert time.monotonic() < deadline, "the call ahead never started"
             submission.start_check(10)
             assert submission.module("losses").mse() == 0.0

@@ -105,11 +105,11 @@ def checks_of_another_concept_until(submission, done, limit_s=60.0):
 def answered_early(submission, count: int):
     """Whether `count` calls ahead of architectures were answered early (the test waits on
     the queue's state: its outcome shows only through a check's call)."""
-    return lambda: sum(queue.calls[0].reply is not None for queue in submission._ahead["architectures"]) == count
+    return lambda: sum(call.reply is not None for call in submission._ahead["architectures"]) == count
 
 
 def sent_early(submission):
-    return lambda: submission._ahead["architectures"][0].calls[0].worker is not None
+    return lambda: submission._ahead["architectures"][0].worker is not None
 
 
 def zeros():
@@ -255,7 +255,7 @@ from autograder.plugin import SUBMISSION
 
 def pytest_sessionfinish(session):
     queues = session.config.stash[SUBMISSION]._ahead
-    calls = [call for module in queues.values() for queue in module for call in queue.calls]
+    calls = [call for module in queues.values() for call in module]
     with open(os.environ["AHEAD_PROBE"], "w") as out:
         json.dump({"calls": [call.payload["name"] for call in calls], "claimed": [call.claimed for call in calls]}, out)
 """

@@ -4,21 +4,22 @@ A complete submission's session grades the concepts one after another, and the l
 `architectures`, spends most of its time training the student's detector on one core
 while the other core waits. Two of those trainings have inputs that are the same for
 every student (the public clips, and the same clips upside down, with seed 0), so a check
-declares them with `@pytest.mark.ahead(function, inputs)` and the session sends them to
-a worker of their own in the concept's sandbox as soon as that sandbox is up, while the
-other concepts are graded in a sandbox of their own.
+declares them with `@pytest.mark.ahead(function, inputs)` and the session sends each to a
+worker of its own in the concept's sandbox as soon as that sandbox is up, while the other
+concepts are graded in a sandbox of their own.
 
-That worker runs them one after another, in the order declared, and they have all
-answered before the concept's first check starts, whether the sandbox was up early or
-not; the concept's checks then get a fresh worker of their own, which the calls never
-touched. Each call has its check's time limit, counted from the moment it is sent whole. A
-check whose call is the same (same function, equal arguments) gets that call's answer, or
-its failure, once; a call whose worker has stopped since (its answer's objects are gone)
-runs again. The first call that fails stops the queue.
+The calls run one after another, in the order declared (each starts once the one before
+answered well: no student code runs beside itself), and they have all answered before the
+concept's first check starts, whether the sandbox was up early or not; the concept's
+checks then get a fresh worker of their own, which the calls never touched. Each call has
+its check's time limit, counted from the moment it is sent whole. A check whose call is
+the same (same function, equal arguments) gets that call's answer, or its failure, once; a
+call whose worker has stopped since (its answer's objects are gone) runs again. The first
+call that fails stops the others.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,58 +31,40 @@ INPUT_TYPES = (type(None), bool, int, float, str, np.ndarray)  # and tuples and 
 
 @dataclass(eq=False)
 class AheadCall:
-    """One call started ahead: its request, its time limit, and, once read, its reply
-    (decoded) and outcome (what the check that claims it gets)."""
-
-    payload: dict
-    limit_s: float
-    deadline: float | None = None  # time.monotonic() by which it must answer: its limit from its last part written
-    unsent: memoryview | None = None  # the end of its request, not written yet
-    reply: Any = None  # as the worker sent it, or the failure met reading it
-    outcome: Outcome | None = None
-    worker: Any = None  # the worker it was sent to: the objects in its answer live only as long as it
-    claimed: bool = False
-
-
-@dataclass(eq=False)
-class AheadQueue:
-    """The calls started ahead for one exercise module, in order, and the worker that runs
-    them (None until its sandbox is up). `import_deadline`: when the module's import, sent
-    first, must have answered; `import_reply`: its reply, once read."""
+    """One call started ahead, and the worker of its own that runs it (None until its
+    sandbox is up). The worker imports the module first: `import_deadline`, by when that
+    must answer, and `import_reply`, once read. Then the request: `unsent`, what of it is
+    not written yet (None until it is framed); `deadline`, by when it must answer (its
+    limit from its last part written); `reply`, as the worker sent it or the failure met
+    reading it; `outcome`, what the check that claims it gets."""
 
     module: str
-    calls: list[AheadCall] = field(default_factory=list)
+    payload: dict
+    limit_s: float
     worker: Any = None
     import_deadline: float | None = None
     import_reply: Any = None
-    done: bool = False  # every call answered, or the queue stopped at a failure
-
-    def add(self, payload: dict, limit_s: float) -> None:
-        """Queue a call, unless the same call is queued already."""
-        if not any(same_call(call.payload, payload) for call in self.calls):
-            self.calls.append(AheadCall(payload, limit_s))
+    unsent: memoryview | None = None
+    deadline: float | None = None
+    reply: Any = None
+    outcome: Outcome | None = None
+    claimed: bool = False
+    done: bool = False  # answered (`outcome`), or stopped by an earlier call's failure
 
     def fail(self, failure: Callable[[str], BaseException]) -> None:
-        """Keep `failure(label)` as the reply of what runs in the early worker (the import,
-        or the call sent and not answered), for the check that reads it."""
+        """Keep `failure(label)` as the reply of what its worker was running when its
+        sandbox ended (the import, or the call), for the check that reads it."""
         if self.import_reply is None:
             self.import_reply = failure(f"importing {self.module}.py")
-            return
-        for call in self.calls:
-            if call.worker is self.worker and call.reply is None:
-                call.reply = failure(call.payload["name"])
-                return
+        elif self.reply is None:
+            self.reply = failure(self.payload["name"])
 
-    def claim(self, payload: dict) -> AheadCall | None:
-        """The answered, unclaimed call the same as `payload`, marked claimed; None if there
-        is none, or if its answer's objects are gone with its worker (it runs again)."""
-        for call in self.calls:
-            if call.outcome is not None and not call.claimed and same_call(call.payload, payload):
-                if call.outcome.error is None and call.worker.closed:
-                    return None
-                call.claimed = True
-                return call
-        return None
+    def answers(self, payload: dict) -> bool:
+        """Whether this call's answer, unclaimed, is the one `payload` asks for and still
+        usable (its objects live as long as its worker; else it runs again)."""
+        if self.outcome is None or self.claimed or not same_call(self.payload, payload):
+            return False
+        return self.outcome.error is not None or not self.worker.closed
 
 
 def ahead_payload(module: str, function: str, inputs: tuple) -> dict:

@@ -9,9 +9,12 @@ sandbox's memory there), and a message longer than `limit` is refused before it 
 A message is `8-byte little-endian length | body`.
 """
 
+import fcntl
 import select
 import socket
 import struct
+import sys
+import termios
 import time
 from collections.abc import Callable
 
@@ -41,11 +44,13 @@ def framed(body: bytes) -> memoryview:
     return memoryview(LENGTH.pack(len(body)) + body)
 
 
-def finish_sending(sock: socket.socket, data: memoryview, deadline: float, on_wait: Callable[[], None] = lambda: None) -> None:
-    """Write the rest of a message (`data`) before `deadline`, or raise ChannelTimeout."""
+def finish_sending(sock: socket.socket, data: memoryview, deadline: float, on_wait: Callable[[], None] = lambda: None) -> memoryview:
+    """Write the rest of a message (`data`) before `deadline`, or raise ChannelTimeout;
+    what is left of it (nothing)."""
     while data:
         _wait(sock, deadline, on_wait, writing=True)
         data = send_available(sock, data)
+    return data
 
 
 def send_available(sock: socket.socket, data: memoryview) -> memoryview:
@@ -65,6 +70,21 @@ def receive_message(sock: socket.socket, deadline: float, limit: int, on_wait: C
     if length > limit:
         raise MessageTooLong(f"a message of {length} bytes (at most {limit} are read)")
     return _read_exactly(sock, length, deadline, on_wait)
+
+
+def message_waiting(sock: socket.socket, limit: int) -> bool:
+    """Whether reading one message now would not wait: it has come whole, or the other end
+    closed, or its length is over `limit` (refused unread). A message larger than the
+    socket's buffer never waits whole: it is read by a blocking `receive_message`."""
+    if not select.select([sock], [], [], 0)[0]:
+        return False
+    waiting = int.from_bytes(fcntl.ioctl(sock, termios.FIONREAD, bytes(4)), sys.byteorder)
+    if waiting == 0:  # readable with nothing to read: the other end is closed
+        return True
+    if waiting < LENGTH.size:
+        return False
+    (length,) = LENGTH.unpack(sock.recv(LENGTH.size, socket.MSG_PEEK))
+    return length > limit or waiting >= LENGTH.size + length
 
 
 def _read_exactly(sock: socket.socket, size: int, deadline: float, on_wait: Callable[[], None]) -> bytes:

@@ -43,7 +43,7 @@ import numpy as np
 
 from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
-from autograder.worker.ahead import AheadCall, AheadQueue, ahead_payload, same_call
+from autograder.worker.ahead import AheadCall, ahead_payload, same_call
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation
@@ -106,7 +106,7 @@ class SandboxedSubmission:
         self.worker: Worker | None = None
         self.deadline = float("inf")
         self.broken_imports: dict[str, StudentCodeFailed] = {}
-        self._ahead: dict[str, list[AheadQueue]] = {}  # exercise module -> its calls started ahead, a worker each
+        self._ahead: dict[str, list[AheadCall]] = {}  # exercise module -> its calls started ahead, a worker each
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
@@ -153,23 +153,23 @@ class SandboxedSubmission:
         and the workers of those claimed by an earlier check have ended (their memory is
         the sandbox's again)."""
         self._advance_ahead()
-        for queue in self._queues():
-            if queue.worker is not None and queue.done and all(call.claimed or call.outcome is None or call.outcome.error for call in queue.calls):
-                queue.worker.close()  # it leaves its loop when the grader hangs up
+        for call in self._calls():
+            if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
+                call.worker.close()  # it leaves its loop when the grader hangs up
         self.deadline = time.monotonic() + time_limit_s
 
     def start_ahead(self, module: str, function: str, inputs: tuple, time_limit_s: float) -> None:
         """Queue `module.function(*inputs)` to start ahead (autograder.worker.ahead), with
-        this time limit from its start. `inputs` must be data; raises TypeError if not."""
+        this time limit from its start, unless the same call is queued already. `inputs`
+        must be data; raises TypeError if not."""
         payload = ahead_payload(module, function, inputs)
-        queues = self._ahead.setdefault(module, [])
-        if not any(same_call(call.payload, payload) for queue in queues for call in queue.calls):
-            queues.append(AheadQueue(module))
-            queues[-1].add(payload, time_limit_s)
+        calls = self._ahead.setdefault(module, [])
+        if not any(same_call(call.payload, payload) for call in calls):
+            calls.append(AheadCall(module, payload, time_limit_s))
 
-    def _queues(self):
-        """Every call started ahead's queue (one call, one worker each)."""
-        return [queue for queues in self._ahead.values() for queue in queues]
+    def _calls(self) -> list[AheadCall]:
+        """Every call started ahead, in order (one worker each)."""
+        return [call for calls in self._ahead.values() for call in calls]
 
     def module(self, name: str) -> "ModuleProxy":
         return ModuleProxy(self, name)
@@ -181,9 +181,10 @@ class SandboxedSubmission:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
         worker = self._worker_for(module)
-        ahead = next((claimed for queue in self._ahead.get(module, ()) if (claimed := queue.claim(payload)) is not None), None)
+        ahead = next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
+        ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
@@ -221,8 +222,8 @@ class SandboxedSubmission:
         started = time.monotonic()
         self._leave_worker()
         try:
-            for queue in self._ahead.get(module, ()):
-                if not queue.done and not self._answer_ahead(queue, self.parent(torch=self.needs_torch(module))):
+            for call in self._ahead.get(module, ()):
+                if not call.done and not self._answer_ahead(call, self.parent(torch=self.needs_torch(module))):
                     for rest in self._ahead[module]:  # the first failure stops the calls ahead
                         rest.done = True
             self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
@@ -237,54 +238,72 @@ class SandboxedSubmission:
         self.deadline += time.monotonic() - started
         return self.worker
 
-    def _answer_ahead(self, queue: AheadQueue, parent: WarmParent) -> bool:
-        """Answer the queue's calls in order, each within its own limit from its start, in a
-        worker of their own in `parent`: the one started early, whose calls may have
-        answered already, or a new one. Stops at the first that fails, which ends that
-        worker as a failure ends any (all its answers' objects with it): False then. Raises
-        the module's import failure, as the concept's own worker would meet it."""
-        queue.done = True  # the queue's one run, whatever happens
-        worker = self._ahead_worker(queue, parent)
-        label, payload = f"importing {queue.module}.py", {"op": "import", "module": queue.module}
+    def _answer_ahead(self, call: AheadCall, parent: WarmParent) -> bool:
+        """Answer `call` within its own limit from its start, in a worker of its own in
+        `parent`: the one started early, which may have answered already, or a new one.
+        A call that fails ends that worker as a failure ends any (its answer's objects
+        with it): False then. Raises the module's import failure, as the concept's own
+        worker would meet it."""
+        call.done = True  # the call's one run, whatever happens
+        if isinstance(call.reply, BaseException) and not self._in_use(call.worker, parent):
+            call.outcome = Outcome(error=call.reply)  # met early, in a sandbox gone since
+            return False
+        worker, label = self._ahead_worker(call, parent), f"importing {call.module}.py"
         try:
-            reply = queue.import_reply if queue.import_reply is not None else self._transport(lambda: worker.receive(queue.import_deadline, label))
-            self._result(self._stored(reply, worker), payload, label)
+            self._transport(lambda: self._read_import(call, wait=True))
+            self._result(self._stored(call.import_reply, worker), {"op": "import", "module": call.module}, label)
         except (StudentCodeFailed, NotImplementedError):
             self._stop_ahead(worker)
             raise
-        for call in queue.calls:
-            name = call.payload["name"]
-            try:
-                if call.reply is None and call.worker is not worker:  # not sent yet
-                    call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
-                if call.unsent:
-                    self._transport(lambda: worker.finish_sending(call.unsent, call.deadline, name))
-                    call.unsent, call.deadline = None, self._ahead_deadline(call)  # it may start now
-                if call.reply is None:
-                    call.reply = self._transport(lambda: worker.receive(call.deadline, name))
-                # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
-                call.outcome = Outcome(self._result(self._stored(call.reply, call.worker), {}, name))
-            except Exception as failure:  # noqa: BLE001 - the check that claims the call raises it
-                call.outcome = Outcome(error=failure)
-                self._stop_ahead(worker)
-                return False
+        try:
+            self._transport(lambda: self._run_call(call, wait=True))
+            # no payload to change in place: the call's own inputs stay as sent, to compare with a check's
+            call.outcome = Outcome(self._result(self._stored(call.reply, worker), {}, call.payload["name"]))
+        except Exception as failure:  # noqa: BLE001 - the check that claims the call raises it
+            call.outcome = Outcome(error=failure)
+            self._stop_ahead(worker)
+            return False
         return True
 
-    def _ahead_worker(self, queue: AheadQueue, parent: WarmParent) -> Worker:
-        """The queue's worker in `parent`: the one started early, if it runs there; else a
-        new one, sent the import, and the calls that answered well in a sandbox gone since
-        run again (a failure kept stands: it was the call's own)."""
-        if queue.worker is not None and queue.worker.parent is parent and not queue.worker.closed:
-            return queue.worker
-        if queue.worker is not None:
-            queue.worker.close()
-        for call in queue.calls:
-            if not isinstance(call.reply, BaseException):
-                call.reply, call.worker = None, None
-        queue.worker = Worker(self, queue.module, parent)
-        queue.import_reply, queue.import_deadline = None, time.monotonic() + self.import_limit_s
-        self._transport(lambda: queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py"))
-        return queue.worker
+    def _in_use(self, worker: Worker | None, parent: WarmParent) -> bool:
+        return worker is not None and worker.parent is parent and not worker.closed
+
+    def _ahead_worker(self, call: AheadCall, parent: WarmParent) -> Worker:
+        """The call's worker in `parent`: the one started early, if it runs there; else a
+        new one, sent the import (what ran in a sandbox gone since runs again)."""
+        if self._in_use(call.worker, parent):
+            return call.worker
+        if call.worker is not None:
+            call.worker.close()
+        call.worker, call.unsent, call.reply = Worker(self, call.module, parent), None, None
+        self._send_import(call)
+        return call.worker
+
+    def _send_import(self, call: AheadCall) -> None:
+        call.import_reply, call.import_deadline = None, time.monotonic() + self.import_limit_s
+        self._transport(lambda: call.worker.send({"op": "import", "module": call.module}, call.import_deadline, f"importing {call.module}.py"))
+
+    def _read_import(self, call: AheadCall, *, wait: bool) -> None:
+        """Read the import's reply: if it has come whole, or with `wait`, within its limit."""
+        if call.import_reply is None and (wait or call.worker.answered()):
+            call.import_reply = call.worker.receive(call.import_deadline, f"importing {call.module}.py")
+
+    def _run_call(self, call: AheadCall, *, wait: bool) -> None:
+        """Write the call's request and read its reply: as far as goes without waiting, or
+        with `wait`, to the end, each within the call's limit (counted from its last part
+        written, when it may start)."""
+        worker, name = call.worker, call.payload["name"]
+        if call.reply is not None:
+            return
+        if call.unsent is None:
+            call.unsent, call.deadline = worker.framed(call.payload), self._ahead_deadline(call)
+        if call.unsent:
+            call.unsent = worker.finish_sending(call.unsent, call.deadline, name) if wait else worker.send_available(call.unsent, name)
+            if call.unsent:
+                return
+            call.deadline = self._ahead_deadline(call)
+        if wait or worker.answered():
+            call.reply = worker.receive(call.deadline, name)
 
     def _stop_ahead(self, worker: Worker) -> None:
         """End the worker of the calls ahead, and what it started, after a failure: the
@@ -311,7 +330,7 @@ class SandboxedSubmission:
 
     def _running_ahead(self, parent: WarmParent) -> bool:
         """Whether calls started ahead run in `parent`, a sandbox no check uses yet."""
-        return any(queue.worker is not None and queue.worker.parent is parent and not queue.done for queue in self._queues())
+        return any(call.worker is not None and call.worker.parent is parent and not call.done for call in self._calls())
 
     def _advance_ahead(self) -> None:
         """Move the calls started ahead on, without waiting: once the sandbox started ahead
@@ -320,56 +339,30 @@ class SandboxedSubmission:
         itself), write its request as the socket takes it, and read what answered. A
         failure waits there for `_answer_ahead`, which handles it as in any check."""
         self.watch_ahead()
-        for queues in self._ahead.values():
-            for queue in queues:
-                if not self._advance_one(queue):
-                    break
+        for call in self._calls():
+            if not self._advance_one(call):
+                break
 
-    def _advance_one(self, queue: AheadQueue) -> bool:
-        """Move one call's queue on; whether it answered well (the next may start)."""
+    def _advance_one(self, call: AheadCall) -> bool:
+        """Move one call on; whether it answered well (the next may start)."""
         ahead = self._torch_ahead
-        if queue.done or ahead is None or self.torch_everywhere or not self.needs_torch(queue.module):
+        if call.done or ahead is None or self.torch_everywhere or not self.needs_torch(call.module):
             return False
         try:
-            if queue.worker is None and ahead.ready():
-                queue.worker = Worker(self, queue.module, ahead)
-                queue.import_deadline = time.monotonic() + self.import_limit_s
-                queue.worker.send({"op": "import", "module": queue.module}, queue.import_deadline, f"importing {queue.module}.py")
-            if queue.worker is not None:
-                self._advance(queue)
+            if call.worker is None and ahead.ready():
+                call.worker = Worker(self, call.module, ahead)
+                self._send_import(call)
+            if call.worker is not None:
+                self._read_import(call, wait=False)
+                if answered_well(call.import_reply):
+                    self._run_call(call, wait=False)
         except SandboxBroken:  # a check that needs it starts a fresh one, which says why if it fails too
-            if queue.worker is None:
+            if call.worker is None:
                 self._torch_ahead = None
                 ahead.kill()
         except StudentCodeFailed as failure:  # timed out, crashed or out of memory: as in a check, the sandbox ends
             self._end_ahead(lambda _: failure)
-        return all(answered_well(call.reply) for call in queue.calls)
-
-    def _advance(self, queue: AheadQueue) -> None:
-        """Read the replies that came, and send the next call after each one that answered
-        well, as much of it as the worker's socket takes."""
-        worker = queue.worker
-        if queue.import_reply is None:
-            if not worker.answered():
-                return
-            queue.import_reply = worker.receive(queue.import_deadline, f"importing {queue.module}.py")
-        if not answered_well(queue.import_reply):
-            return
-        for call in queue.calls:
-            name = call.payload["name"]
-            if call.worker is not worker:  # the next to send: every call before it answered well
-                call.worker, call.deadline, call.unsent = worker, self._ahead_deadline(call), worker.framed(call.payload)
-            if call.unsent:  # written in parts, as the worker reads them: never waiting here
-                call.unsent = worker.send_available(call.unsent, name)
-                if call.unsent:
-                    return
-                call.deadline = self._ahead_deadline(call)  # its limit counts from its last part, when it may start
-            if call.reply is None:
-                if not worker.answered():
-                    return
-                call.reply = worker.receive(call.deadline, name)
-            if not answered_well(call.reply):
-                return
+        return answered_well(call.reply)
 
     def _end_ahead(self, failure: Callable[[str], StudentCodeFailed]) -> None:
         """Kill the sandbox started ahead, keeping `failure(label)` as the reply of what ran
@@ -377,9 +370,9 @@ class SandboxedSubmission:
         ahead, self._torch_ahead = self._torch_ahead, None
         if ahead is None:
             return
-        for queue in self._queues():
-            if queue.worker is not None and queue.worker.parent is ahead:
-                queue.fail(failure)
+        for call in self._calls():
+            if call.worker is not None and call.worker.parent is ahead:
+                call.fail(failure)
         ahead.kill()
 
     def _result(self, reply: Any, payload: dict, label: str) -> Any:
@@ -421,17 +414,17 @@ class SandboxedSubmission:
 
     def _close_ahead_workers(self) -> None:
         """The running sandbox is reset or ended: the workers of calls ahead there end too."""
-        for queue in self._queues():
-            if queue.worker is not None and queue.worker.parent is self._parent:
-                queue.worker.close()
+        for call in self._calls():
+            if call.worker is not None and call.worker.parent is self._parent:
+                call.worker.close()
 
     def close(self) -> None:
         self._end_sandbox()
         if self._torch_ahead is not None:
             self._torch_ahead.kill()
-        for queue in self._queues():
-            if queue.worker is not None:
-                queue.worker.close()
+        for call in self._calls():
+            if call.worker is not None:
+                call.worker.close()
         shutil.rmtree(self.home, ignore_errors=True)
 
 

@@ -7,14 +7,9 @@ starts writing, nor to read what the grader writes (its end of the socket never 
 """
 
 import contextlib
-import fcntl
-import select
-import socket
-import sys
-import termios
 from typing import Any
 
-from autograder.worker.channel import LENGTH, ChannelClosed, ChannelTimeout, MessageTooLong, finish_sending, framed, receive_message, send_available
+from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, finish_sending, framed, message_waiting, receive_message, send_available
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCrashed, timed_out
 from autograder.worker.handles import Handle
@@ -65,10 +60,10 @@ class Worker:
         with self._failures(label):
             return send_available(self.sock, data)
 
-    def finish_sending(self, data: memoryview, deadline: float, label: str) -> None:
-        """Write the rest of a request before `deadline`."""
+    def finish_sending(self, data: memoryview, deadline: float, label: str) -> memoryview:
+        """Write the rest of a request before `deadline`; what is left (nothing)."""
         with self._failures(label):
-            finish_sending(self.sock, data, deadline, self._watch)
+            return finish_sending(self.sock, data, deadline, self._watch)
 
     def receive(self, deadline: float, label: str) -> dict:
         """The reply to the oldest request not answered yet, read before `deadline`."""
@@ -80,18 +75,8 @@ class Worker:
             raise StudentCrashed(f"{label}: {NOT_AN_ANSWER}") from None
 
     def answered(self) -> bool:
-        """Whether a whole reply (or the end of the socket, or a length the grader refuses)
-        waits to be read: reading it then never waits. A reply larger than the socket's
-        buffer waits for the blocking read of the check that needs it."""
-        if not select.select([self.sock], [], [], 0)[0]:
-            return False
-        waiting = int.from_bytes(fcntl.ioctl(self.sock, termios.FIONREAD, bytes(4)), sys.byteorder)
-        if waiting == 0:  # readable with nothing to read: the worker's end is closed
-            return True
-        if waiting < LENGTH.size:
-            return False
-        (length,) = LENGTH.unpack(self.sock.recv(LENGTH.size, socket.MSG_PEEK))
-        return length > MAX_REPLY_BYTES or waiting >= LENGTH.size + length
+        """Whether a whole reply waits to be read (`channel.message_waiting`)."""
+        return message_waiting(self.sock, MAX_REPLY_BYTES)
 
     def _watch(self) -> None:
         """While waiting: raise SandboxOutOfMemory when this worker's sandbox holds too much
