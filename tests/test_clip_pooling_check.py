@@ -63,6 +63,7 @@ class Cropped(nn.Module):
         return x[..., : self.bins, : self.frames]
 
 
+@pytest.mark.slow(seconds=8)  # 200 seeds, 4 s of CPU
 def test_the_reference_pools_over_the_whole_spectrogram_whatever_its_initial_weights():
     check, solution = hidden_checks().test_clip_classifier_pools_over_the_whole_spectrogram, reference()
     failed = []
