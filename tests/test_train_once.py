@@ -77,6 +77,9 @@ def run_students_pytest(pytester, monkeypatch, *, fails: bool) -> tuple[dict, li
         shutil.copy(COURSE.path / "checks" / visibility / "test_architectures.py", pytester.path / "checks" / visibility)
     calls = pytester.path / "calls.txt"
     monkeypatch.setenv("CALLS_FILE", str(calls))
+    # One torch thread, as in a grading worker: the trainings' tensors are small, and a pool
+    # of one thread a core spends most of its CPU spin-waiting on a loaded machine.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     if fails:
         monkeypatch.setenv("TRAINING_FAILS", "1")
     result = pytester.runpytest_subprocess("checks", "--import-mode=importlib", "--submission", "exercises")
