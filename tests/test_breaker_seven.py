@@ -54,7 +54,10 @@ with GradingProcess() as process:
         started = list(process.scratch.glob("autograder-sandbox-*/work/started"))
         time.sleep(0.1)
     uid = started[0].stat().st_uid if started else None
-    time.sleep(2)  # the student's code is at work
+    copy = Path(f"/tmp/breaker7-copy-{uid}.py")
+    while uid is not None and not copy.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the student's code is at work: its grandchild forked, its copy made
+    time.sleep(0.5)
     process.process.kill()  # as _ask does when the session outlives its limit
     grading.join()
     home = process.home
