@@ -107,7 +107,7 @@ def test_concept_keeps_a_losses_check_that_reaches_a_pooling_file_through_an_imp
     assert [line for line in asked.outlines if "test_mixed.py::" in line] == losses_checks
 
 
-@pytest.mark.slow(seconds=80)
+@pytest.mark.slow(seconds=20)
 def test_a_second_sigterm_during_the_cleanup_neither_hangs_the_grader_nor_leaves_its_folders(tmp_path):
     """FAULT: a second SIGTERM (or Ctrl-C) that arrives while `graded_locally` is ending
     its grading processes after the first raises a second Terminated inside its `finally`:

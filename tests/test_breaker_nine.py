@@ -26,7 +26,7 @@ from autograder.course import CourseRoot
 from autograder.grading.run import GradingProcess
 
 
-@pytest.mark.slow(seconds=20)
+@pytest.mark.slow(seconds=8)
 def test_sigterm_to_the_grade_command_mid_session_ends_it_at_once(tmp_path):
     """FAULT: `GradingProcess._ask` sets `asking` around the wait for the report and clears
     it in its `finally`; an interrupt in that wait (the CLI turns SIGTERM into Terminated,
