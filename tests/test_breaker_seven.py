@@ -54,7 +54,10 @@ with GradingProcess() as process:
         started = list(process.scratch.glob("autograder-sandbox-*/work/started"))
         time.sleep(0.1)
     uid = started[0].stat().st_uid if started else None
-    time.sleep(2)  # the student's code is at work
+    copy = Path(f"/tmp/breaker7-copy-{uid}.py")
+    while uid is not None and not copy.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the student's code is at work: its grandchild forked, its copy made
+    time.sleep(0.5)
     process.process.kill()  # as _ask does when the session outlives its limit
     grading.join()
     home = process.home
@@ -248,11 +251,22 @@ def test_a_grader_stopped_by_timeout_leaves_no_copy_of_the_submission(tmp_path):
     scratch.mkdir()
     scratch.chmod(0o755)
     environment = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(COURSE.path)}
-    done = subprocess.run(
-        ["timeout", "-s", "TERM", "15", sys.executable, "-m", "autograder", "grade", str(submission), "--course-root", str(COURSE.path), "--concept", "losses", "--format", "json"],
-        env=environment, capture_output=True, text=True, timeout=120,
+    capped = subprocess.Popen(
+        ["timeout", "-s", "TERM", "300", sys.executable, "-m", "autograder", "grade", str(submission), "--course-root", str(COURSE.path), "--concept", "losses", "--format", "json"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert done.returncode == 124, done.stderr  # ended by timeout, mid-session
+    # Mid-session: both copies made, and the sandbox's worker at the import that sleeps.
+    # Then `timeout`'s cap runs out now rather than after a fixed wait: its timer is
+    # SIGALRM, and one sent by hand takes the same way (SIGTERM to the command and its
+    # process group, exit status 124).
+    copies = ("autograder-*/tmp/autograder-sandbox-*/submission/losses.py", "autograder-intake-*/entry-*/submission/losses.py")
+    deadline = time.monotonic() + 120
+    while not all(any(scratch.glob(copy)) for copy in copies) and capped.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(2)  # the worker imports losses.py (which sleeps) rather than still copying it
+    capped.send_signal(signal.SIGALRM)
+    _, stderr = capped.communicate(timeout=120)
+    assert capped.returncode == 124, stderr  # ended by timeout, mid-session
     time.sleep(2)
     left = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.name in ("losses.py", "pytest.ini"))
     assert left == []
