@@ -150,6 +150,7 @@ print("COLLECTED " + json.dumps(runs))
 """
 
 
+@pytest.mark.slow(seconds=10)  # the checks collected thirteen times
 def test_a_concept_asked_for_keeps_every_one_of_its_checks_public_and_hidden(pytester):
     """The check files skipped for --concept are exactly those of other concepts: every
     check of the concept asked for is collected, as when every file is imported."""
