@@ -36,7 +36,7 @@ from sandbox_attacks import SANDBOX_ATTACKS, file_handle, write_attack
 from test_hostile_feedback import HOSTILE, controls
 
 COURSE = find_course_root()
-pytestmark = pytest.mark.slow(seconds=70)  # a class of hostile submissions, graded in each mode
+pytestmark = pytest.mark.slow(seconds=50)  # a class of hostile submissions, graded in each mode
 TIME_SCALE = 0.2  # 2 s instead of 10 s per check: the loops and bombs cost less to wait out
 CLASSMATES = ("honest_classmate_1", "honest_classmate_2")
 UNDECODABLE = "caf\\xe9_honest"  # its id: the odd byte shown as an escape
