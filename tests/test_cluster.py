@@ -28,7 +28,7 @@ from autograder.grading.cluster import ClusterGrading
 from autograder.report.signing import instructor_key, verify_report
 
 COURSE = find_course_root()
-pytestmark = pytest.mark.slow(seconds=80)  # the class graded locally, on the cluster and again
+pytestmark = pytest.mark.slow(seconds=20)  # the class graded locally, on the cluster and again
 CONCEPTS = ("losses", "pooling")
 # Generous limits: a check that times out only because the machine is loaded would make
 # two runs differ. No submission here loops, so the limits cost no time.

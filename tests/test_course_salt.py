@@ -122,13 +122,13 @@ def with_secret(submission):
     return grade(submission, "--course-salt", SECRET)
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=8)  # two gradings of convolution (one shared with the next tests)
 def test_two_salts_draw_different_hidden_inputs(submission, with_secret):
     other, _ = grade(submission, "--course-salt", "another-course-salt")
     assert hidden_verdicts(other) != hidden_verdicts(with_secret[0])
 
 
-@pytest.mark.slow(seconds=25)
+@pytest.mark.slow(seconds=8)  # two gradings of convolution
 def test_the_same_salt_from_any_source_gives_the_same_report(submission, with_secret, tmp_path):
     report, warnings = with_secret
     from_environment, _ = grade(submission, env={SALT_ENV: SECRET})

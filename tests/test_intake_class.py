@@ -25,7 +25,7 @@ FULL = {
     "nora", "mullerzoe", "Zoë Müller", "学生 01", "s\\xff01",
 }  # fmt: skip
 UNGRADABLE = {"readme-only", "procmem", "dangling", "loop", "linked", "evil", "outside"}
-pytestmark = pytest.mark.slow(seconds=60)  # a class of every intake case, graded with grade-all
+pytestmark = pytest.mark.slow(seconds=21)  # a class of every intake case, graded with grade-all
 
 
 def write(path: Path, text: str) -> Path:

@@ -32,7 +32,7 @@ def source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-@pytest.mark.slow(seconds=25)  # generates every notebook, figures included
+@pytest.mark.slow(seconds=9)  # generates every notebook, figures included
 def test_committed_notebooks_have_not_drifted_from_the_one_source():
     assert drifted_notebooks(COURSE) == [], "run `autograder build`"
     assert sorted(notebooks()) == sorted(NAMES)
@@ -84,7 +84,7 @@ def test_notebooks_are_valid_nbformat_4():
         nbformat.validate(nbformat.reads(notebooks()[name], as_version=4))
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=14)  # every concept graded from notebooks, and the reference (once a run)
 def test_the_reference_notebooks_graded_as_submissions_get_the_reference_report(tmp_path, reference_report):
     """A folder of the course's notebooks, graded by `autograder grade` as a student's
     notebooks are, scores what the same code in modules scores."""

@@ -35,20 +35,18 @@ def test_stubs_show_as_not_attempted_not_as_tracebacks_and_one_check_file_lists_
     assert [c.title for c in CONCEPTS if c.title in table] == ["Loss functions"]
 
 
-def test_a_finished_exercise_passes_and_a_wrong_one_is_named(student_repo):
+def test_a_finished_exercise_passes_a_wrong_one_is_named_and_print_works(student_repo):
+    """One run of the student's pytest (-s) on the reference with a sum for a mean in
+    mean_squared_error and a print in hinge_loss (which stays right): the wrong function's
+    checks fail, named with the mistake; the right ones pass, and the print shows, as in a
+    run with no worker between the student and their code."""
     shutil.copy(COURSE.solutions / "losses.py", student_repo.path / "exercises" / "losses.py")
     with open(student_repo.path / "exercises" / "losses.py", "a") as module:
         module.write("\n\ndef mean_squared_error(y_true, y_pred):\n    return float(np.sum((y_true - y_pred) ** 2))\n")
-    result = student_repo.runpytest_subprocess("checks/test_losses.py")
-    result.assert_outcomes(passed=8, failed=2)
-    result.stdout.fnmatch_lines(["*What to look at next*", "*Loss functions (mean_squared_error_small_example)*", "*sum over the samples*"])
-
-
-def test_print_works_in_the_students_own_run(student_repo):
-    shutil.copy(COURSE.solutions / "losses.py", student_repo.path / "exercises" / "losses.py")
-    with open(student_repo.path / "exercises" / "losses.py", "a") as module:
         module.write("\n\n_hinge = hinge_loss\ndef hinge_loss(y_true, scores):\n    print('debugging hinge')\n    return _hinge(y_true, scores)\n")
     result = student_repo.runpytest_subprocess("checks/test_losses.py", "-s")
+    result.assert_outcomes(passed=8, failed=2)
+    result.stdout.fnmatch_lines(["*What to look at next*", "*Loss functions (mean_squared_error_small_example)*", "*sum over the samples*"])
     result.stdout.fnmatch_lines(["*debugging hinge*"])
 
 
@@ -150,6 +148,7 @@ print("COLLECTED " + json.dumps(runs))
 """
 
 
+@pytest.mark.slow(seconds=10)  # the checks collected thirteen times
 def test_a_concept_asked_for_keeps_every_one_of_its_checks_public_and_hidden(pytester):
     """The check files skipped for --concept are exactly those of other concepts: every
     check of the concept asked for is collected, as when every file is imported."""
