@@ -121,59 +121,73 @@ def offline(command: list[str]) -> list[str]:
     return command
 
 
-@pytest.mark.slow(seconds=100)  # a fresh venv with torch, then the clone and its dependencies
-def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(released, fresh_venv, tmp_path):
-    clone = tmp_path / "clone"
-    shutil.copytree(released, clone)
-    python = str(fresh_venv / "bin" / "python")
-    # The README's `pip install -e .`, without byte-compiling what it installs (numpy, scipy,
-    # scikit-learn, matplotlib: some 25 s of its 55), as for torch in `fresh_venv`.
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-compile", "-e", str(clone)], check=True)
-    done = subprocess.run(offline([python, "-m", "pytest", "-q", "-p", "no:randomly"]), cwd=clone, capture_output=True, text=True)
+@pytest.mark.slow(seconds=100)  # a fresh venv with torch, then the workflow's install of the clone and its dependencies
+def test_a_fresh_clone_installs_in_one_command_and_runs_pytest_offline(stubs_workflow, fresh_venv):
+    """The README's one command after torch, `pip install -e .`, is the workflow's "Install
+    the exercises" step: the stubs' workflow ran it first in the fresh venv (torch alone),
+    in a copy of the release of its own, so the clone here is that copy."""
+    clone, steps, _ = stubs_workflow
+    (install,) = [step for step in steps if step.args[-1] == "python -m pip install -e ."]
+    assert install.returncode == 0, install.stderr[-2000:]
+    done = subprocess.run(offline([str(fresh_venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:randomly"]), cwd=clone, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "per-concept results" in done.stdout and "skipped" in done.stdout and "failed" not in done.stdout
 
 
-def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0", only: str | None = None) -> tuple[list[subprocess.CompletedProcess], Path]:
-    """Run the `run:` steps of the workflow (or only the one named `only`), in order, as
-    GitHub would after checkout."""
+# The workflow's steps that install: torch's pin, then the repository's package and its
+# dependencies (`pip install -e .`, the README's one command).
+INSTALL_STEPS = ("Install a CPU build of torch", "Install the exercises")
+
+
+def run_workflow(repo: Path, venv: Path, tmp_path: Path, fail_below: str = "0", only: str | None = None, skip: tuple[str, ...] = ()) -> tuple[list[subprocess.CompletedProcess], Path]:
+    """Run the `run:` steps of the workflow (or only the one named `only`; none named in
+    `skip`), in order, as GitHub would after checkout."""
     workflow = yaml.safe_load((repo / ".github" / "workflows" / "grade.yml").read_text())
+    assert set(skip) <= {step.get("name") for step in workflow["jobs"]["grade"]["steps"]}
     summary = tmp_path / "summary.md"
     env = {**os.environ, **workflow["env"], "FAIL_BELOW": fail_below, "GITHUB_STEP_SUMMARY": str(summary)}
     env["TORCH_INDEX_URL"] = ""  # the CPU index is not reachable here; torch comes from the local cache
+    # Without byte-compiling what pip installs (numpy, scipy, scikit-learn, matplotlib: some
+    # 20 s of CPU), as for torch in `fresh_venv`; what runs is compiled as it is imported all
+    # the same. pip reads this variable as the value of its `compile` setting: "0" is --no-compile.
+    env["PIP_NO_COMPILE"] = "0"
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     env.pop("PYTHONPATH", None)
     finished = []
     for step in workflow["jobs"]["grade"]["steps"]:
-        if "run" in step and only in (None, step.get("name")):
+        if "run" in step and only in (None, step.get("name")) and step.get("name") not in skip:
             finished.append(subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True))
             if finished[-1].returncode != 0:
                 break
     return finished, summary
 
 
-def workflow_in_a_copy(released: Path, venv: Path, folder: Path, filled: bool) -> tuple[Path, list[subprocess.CompletedProcess], Path]:
-    """The workflow's steps on a copy of the release (its stubs, or `filled` with the
-    reference code): (the copy, the steps run, the job summary)."""
+def workflow_in_a_copy(released: Path, venv: Path, folder: Path, filled: bool, skip: tuple[str, ...] = ()) -> tuple[Path, list[subprocess.CompletedProcess], Path]:
+    """The workflow's steps (but those in `skip`) on a copy of the release (its stubs, or
+    `filled` with the reference code): (the copy, the steps run, the job summary)."""
     repo = folder / "repo"
     shutil.copytree(released, repo)
     if filled:
         for module in COURSE.solutions.glob("*.py"):
             shutil.copy(module, repo / "exercises" / module.name)
-    steps, summary = run_workflow(repo, venv, folder)
+    steps, summary = run_workflow(repo, venv, folder, skip=skip)
     return repo, steps, summary
 
 
 @pytest.fixture(scope="module")
 def stubs_workflow(released, fresh_venv, tmp_path_factory):
-    """The workflow run once on the release as it is, for the two tests that read it."""
+    """The workflow run once on the release as it is, for the tests that read it: the first
+    in the fresh venv, so its install steps install into a venv holding torch alone."""
     return workflow_in_a_copy(released, fresh_venv, tmp_path_factory.mktemp("stubs-workflow"), filled=False)
 
 
 @pytest.mark.slow(seconds=20)
 @pytest.mark.parametrize("filled", [False, True], ids=["stubs", "reference"])
-def test_the_workflow_steps_grade_the_repository(request, released, fresh_venv, tmp_path, filled):
-    repo, steps, summary = workflow_in_a_copy(released, fresh_venv, tmp_path, filled) if filled else request.getfixturevalue("stubs_workflow")
+def test_the_workflow_steps_grade_the_repository(released, fresh_venv, stubs_workflow, tmp_path, filled):
+    """The reference's copy runs the steps after the install steps: the stubs' copy ran
+    those in the same venv from the same files (the copies differ in exercises/ alone, which
+    no install step reads and the Grade step reads from the working folder)."""
+    repo, steps, summary = workflow_in_a_copy(released, fresh_venv, tmp_path, filled, skip=INSTALL_STEPS) if filled else stubs_workflow
     assert all(step.returncode == 0 for step in steps), steps[-1].stderr[-2000:]
     report = json.loads((repo / "report.json").read_text())
     assert report["sandbox"] == "none"  # the student's own code on the student's own runner
