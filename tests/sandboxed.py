@@ -1,12 +1,27 @@
 """A submission of a few modules, in a bwrap sandbox of its own: how the sandbox tests
 drive student code directly, without a grading session."""
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder.worker.errors import StudentCodeFailed
 from autograder.worker.isolation import choose_isolation
 from autograder.worker.limits import Limits
 from autograder.worker.sandbox import SandboxedSubmission
+
+
+# Where a `grade` or `grade-all` command's grading server copies a submission's losses.py
+# into its sandbox, below the command's TMPDIR
+SANDBOX_COPY = "autograder-*/tmp/autograder-sandbox-*/submission/losses.py"
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, running: Callable[[], bool] = lambda: True) -> None:
+    """Poll `condition` every 0.1 s until it holds, `running()` turns false (the process
+    waited on ended) or `seconds` pass; the caller's assertions then say what went wrong."""
+    deadline = time.monotonic() + seconds
+    while not condition() and running() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def sandboxed(folder: Path, files: dict[str, str], memory_bytes: int | None = None) -> SandboxedSubmission:

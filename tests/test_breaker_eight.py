@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from autograder.check_files import marked_concepts
+from sandboxed import SANDBOX_COPY, wait_until
 
 pytest_plugins = ["pytester"]
 
@@ -144,9 +145,7 @@ def test_a_second_sigterm_during_the_cleanup_neither_hangs_the_grader_nor_leaves
         while not (out / "reports" / "a_honest.json").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         # Both sleepers are being graded: each grading process's sandbox holds a copy of one.
-        sandbox_copies = "autograder-*/tmp/autograder-sandbox-*/submission/losses.py"
-        while sum("sleep(10**6)" in _text(copy) for copy in scratch.glob(sandbox_copies)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: sum("sleep(10**6)" in _text(copy) for copy in scratch.glob(SANDBOX_COPY)) >= 2, deadline - time.monotonic())
         time.sleep(2)  # their workers are in the sleeping checks
         grader.send_signal(signal.SIGTERM)
         signalled = time.monotonic()

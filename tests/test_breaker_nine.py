@@ -21,6 +21,7 @@ import time
 
 import pytest
 from mutants import COURSE, plant
+from sandboxed import SANDBOX_COPY, wait_until
 
 from autograder.course import CourseRoot
 from autograder.grading.run import GradingProcess
@@ -46,9 +47,7 @@ def test_sigterm_to_the_grade_command_mid_session_ends_it_at_once(tmp_path):
     command = [sys.executable, "-m", "autograder", "grade", str(submission), "--course-root", str(COURSE.path), "--concept", "losses", "--format", "json"]
     grader = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while not any(scratch.glob("autograder-*/tmp/autograder-sandbox-*/submission/losses.py")) and grader.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: any(scratch.glob(SANDBOX_COPY)), 120, running=lambda: grader.poll() is None)
         time.sleep(2)  # the server runs the session: the import of losses.py sleeps
         assert grader.poll() is None, grader.stderr.read()
         grader.send_signal(signal.SIGTERM)  # the command's pid only

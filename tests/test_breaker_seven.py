@@ -26,6 +26,7 @@ import pytest
 from autograder.worker.limits import processes_of_user
 from grader_accounts import GraderAccount
 from mutants import plant
+from sandboxed import SANDBOX_COPY, wait_until
 
 pytest_plugins = ["pytester"]
 
@@ -259,10 +260,8 @@ def test_a_grader_stopped_by_timeout_leaves_no_copy_of_the_submission(tmp_path):
     # Then `timeout`'s cap runs out now rather than after a fixed wait: its timer is
     # SIGALRM, and one sent by hand takes the same way (SIGTERM to the command and its
     # process group, exit status 124).
-    copies = ("autograder-*/tmp/autograder-sandbox-*/submission/losses.py", "autograder-intake-*/entry-*/submission/losses.py")
-    deadline = time.monotonic() + 120
-    while not all(any(scratch.glob(copy)) for copy in copies) and capped.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
+    copies = (SANDBOX_COPY, "autograder-intake-*/entry-*/submission/losses.py")
+    wait_until(lambda: all(any(scratch.glob(copy)) for copy in copies), 120, running=lambda: capped.poll() is None)
     time.sleep(2)  # the worker imports losses.py (which sleeps) rather than still copying it
     capped.send_signal(signal.SIGALRM)
     _, stderr = capped.communicate(timeout=120)

@@ -19,6 +19,7 @@ from torch import nn
 
 from autograder.compare import CheckFailed
 from autograder.mistakes.architectures import CROPPED
+from autograder.trained_detector import one_core
 from mutants import COURSE
 
 # Initial weights (torch seed 1000 + s) and inputs (rng s) tried: the old check failed the
@@ -32,10 +33,8 @@ def one_torch_thread():
     the sandbox). Their tensors are tiny: with torch's default pool of one thread a core, the
     threads' spin-waits cost ~40x the arithmetic on a loaded 2-core machine (27 s against
     0.6 s of CPU for 20 seeds of a cropped network)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with one_core():
+        yield
 
 
 def hidden_checks():
