@@ -17,6 +17,21 @@ thread"; expected: 8, as when each runs alone under the same limit (checked: bot
 Not fixed: the fix is a user of its own for a sandbox that runs beside another of the same
 submission (sandbox_uid), which doubles the uids a session takes, and GRADES_PER_PROCESS
 (500, of some 570 uids a grading process can hand out) would have to halve with it.
+
+FAULT 2 (test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late):
+the grader only looks at a call ahead at each check's start (`_advance_ahead`), and read
+a reply it found whole against the call's deadline, which `channel._wait` checks before it
+looks at the socket: a reply that came within the limit but was first seen after it was
+read as a time-out, kept for the check that claims the call. A gap between two looks is a
+check of another concept: one that times out (10 s), or a sandbox's restart after it. So
+an honest train_detector that trains in 50 of its 60 s, beside a losses.py with an endless
+loop, could lose its training checks as "did not finish within its time limit".
+Reproducer: a call ahead of 0.2 s under a 3 s limit, then a losses check of 4 s; found:
+"slow did not finish within its time limit"; expected: its answer. Fixed: a look that finds
+the reply whole past the limit cannot tell when it came, so the call runs again in a new
+worker (watched by `_answer_ahead` if it is still running when its concept starts); a look
+past the limit that finds no whole reply is its time-out (the sandbox ends then, not when
+the concept starts).
 """
 
 import os
@@ -32,6 +47,10 @@ from tests.sandboxed import wait_until
 ARCHITECTURES = """
 import threading, time
 
+def slow(seconds):
+    time.sleep(seconds)
+    return seconds
+
 def train_detector(X, seed):
     # a pool of eight threads, alive while it trains (here: sleeps)
     stop = threading.Event()
@@ -43,7 +62,11 @@ def train_detector(X, seed):
     return 0
 """
 LOSSES = """
-import threading
+import threading, time
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
 
 def mse():
     return 0.0
@@ -93,5 +116,27 @@ def test_a_training_ahead_takes_no_processes_from_another_concepts_check(tmp_pat
         assert threads_ahead(submission) >= 9, "the training ahead never started"
         submission.start_check(10)
         assert losses.work() == 8
+    finally:
+        submission.close()
+
+
+def test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late(tmp_path):
+    submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES})
+    try:
+        submission.start_ahead("architectures", "slow", (0.2,), 3.0)
+        call = submission._ahead["architectures"][0]
+        losses = submission.module("losses")
+
+        def sent_whole():
+            submission.start_check(10)
+            assert losses.mse() == 0.0
+            return call.unsent is not None and not call.unsent
+
+        wait_until(sent_whole, 60)
+        assert sent_whole(), "the call ahead was never sent"
+        submission.start_check(10)
+        assert losses.nap(4.0) == 4.0  # the call answers in 0.2 s; the grader looks again after 4
+        submission.start_check(10)
+        assert submission.module("architectures").slow(0.2) == 0.2
     finally:
         submission.close()
