@@ -295,10 +295,11 @@ class SandboxedSubmission:
         written, when it may start).
 
         Without `wait`, the grader only looks (at each check's start): a look past the limit
-        that finds no whole reply is the call's time-out; one that finds it whole cannot
-        tell whether it came within the limit (the look before was within it, and found
-        none), so the call runs again, in a new worker (watched, if need be, by
-        `_answer_ahead`): a reply that came in time is never read as a time-out."""
+        that finds no reply begun is the call's time-out; one that finds it whole, or begun
+        (a reply larger than the socket's buffer never waits whole), cannot tell whether
+        it came within the limit (the look before was within it, and found none), so the
+        call runs again, in a new worker (watched, if need be, by `_answer_ahead`): a reply
+        that came in time is never read as a time-out."""
         worker, name = call.worker, call.payload["name"]
         if call.reply is not None:
             return
@@ -315,7 +316,7 @@ class SandboxedSubmission:
         looked, whole = time.monotonic(), worker.answered()
         if whole and looked < call.deadline:
             call.reply = worker.receive(looked + WHOLE_REPLY_READ_S, name)
-        elif whole:
+        elif whole or (looked >= call.deadline and worker.replying()):
             worker.close()
             call.worker = call.unsent = None
         elif looked >= call.deadline:
