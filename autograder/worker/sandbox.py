@@ -44,7 +44,7 @@ import numpy as np
 from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, ahead_payload, same_call
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
@@ -54,6 +54,7 @@ from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmPare
 from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
 
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
+WHOLE_REPLY_READ_S = 1.0  # reading a reply that has come whole, which waits for nothing
 TORCH_EXERCISES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)  # exercise modules, by name
 # A statement that starts a line (after a byte-order mark, a lone carriage return or a
 # semicolon, too) and imports torch, or an exercise module built on it (or a submodule of either)
@@ -291,7 +292,14 @@ class SandboxedSubmission:
     def _run_call(self, call: AheadCall, *, wait: bool) -> None:
         """Write the call's request and read its reply: as far as goes without waiting, or
         with `wait`, to the end, each within the call's limit (counted from its last part
-        written, when it may start)."""
+        written, when it may start).
+
+        Without `wait`, the grader only looks (at each check's start): a look past the limit
+        that finds no reply begun is the call's time-out; one that finds it whole, or begun
+        (a reply larger than the socket's buffer never waits whole), cannot tell whether
+        it came within the limit (the look before was within it, and found none), so the
+        call runs again, in a new worker (watched, if need be, by `_answer_ahead`): a reply
+        that came in time is never read as a time-out."""
         worker, name = call.worker, call.payload["name"]
         if call.reply is not None:
             return
@@ -302,8 +310,17 @@ class SandboxedSubmission:
             if call.unsent:
                 return
             call.deadline = self._ahead_deadline(call)
-        if wait or worker.answered():
+        if wait:
             call.reply = worker.receive(call.deadline, name)
+            return
+        looked, whole = time.monotonic(), worker.answered()
+        if whole and looked < call.deadline:
+            call.reply = worker.receive(looked + WHOLE_REPLY_READ_S, name)
+        elif whole or (looked >= call.deadline and worker.replying()):
+            worker.close()
+            call.worker = call.unsent = None
+        elif looked >= call.deadline:
+            raise timed_out(name)
 
     def _stop_ahead(self, worker: Worker) -> None:
         """End the worker of the calls ahead, and what it started, after a failure: the
