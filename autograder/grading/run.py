@@ -112,6 +112,10 @@ class GradingProcess:
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         salt = resolve_course_salt(course_salt, course.path).value
         hidden = secret_paths(course, *secrets)
+        # A new grading process imports pytest and the grader (about a second) while the
+        # sandbox is tried, the first time in this process (about a second too): one
+        # submission's `autograder grade`, and a notebook's checks cell, wait for one, not both.
+        self._running()
         isolation = checked_isolation(sandbox, hidden)
         started = time.perf_counter()
         options = [f"--time-scale={time_scale}", f"--total-time-limit={SUBMISSION_LIMIT_S}", *[f"--concept={concept}" for concept in concepts]]
