@@ -1,14 +1,16 @@
 """Planted mistakes graded together: several mistakes of one concept in one copy of the
 reference, graded once, where none can change what another's checks see.
 
-A mistake (tests/mutants.py) redefines functions of the reference module and declares the
-checks it loses. A test that plants several together declares `runs`: for each function of
-the module, the checks that run it, directly or through another function (read from the
-checks). Two mistakes share a submission only when the checks that run the functions one
-redefines are none of those that run the other's, and their code defines no name in
-common. Then every check runs at most one planted function and gets the status it gets
-with that mistake alone, so the submission must lose exactly the union of the mistakes'
-checks, each named in the words of its own mistake.
+A mistake (tests/mutants.py) redefines functions (or constants) of the reference module
+and declares the checks it loses. A test that plants several together declares `runs`:
+for each name of the module a mistake redefines, the checks that run it, directly or
+through another function (read from the checks; a constant is run by the checks that run
+the functions reading it). Two mistakes share a submission only when the checks that run
+what one redefines are none of those that run what the other does, and their code binds
+no name in common. Then every check runs at most one planted mistake and gets the status
+it gets with that mistake alone, so the submission must lose exactly the union of the
+mistakes' checks, each named in the words of its own mistake. (What a function rebinds
+with `global` is beyond this reading: such a mistake is refused, to be planted alone.)
 """
 
 import ast
@@ -25,12 +27,9 @@ def reference(concept: str) -> str:
 
 
 def redefined(replacement: str, concept: str) -> set[str]:
-    """The functions of the reference module of `concept` that `replacement` defines again."""
-    return _top_level_functions(replacement) & _top_level_functions(reference(concept))
-
-
-def _top_level_functions(source: str) -> set[str]:
-    return {node.name for node in ast.parse(textwrap.dedent(source)).body if isinstance(node, ast.FunctionDef)}
+    """The names the reference module of `concept` defines (functions, and constants such as
+    EPOCHS) that `replacement` defines again."""
+    return _defined_names(replacement) & _defined_names(reference(concept))
 
 
 def _defined_names(source: str) -> set[str]:
@@ -45,7 +44,7 @@ def _defined_names(source: str) -> set[str]:
 
 
 def reach(replacement: str, concept: str, runs: dict[str, set[str]]) -> set[str]:
-    """The checks that run a function `replacement` redefines (KeyError: `runs` lacks it)."""
+    """The checks that run what `replacement` redefines (KeyError: `runs` lacks it)."""
     return set().union(*(runs[function] for function in redefined(replacement, concept)))
 
 
@@ -55,7 +54,8 @@ def planted_groups(concept: str, mistakes: dict[str, tuple], runs: dict[str, set
     groups: list[tuple[list[str], set[str], set[str]]] = []  # (names, checks reached, names defined)
     for name in sorted(mistakes):
         replacement = mistakes[name][0]
-        assert redefined(replacement, concept), f"{name} redefines no function of the reference"
+        assert redefined(replacement, concept), f"{name} redefines nothing of the reference"
+        assert not any(isinstance(node, ast.Global) for node in ast.walk(ast.parse(textwrap.dedent(replacement)))), f"{name} rebinds names with `global`: plant it alone"
         checks, defined = reach(replacement, concept, runs), _defined_names(replacement)
         broken, _ = expected_losses(mistakes[name])
         assert broken <= checks, f"{name} loses {sorted(broken - checks)}, which `runs` says run none of its functions"
