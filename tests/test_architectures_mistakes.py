@@ -14,7 +14,7 @@ from mutants import COURSE, checks_by_id, grading_process
 from planted_together import assert_caught_together, grade_together, planted_groups
 
 NO_CNN = Path(__file__).parent / "students" / "no_cnn"
-pytestmark = pytest.mark.slow(seconds=170)  # each grading trains four detectors
+pytestmark = pytest.mark.slow(seconds=43)  # twelve gradings, each training up to four detectors
 
 # The checks that need a working detector, and those that count only once it works.
 LEARNING = {"train_detector_learns_the_least_bittern", "train_detector_generalises_to_held_out_clips"}

@@ -2,8 +2,11 @@
 right answer: code that returns zeros of the right types and shapes earns nothing in
 convolution, parameters, pooling and receptive fields."""
 
+import pytest
+
 from mutants import COURSE, checks_by_id, grading_process, plant
 
+pytestmark = pytest.mark.slow(seconds=8)  # one grading, 6 s of it the two endless loops' limits
 CONCEPTS = ("convolution", "parameters", "pooling", "receptive_fields")
 # With every function zeroed, pooling_stages_needed grows its network for ever (a field of
 # 0 s never covers the call): its two checks wait out their limits. The grading runs at
