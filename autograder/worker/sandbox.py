@@ -72,7 +72,8 @@ class SandboxedSubmission:
     loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
     may import torch for the grader. `torch_ahead`: the session will grade a concept
     built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
-    (--total-time-limit, scaled), which also bounds the calls started ahead."""
+    (--total-time-limit, scaled), counted from the first check's start (`start_check`), as
+    the checks count it; it also bounds the calls started ahead, which start no sooner."""
 
     def __init__(
         self,
@@ -85,7 +86,8 @@ class SandboxedSubmission:
         session_time_s: float | None = None,
     ):
         self.folder = folder
-        self.session_deadline = time.monotonic() + session_time_s if session_time_s is not None else float("inf")
+        self.session_time_s = session_time_s
+        self.session_deadline = float("inf")  # set at the first check's start
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
         self.isolation = isolation
@@ -151,7 +153,9 @@ class SandboxedSubmission:
     def start_check(self, time_limit_s: float) -> None:
         """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)
         and the workers of those claimed by an earlier check have ended (their memory is
-        the sandbox's again)."""
+        the sandbox's again). The first check's start starts the session's time limit too."""
+        if self.session_time_s is not None and self.session_deadline == float("inf"):
+            self.session_deadline = time.monotonic() + self.session_time_s
         self._advance_ahead()
         for call in self._calls():
             if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
