@@ -50,7 +50,7 @@ from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
 from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
-from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmParent
+from autograder.worker.warm_parent import CONTROL_LIMIT_S, START_LIMIT_S, SandboxBroken, WarmParent
 from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
 
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
@@ -69,8 +69,9 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
-    may import torch for the grader. `torch_ahead`: the session will grade a concept
+    loaded machine slows `import torch` too; the limit of a spawn or a reset (CONTROL_LIMIT_S),
+    which a loaded machine slows as much; and, if above 1, the sandbox's start, which may
+    import torch for the grader. `torch_ahead`: the session will grade a concept
     built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
     (--total-time-limit, scaled), counted from the first check's start (`start_check`), as
     the checks count it; it also bounds the calls started ahead, which start no sooner."""
@@ -90,10 +91,11 @@ class SandboxedSubmission:
         self.session_deadline = float("inf")  # set at the first check's start
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
+        self.control_limit_s = CONTROL_LIMIT_S * time_scale
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
-        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s)  # what a spare for this session was started with
+        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s, self.control_limit_s)  # what a spare for this session was started with
         spare = take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
         self.layout, self._torch_ahead = spare or (new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
@@ -121,7 +123,10 @@ class SandboxedSubmission:
             # as root, the sandbox waiting beside this one runs as the same user, and its
             # warm parent counts in that user's processes (RLIMIT_NPROC)
             limits = replace(limits, processes=limits.processes + 1)
-        return WarmParent(self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
+        return WarmParent(
+            self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s,
+            control_limit_s=self.control_limit_s, wait=wait,
+        )  # fmt: skip
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
