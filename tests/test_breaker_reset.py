@@ -62,7 +62,7 @@ def failed_checks(report: dict, concept: str) -> dict[str, str]:
 STOPPED_PARENT_SCALE = 0.3
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=12)
 def test_a_stopped_warm_parent_costs_no_check_of_the_next_concept(tmp_path):
     """losses.py stops the warm parent (its checks still pass); pooling, the reference,
     must pass every check. On main, the reset before pooling's first check waits

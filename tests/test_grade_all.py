@@ -175,7 +175,7 @@ def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp
         assert report["student"] == student and report["score"] == 10
 
 
-@pytest.mark.slow(seconds=25)
+@pytest.mark.slow(seconds=15)
 def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limit(tmp_path):
     """Every function sleeps, so its checks' own limits add up to more than a session may
     take: the row said `failed`, on every rerun. Now the checks left once the submission's
