@@ -29,10 +29,10 @@ from autograder.worker.isolation import GRADES_PER_PROCESS, Isolation, choose_is
 from autograder.worker.warm_parent import sweep_sandbox_users_of
 
 # Limits of one submission's session, each times --time-scale, as each check's own limit is.
-# All checks together get SUBMISSION_LIMIT_S: those left when it is used up are recorded as
-# timed out (0 points), so that a submission that only waits still gets its report. The
-# session itself gets SESSION_MARGIN_S more (never scaled below 1) to start, collect and
-# report; one past that is ended, and its submission listed as failed.
+# All checks together get SUBMISSION_LIMIT_S, from the first check's start: those left when
+# it is used up are recorded as timed out (0 points), so that a submission that only waits
+# still gets its report. The session itself gets SESSION_MARGIN_S more (never scaled below
+# 1) to start, collect and report; one past that is ended, and its submission listed as failed.
 SUBMISSION_LIMIT_S = 1200.0
 SESSION_MARGIN_S = 300.0
 CLOSE_LIMIT_S = 10.0  # an idle grading process ending itself (its spare sandbox killed), before it is killed

@@ -50,7 +50,7 @@ from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
 from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
-from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmParent
+from autograder.worker.warm_parent import CONTROL_LIMIT_S, START_LIMIT_S, SandboxBroken, WarmParent
 from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
 
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
@@ -70,10 +70,12 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
-    may import torch for the grader. `torch_ahead`: the session will grade a concept
+    loaded machine slows `import torch` too; the limit of a spawn or a reset (CONTROL_LIMIT_S),
+    which a loaded machine slows as much; and, if above 1, the sandbox's start, which may
+    import torch for the grader. `torch_ahead`: the session will grade a concept
     built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
-    (--total-time-limit, scaled), which also bounds the calls started ahead."""
+    (--total-time-limit, scaled), counted from the first check's start (`start_check`), as
+    the checks count it; it also bounds the calls started ahead, which start no sooner."""
 
     def __init__(
         self,
@@ -86,13 +88,15 @@ class SandboxedSubmission:
         session_time_s: float | None = None,
     ):
         self.folder = folder
-        self.session_deadline = time.monotonic() + session_time_s if session_time_s is not None else float("inf")
+        self.session_time_s = session_time_s
+        self.session_deadline = float("inf")  # set at the first check's start
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
+        self.control_limit_s = CONTROL_LIMIT_S * time_scale
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
-        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s)  # what a spare for this session was started with
+        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s, self.control_limit_s)  # what a spare for this session was started with
         spare = take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
         self.layout, self._torch_ahead = spare or (new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
@@ -120,7 +124,10 @@ class SandboxedSubmission:
             # as root, the sandbox waiting beside this one runs as the same user, and its
             # warm parent counts in that user's processes (RLIMIT_NPROC)
             limits = replace(limits, processes=limits.processes + 1)
-        return WarmParent(self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
+        return WarmParent(
+            self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s,
+            control_limit_s=self.control_limit_s, wait=wait,
+        )  # fmt: skip
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
@@ -152,7 +159,9 @@ class SandboxedSubmission:
     def start_check(self, time_limit_s: float) -> None:
         """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)
         and the workers of those claimed by an earlier check have ended (their memory is
-        the sandbox's again)."""
+        the sandbox's again). The first check's start starts the session's time limit too."""
+        if self.session_time_s is not None and self.session_deadline == float("inf"):
+            self.session_deadline = time.monotonic() + self.session_time_s
         self._advance_ahead()
         for call in self._calls():
             if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
