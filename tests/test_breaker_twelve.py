@@ -14,9 +14,9 @@ failure of one concept's code charged to another's check (law 5). Limits.process
 "counted per sandbox". Reproducer: Limits(processes=16); train_detector ahead holds 8
 threads; losses.work() starts 8; found: "work raised RuntimeError: can't start new
 thread"; expected: 8, as when each runs alone under the same limit (checked: both answer).
-Not fixed: the fix is a user of its own for a sandbox that runs beside another of the same
-submission (sandbox_uid), which doubles the uids a session takes, and GRADES_PER_PROCESS
-(500, of some 570 uids a grading process can hand out) would have to halve with it.
+Fixed: as root, a sandbox that runs beside the one started ahead runs as a user of its own
+(sandbox_uid; the +1 process is gone), and GRADES_PER_PROCESS counts three uids a session
+(180, of some 570 a grading process can hand out).
 
 FAULT 2 (test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late):
 the grader only looks at a call ahead at each check's start (`_advance_ahead`), and read
@@ -63,7 +63,7 @@ import pytest
 
 from autograder.worker.errors import StudentRaised
 from autograder.worker.isolation import choose_isolation
-from autograder.worker.limits import Limits, _status_number
+from autograder.worker.limits import Limits, _status_number, processes_of_user
 from autograder.worker.sandbox import SandboxedSubmission
 from tests.sandboxed import wait_until
 
@@ -152,7 +152,6 @@ def threads_ahead(submission) -> int:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as root only: else each sandbox has a user namespace of its own")
-@pytest.mark.xfail(strict=True, reason="FAULT 1: the two sandboxes of a submission share one user's RLIMIT_NPROC")
 def test_a_training_ahead_takes_no_processes_from_another_concepts_check(tmp_path):
     submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES}, processes=16)
     try:
@@ -168,8 +167,16 @@ def test_a_training_ahead_takes_no_processes_from_another_concepts_check(tmp_pat
         assert threads_ahead(submission) >= 9, "the training ahead never started"
         submission.start_check(10)
         assert losses.work() == 8
+        users = {submission.layout.uid, submission._parent.layout.uid}
+        assert len(users) == 2, "each sandbox runs as a user of its own"
     finally:
         submission.close()
+
+    def left():
+        return [pid for uid in users for pid in processes_of_user(uid)]
+
+    wait_until(lambda: not left(), 10)  # SIGKILLed, a process with torch takes a moment to exit
+    assert not left(), "both users' processes end with the session"
 
 
 def test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late(tmp_path):
