@@ -50,10 +50,10 @@ ran third in the concept's worker and got the public model), though the pixel ch
 all that differ; before the calls ahead the trainings all ran in the concept's worker and
 it lost that check either way. Reproducer: two calls ahead of such a train_detector, then
 a check's call that raises; found: the second training answers the first one's result;
-expected: its own, as when nothing raised. Not fixed: the fix is to run a call ahead whose
-worker ended again in a worker of its own (`_answer_ahead`, its own limit, off the check's
-clock), from `call`, which must then leave the concept's worker as a failure there does
-(`_stop_ahead` resets the sandbox under it) and turn SandboxBroken into the check's crash.
+expected: its own, as when nothing raised. Fixed: a call ahead whose worker ended after it
+answered runs again in a worker of its own (`_run_again`: `_answer_ahead`, on its own limit
+and off the check's clock); a failure there leaves the concept's worker, as a failure in it
+does (test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker).
 """
 
 import os
@@ -68,7 +68,7 @@ from autograder.worker.sandbox import SandboxedSubmission
 from tests.sandboxed import wait_until
 
 ARCHITECTURES = """
-import threading, time
+import os, threading, time
 
 TRAINED = []
 
@@ -88,6 +88,20 @@ def slow(seconds):
 def grow(X):
     X += 1  # in place: the reply sends X back, larger than the socket's buffer
     return float(X[0])
+
+def alone():
+    # a stub, once a worker runs beside this one (the concept's): when it runs again
+    siblings = [pid for pid in os.listdir("/proc") if pid.isdigit() and int(pid) != os.getpid() and _parent_of(pid) == os.getppid()]
+    if siblings:
+        raise NotImplementedError("not alone")
+    return 1
+
+def _parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("PPid:"))
+    except (OSError, StopIteration):
+        return None
 
 def train_detector(X, seed):
     # a pool of eight threads, alive while it trains (here: sleeps)
@@ -210,13 +224,7 @@ def test_a_large_reply_ahead_that_came_in_time_is_no_time_out(tmp_path):
         submission.close()
 
 
-@pytest.mark.parametrize(
-    "raised_first",
-    [
-        False,  # each call ahead answers from a fresh worker of its own
-        pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="FAULT 3: a training ahead whose worker a raising check ended runs again in the concept's worker")),
-    ],
-)
+@pytest.mark.parametrize("raised_first", [False, True])  # each call ahead answers from a fresh worker of its own, raised or not
 def test_a_training_ahead_answers_the_same_after_an_earlier_check_of_its_concept_raised(tmp_path, raised_first):
     submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES})
     try:
@@ -230,5 +238,23 @@ def test_a_training_ahead_answers_the_same_after_an_earlier_check_of_its_concept
             submission.start_check(30)
         assert architectures.train_once(zeros(), 0) == 0.0
         assert architectures.train_once(np.ones(2, dtype=np.float32), 1) == 3.0, "as when no check raised before"
+    finally:
+        submission.close()
+
+
+def test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker(tmp_path):
+    """Its failure resets the sandbox under the concept's worker: the next check gets a fresh one."""
+    submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES})
+    try:
+        submission.start_ahead("architectures", "alone", (), 30)
+        submission.start_check(30)
+        architectures = submission.module("architectures")
+        with pytest.raises(StudentRaised):
+            architectures.broken()  # the call ahead answered alone, in its worker; the reset ended it
+        submission.start_check(30)
+        with pytest.raises(NotImplementedError, match="not alone"):
+            architectures.alone()  # runs again, beside the concept's worker
+        submission.start_check(30)
+        assert architectures.train_once(zeros(), 0) == 0.0
     finally:
         submission.close()

@@ -197,7 +197,8 @@ class SandboxedSubmission:
 
     def call(self, module: str, payload: dict, label: str) -> Any:
         """Send a request about `module`'s code to its worker; raise how it failed, if it did.
-        A call started ahead that is the same answers it instead, once."""
+        A call started ahead that is the same answers it instead, once: run again if its
+        worker ended since it answered (`_run_again`)."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
@@ -205,10 +206,38 @@ class SandboxedSubmission:
         ahead = next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
+        if ahead.outcome.error is None and ahead.worker.closed:  # its answer's objects ended with it
+            self._run_again(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
+
+    def _run_again(self, call: AheadCall) -> None:
+        """Run `call` again, whose worker ended after it answered (a check of its concept
+        that failed resets the sandbox): as it ran ahead, in a worker of its own (never the
+        concept's, where other checks ran), within its own limit and off the check's clock,
+        so that what the check gets does not depend on whether another failed. A failure
+        there resets the sandbox under the concept's worker, which is left as a failure in
+        it leaves it."""
+        started = time.monotonic()
+        try:
+            if not self._answer_ahead(call, self.parent(torch=self.needs_torch(call.module))):
+                self._forget_worker()
+        except SandboxBroken as problem:
+            self._end_sandbox()
+            raise StudentCrashed(f"the sandbox for {call.module}.py could not start a worker ({problem})") from None
+        except (StudentCodeFailed, NotImplementedError):  # its import's failure, this time
+            self._forget_worker()
+            raise
+        finally:
+            self.deadline += time.monotonic() - started
+
+    def _forget_worker(self) -> None:
+        """The sandbox was reset under the concept's worker: the next check gets a fresh one."""
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
         """A request about a student object; the worker that holds it must still run (the
