@@ -62,7 +62,7 @@ import numpy as np
 import pytest
 
 from autograder.worker.errors import StudentRaised
-from autograder.worker.isolation import choose_isolation
+from autograder.worker.isolation import GRADES_PER_PROCESS, PID_SPACE, choose_isolation, sandbox_uids_of
 from autograder.worker.limits import Limits, _status_number, processes_of_user
 from autograder.worker.sandbox import SandboxedSubmission
 from tests.sandboxed import wait_until
@@ -258,3 +258,8 @@ def test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker(t
         assert architectures.train_once(zeros(), 0) == 0.0
     finally:
         submission.close()
+
+
+def test_a_grading_process_has_uids_for_three_a_session():
+    """Its own (or the spare's), the sandbox beside the one started ahead, the next spare."""
+    assert 3 * GRADES_PER_PROCESS < len(sandbox_uids_of(PID_SPACE - 1))  # the fewest any pid gets
