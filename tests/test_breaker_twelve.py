@@ -14,9 +14,9 @@ failure of one concept's code charged to another's check (law 5). Limits.process
 "counted per sandbox". Reproducer: Limits(processes=16); train_detector ahead holds 8
 threads; losses.work() starts 8; found: "work raised RuntimeError: can't start new
 thread"; expected: 8, as when each runs alone under the same limit (checked: both answer).
-Not fixed: the fix is a user of its own for a sandbox that runs beside another of the same
-submission (sandbox_uid), which doubles the uids a session takes, and GRADES_PER_PROCESS
-(500, of some 570 uids a grading process can hand out) would have to halve with it.
+Fixed: as root, a sandbox that runs beside the one started ahead runs as a user of its own
+(sandbox_uid; the +1 process is gone), and GRADES_PER_PROCESS counts three uids a session
+(180, of some 570 a grading process can hand out).
 
 FAULT 2 (test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late):
 the grader only looks at a call ahead at each check's start (`_advance_ahead`), and read
@@ -50,10 +50,10 @@ ran third in the concept's worker and got the public model), though the pixel ch
 all that differ; before the calls ahead the trainings all ran in the concept's worker and
 it lost that check either way. Reproducer: two calls ahead of such a train_detector, then
 a check's call that raises; found: the second training answers the first one's result;
-expected: its own, as when nothing raised. Not fixed: the fix is to run a call ahead whose
-worker ended again in a worker of its own (`_answer_ahead`, its own limit, off the check's
-clock), from `call`, which must then leave the concept's worker as a failure there does
-(`_stop_ahead` resets the sandbox under it) and turn SandboxBroken into the check's crash.
+expected: its own, as when nothing raised. Fixed: a call ahead whose worker ended after it
+answered runs again in a worker of its own (`_run_again`: `_answer_ahead`, on its own limit
+and off the check's clock); a failure there leaves the concept's worker, as a failure in it
+does (test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker).
 """
 
 import os
@@ -62,13 +62,13 @@ import numpy as np
 import pytest
 
 from autograder.worker.errors import StudentRaised
-from autograder.worker.isolation import choose_isolation
-from autograder.worker.limits import Limits, _status_number
+from autograder.worker.isolation import GRADES_PER_PROCESS, PID_SPACE, choose_isolation, sandbox_uids_of
+from autograder.worker.limits import Limits, _status_number, processes_of_user
 from autograder.worker.sandbox import SandboxedSubmission
 from tests.sandboxed import wait_until
 
 ARCHITECTURES = """
-import threading, time
+import os, threading, time
 
 TRAINED = []
 
@@ -88,6 +88,20 @@ def slow(seconds):
 def grow(X):
     X += 1  # in place: the reply sends X back, larger than the socket's buffer
     return float(X[0])
+
+def alone():
+    # a stub, once a worker runs beside this one (the concept's): when it runs again
+    siblings = [pid for pid in os.listdir("/proc") if pid.isdigit() and int(pid) != os.getpid() and _parent_of(pid) == os.getppid()]
+    if siblings:
+        raise NotImplementedError("not alone")
+    return 1
+
+def _parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("PPid:"))
+    except (OSError, StopIteration):
+        return None
 
 def train_detector(X, seed):
     # a pool of eight threads, alive while it trains (here: sleeps)
@@ -152,7 +166,6 @@ def threads_ahead(submission) -> int:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as root only: else each sandbox has a user namespace of its own")
-@pytest.mark.xfail(strict=True, reason="FAULT 1: the two sandboxes of a submission share one user's RLIMIT_NPROC")
 def test_a_training_ahead_takes_no_processes_from_another_concepts_check(tmp_path):
     submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES}, processes=16)
     try:
@@ -168,8 +181,16 @@ def test_a_training_ahead_takes_no_processes_from_another_concepts_check(tmp_pat
         assert threads_ahead(submission) >= 9, "the training ahead never started"
         submission.start_check(10)
         assert losses.work() == 8
+        users = {submission.layout.uid, submission._parent.layout.uid}
+        assert len(users) == 2, "each sandbox runs as a user of its own"
     finally:
         submission.close()
+
+    def left():
+        return [pid for uid in users for pid in processes_of_user(uid)]
+
+    wait_until(lambda: not left(), 10)  # SIGKILLed, a process with torch takes a moment to exit
+    assert not left(), "both users' processes end with the session"
 
 
 def test_a_reply_ahead_that_came_in_time_is_no_time_out_when_the_grader_looks_late(tmp_path):
@@ -203,13 +224,7 @@ def test_a_large_reply_ahead_that_came_in_time_is_no_time_out(tmp_path):
         submission.close()
 
 
-@pytest.mark.parametrize(
-    "raised_first",
-    [
-        False,  # each call ahead answers from a fresh worker of its own
-        pytest.param(True, marks=pytest.mark.xfail(strict=True, reason="FAULT 3: a training ahead whose worker a raising check ended runs again in the concept's worker")),
-    ],
-)
+@pytest.mark.parametrize("raised_first", [False, True])  # each call ahead answers from a fresh worker of its own, raised or not
 def test_a_training_ahead_answers_the_same_after_an_earlier_check_of_its_concept_raised(tmp_path, raised_first):
     submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES})
     try:
@@ -225,3 +240,26 @@ def test_a_training_ahead_answers_the_same_after_an_earlier_check_of_its_concept
         assert architectures.train_once(np.ones(2, dtype=np.float32), 1) == 3.0, "as when no check raised before"
     finally:
         submission.close()
+
+
+def test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker(tmp_path):
+    """Its failure resets the sandbox under the concept's worker: the next check gets a fresh one."""
+    submission = submission_of(tmp_path, {"architectures": ARCHITECTURES, "losses": LOSSES})
+    try:
+        submission.start_ahead("architectures", "alone", (), 30)
+        submission.start_check(30)
+        architectures = submission.module("architectures")
+        with pytest.raises(StudentRaised):
+            architectures.broken()  # the call ahead answered alone, in its worker; the reset ended it
+        submission.start_check(30)
+        with pytest.raises(NotImplementedError, match="not alone"):
+            architectures.alone()  # runs again, beside the concept's worker
+        submission.start_check(30)
+        assert architectures.train_once(zeros(), 0) == 0.0
+    finally:
+        submission.close()
+
+
+def test_a_grading_process_has_uids_for_three_a_session():
+    """Its own (or the spare's), the sandbox beside the one started ahead, the next spare."""
+    assert 3 * GRADES_PER_PROCESS < len(sandbox_uids_of(PID_SPACE - 1))  # the fewest any pid gets

@@ -212,7 +212,7 @@ def test_a_call_ahead_that_holds_too_much_memory_ends_its_sandbox_not_the_runnin
 
 def test_a_call_ahead_whose_worker_was_left_since_runs_again(tmp_path):
     """A check's call that raised leaves the worker, and the objects of the answers ahead
-    with it: the same call runs again, in the fresh worker."""
+    with it: the same call runs again, in a fresh worker of its own."""
     submission = submission_of(tmp_path)
     try:
         submission.start_ahead("architectures", "train_detector", (zeros(), 0), 30)

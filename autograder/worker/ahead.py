@@ -14,8 +14,9 @@ concept's first check starts, whether the sandbox was up early or not; the conce
 checks then get a fresh worker of their own, which the calls never touched. Each call has
 its check's time limit, counted from the moment it is sent whole. A check whose call is
 the same (same function, equal arguments) gets that call's answer, or its failure, once; a
-call whose worker has stopped since (its answer's objects are gone) runs again. The first
-call that fails stops the others.
+call whose worker has stopped since (its answer's objects are gone: a check of the concept
+that failed resets its sandbox) runs again, in a worker of its own as before, never in the
+concept's, where other checks ran. The first call that fails stops the others.
 """
 
 from collections.abc import Callable
@@ -60,11 +61,9 @@ class AheadCall:
             self.reply = failure(self.payload["name"])
 
     def answers(self, payload: dict) -> bool:
-        """Whether this call's answer, unclaimed, is the one `payload` asks for and still
-        usable (its objects live as long as its worker; else it runs again)."""
-        if self.outcome is None or self.claimed or not same_call(self.payload, payload):
-            return False
-        return self.outcome.error is not None or not self.worker.closed
+        """Whether this call's answer, or failure, unclaimed, is the one `payload` asks for
+        (an answer's objects live as long as its worker: if that ended, it runs again)."""
+        return self.outcome is not None and not self.claimed and same_call(self.payload, payload)
 
 
 def ahead_payload(module: str, function: str, inputs: tuple) -> dict:

@@ -38,7 +38,14 @@ MODES = ("bwrap", "uid", "none")
 SANDBOX_UID_BASE = 1_900_000_000  # uids of sandboxes (as root): no account uses them
 PID_SPACE = 1 << 22  # the kernel's largest pid_max: each grading process's pid is below it
 MAX_UID = 2**32 - 2  # (uid_t)-1 means "no change"
-GRADES_PER_PROCESS = 500  # fewer than the uids one grading process can hand out (over 570)
+# Sessions one grading process runs, so that it never runs out of uids (sandbox_uids_of:
+# over 570 each). As root a session hands out at most three: its own (unless it takes the
+# spare torch sandbox, whose uid the session before handed out), its second sandbox's,
+# which grades the other concepts beside the torch sandbox started ahead (a user of its
+# own: RLIMIT_NPROC counts per user), and the next session's spare's; a spare it discards
+# was handed out, and counted, by the session before. 3 x 180 = 540: the rest for uids
+# skipped as still in use (`sandbox_uid`).
+GRADES_PER_PROCESS = 180
 _TURNS = itertools.count()  # how many uids this process has handed out
 SANDBOX_ROOT = "/sandbox"  # where the submission sits inside a bwrap sandbox
 PARENT_MAIN = "import sys; sys.path.insert(0, sys.argv[2]); from autograder.worker.parent import main; main()"
@@ -69,7 +76,7 @@ class Layout:
 
     submission: Path  # the submission's copy (read-only inside)
     workdir: Path  # uid and none modes: the working folder (bwrap: a private /tmp instead)
-    uid: int | None  # as root: the submission's own user; else None
+    uid: int | None  # as root: the sandbox's own user (a submission's two sandboxes have one each); else None
     tmp_bytes: int  # bwrap: the size of its /tmp
     shm_bytes: int  # bwrap: the size of its /dev/shm
 

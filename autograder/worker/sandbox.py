@@ -21,8 +21,9 @@ student's own timeit.py or logging.py stands in for the standard one in neither.
 
 When the session will grade a concept built on torch, the sandbox for it starts with the
 session, in the background, and imports torch while the other concepts are graded (their
-checks come first); not in the uid sandbox, where two sandboxes of one submission would
-share its user, and one's reset would kill the other. A grading server that grades one
+checks come first); as root, the sandbox beside it runs as a user of its own, so neither
+takes the other's processes (RLIMIT_NPROC counts per user); not in the uid sandbox, where
+the two would share its working folder, and one's reset would kill the other. A grading server that grades one
 submission after another has it ready before the session starts (`Spares`). Once it is
 up, the concept's worker starts there early and runs the calls its checks start ahead
 (`autograder.worker.ahead`: the detector's trainings on the public clips) in a worker of
@@ -46,7 +47,7 @@ from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, ahead_payload, same_call
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
-from autograder.worker.isolation import Isolation
+from autograder.worker.isolation import Isolation, Layout, sandbox_uid
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
 from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
@@ -107,6 +108,7 @@ class SandboxedSubmission:
         except BaseException:  # no close() will come: end the spare taken, if one was
             end_unused(self.layout, self._torch_ahead)
             raise
+        self._beside: Layout | None = None  # as root, the layout of the sandboxes beside the one started ahead
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
@@ -119,15 +121,24 @@ class SandboxedSubmission:
                 pass
 
     def _start(self, *, torch: bool, wait: bool = True) -> WarmParent:
-        limits = self.limits
-        if self._torch_ahead is not None and self.layout.uid is not None:
-            # as root, the sandbox waiting beside this one runs as the same user, and its
-            # warm parent counts in that user's processes (RLIMIT_NPROC)
-            limits = replace(limits, processes=limits.processes + 1)
         return WarmParent(
-            self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s,
+            self.isolation, self._layout_to_start(), self.limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s,
             control_limit_s=self.control_limit_s, wait=wait,
         )  # fmt: skip
+
+    def _layout_to_start(self) -> Layout:
+        """The layout of the sandbox to start: the session's own, or, as root, for one that
+        runs beside the sandbox started ahead (and every one after it), the same folders
+        with a user of its own. RLIMIT_NPROC counts a user's processes and threads on the
+        whole machine: with one user, a training ahead would take them from the other
+        concept's checks. The copy is world-readable (`copy_submission`); in bwrap the
+        working folder is a private /tmp."""
+        if self._beside is None and self._torch_ahead is not None and self.layout.uid is not None:
+            try:
+                self._beside = replace(self.layout, uid=sandbox_uid())
+            except RuntimeError as problem:  # no uid left: the check that needs it says so
+                raise SandboxBroken(str(problem)) from None
+        return self._beside or self.layout
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
@@ -186,7 +197,8 @@ class SandboxedSubmission:
 
     def call(self, module: str, payload: dict, label: str) -> Any:
         """Send a request about `module`'s code to its worker; raise how it failed, if it did.
-        A call started ahead that is the same answers it instead, once."""
+        A call started ahead that is the same answers it instead, once: run again if its
+        worker ended since it answered (`_run_again`)."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
@@ -194,10 +206,38 @@ class SandboxedSubmission:
         ahead = next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
+        if ahead.outcome.error is None and ahead.worker.closed:  # its answer's objects ended with it
+            self._run_again(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
+
+    def _run_again(self, call: AheadCall) -> None:
+        """Run `call` again, whose worker ended after it answered (a check of its concept
+        that failed resets the sandbox): as it ran ahead, in a worker of its own (never the
+        concept's, where other checks ran), within its own limit and off the check's clock,
+        so that what the check gets does not depend on whether another failed. A failure
+        there resets the sandbox under the concept's worker, which is left as a failure in
+        it leaves it."""
+        started = time.monotonic()
+        try:
+            if not self._answer_ahead(call, self.parent(torch=self.needs_torch(call.module))):
+                self._forget_worker()
+        except SandboxBroken as problem:
+            self._end_sandbox()
+            raise StudentCrashed(f"the sandbox for {call.module}.py could not start a worker ({problem})") from None
+        except (StudentCodeFailed, NotImplementedError):  # its import's failure, this time
+            self._forget_worker()
+            raise
+        finally:
+            self.deadline += time.monotonic() - started
+
+    def _forget_worker(self) -> None:
+        """The sandbox was reset under the concept's worker: the next check gets a fresh one."""
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
 
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
         """A request about a student object; the worker that holds it must still run (the
