@@ -379,6 +379,7 @@ def check() -> int:
     from autograder.worker.warm_parent import WarmParent
 
     secrets = _secrets()
+    os.environ["ZYGOTE_CANARY"] = f"canary-{os.urandom(8).hex()}"  # in the grading process only
     zygote = Zygote()
     isolation, limits, layout = _layout()
     today = WarmParent(isolation, layout, limits, probe=tuple(secrets), preload_torch=True)
@@ -401,12 +402,29 @@ def check() -> int:
         if before[key] != after[key]:
             print(f"  {'':26} | {json.dumps(after[key])[:400]}")
     print("torch step (today, joined):", torch_today, torch_joined)
+    # the memory of student code in a second joined sandbox: nothing of the first one's,
+    # nor of its own host path, nor of the grading process's (a canary in its environment);
+    # "/sandbox/submission" shows the scan works. (The zygote's own module, this file, is
+    # in it whole: its source was read to be compiled.)
+    first_home = str(layout.submission.parent)
+    second_isolation, _, second_layout = _layout()
+    second = joined_parent_class()(zygote, second_isolation, second_layout, limits, probe=tuple(secrets))
+    second.greet()
+    needles = [first_home, str(second_layout.submission.parent), os.environ["ZYGOTE_CANARY"], "/sandbox/submission"]
+    halves = [[needle[: len(needle) // 2], needle[len(needle) // 2 :]] for needle in needles]
+    print("memory of a worker in a second joined sandbox holds:", dict(zip(needles, _call(second, "probe", "scan", halves)["ok"])))
+    print("its random state (the first's was", after["random_state"], "):", _call(second, "probe", "facts", secrets)["ok"]["random_state"])
+    second.kill()
     # reset: kill(-1) inside must leave the placeholder (pid 1) and the warm parent alive
     joined.reset()
     again = _call(joined, "probe", "train_step")
     print("after a reset, a new worker's torch step:", again)
     # killing bwrap's pid 1 from the host ends every process of the sandbox
-    inside = [pid for pid in joined.processes() if pid != joined.process.pid]
+    from autograder.worker.limits import descendants
+
+    _call(joined, "probe", "train_step")  # and a worker left running (its socket is closed, it lingers until it reads)
+    below_zygote = [pid for pid in descendants(zygote.process.pid) if pid != zygote.process.pid]
+    inside = sorted({*below_zygote, *(pid for pid in joined.processes() if pid != joined.process.pid)})
     os.kill(joined.init_pid, signal.SIGKILL)
     time.sleep(0.5)
     left = [pid for pid in inside if os.path.exists(f"/proc/{pid}") and not _zombie(pid)]
@@ -480,7 +498,9 @@ def bench(repeat: int) -> int:
     zygote.close()
     print(f"zygote start (once per grading process): {zygote_cost[0]:.2f} CPU s, {zygote_cost[1]:.2f} s wall")
     print(f"{'':8} {'CPU to hello':>13} {'wall to hello':>14} {'CPU to step+end':>16} {'wall to step+end':>17}   (medians of {repeat}, seconds)")
-    for way, runs in rows.items():
+    print(f"{'floor':8} {statistics.median(run[0] for run in rows['floor']):13.3f} {statistics.median(run[1] for run in rows['floor']):14.3f}   (python -c 'import torch')")
+    for way in ("today", "joined"):
+        runs = rows[way]
         medians = [statistics.median(run[i] for run in runs) for i in range(4)]
         print(f"{way:8} {medians[0]:13.3f} {medians[1]:14.3f} {medians[2]:16.3f} {medians[3]:17.3f}   all CPU to hello: {[round(r[0], 3) for r in runs]}")
     floor = statistics.median(run[0] for run in rows["floor"])

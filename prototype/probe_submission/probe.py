@@ -160,3 +160,28 @@ def train_step() -> float:
     loss.backward()
     optimiser.step()
     return float(torch.nn.functional.cross_entropy(net(x), y))
+
+
+def scan(halves: list) -> list:
+    """For each needle, given as two halves (so that the request itself, which this
+    process read, holds no needle whole): whether this process's private writable memory
+    holds the needle (its heap, stacks and anonymous mappings, where a process keeps what it
+    read or was sent), read in place with ctypes, as student code can (/proc/self/mem
+    belongs to root in an undumpable process)."""
+    found = [False] * len(halves)
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        regions = maps.read().splitlines()
+    for line in regions:
+        fields = line.split()
+        name = fields[5] if len(fields) > 5 else ""
+        if not fields[1].startswith("rw") or name not in ("", "[heap]", "[stack]"):
+            continue
+        start, end = (int(part, 16) for part in fields[0].split("-"))
+        data = ctypes.string_at(start, end - start)
+        for index, (first, second) in enumerate(halves):
+            head, tail = first.encode(), second.encode()
+            at = data.find(head)
+            while not found[index] and at >= 0:
+                found[index] = data.startswith(tail, at + len(head))
+                at = data.find(head, at + 1)
+    return found
