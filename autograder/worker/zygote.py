@@ -88,6 +88,9 @@ def zygote_main() -> None:
     its socket's descriptor, argv[4] its private folder): preload, check that everything
     it holds is in those folders, say so, then fork a joined warm parent per "join"."""
     folders, sock_fd, private = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    # started with the sandbox's environment, which its warm parents' /proc/PID/environ
+    # shows; what it imports sees a private, empty folder
+    os.environ.update({"HOME": private, "TMPDIR": private})
     libc = ctypes.CDLL(None, use_errno=True)
     signal.signal(signal.SIGTERM, lambda *_: _leave(private))
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)  # ends with the grading process...
@@ -111,7 +114,7 @@ def zygote_main() -> None:
             break
         if message == b"join" and len(fds) == 2 and os.fork() == 0:
             sock.close()
-            _join_and_serve(*fds)  # never returns
+            _join_and_serve(*fds, private)  # never returns
         for fd in fds:
             os.close(fd)
     _leave(private)
@@ -138,7 +141,7 @@ def outside_folders(folders: list[str]) -> list[str]:
     )  # fmt: skip
 
 
-def _join_and_serve(pidfd: int, control_fd: int) -> None:
+def _join_and_serve(pidfd: int, control_fd: int, private: str) -> None:
     """C, then G: join the sandbox of `pidfd`'s process, fork into its PID namespace, serve."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the zygote's own, as a fresh interpreter has
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -155,14 +158,16 @@ def _join_and_serve(pidfd: int, control_fd: int) -> None:
         _drop_privileges(libc)
     except OSError as problem:
         _refuse(control_fd, f"could not give up the zygote's privileges: {problem}")
-    _take_sandbox_environment()
+    _take_sandbox_environment(private)
     _reseed()
     control = socket.socket(fileno=control_fd)
     settings = json.loads(control.recv(1 << 16))
     control.detach()
     from autograder.worker import parent
 
-    parent.serve({**settings, "control_fd": control_fd})
+    settings["control_fd"] = control_fd
+    sys.argv[1:] = [json.dumps(settings), sys.argv[1]]  # as a fresh warm parent's: its settings, the engine
+    parent.serve(settings)
     os._exit(0)
 
 
@@ -208,11 +213,14 @@ def _drop_privileges(libc) -> None:
         raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS")
 
 
-def _take_sandbox_environment() -> None:
+def _take_sandbox_environment(private: str) -> None:
     """The environment bwrap gives today's warm parent (`isolation.sandbox_environment`,
-    and PWD): not the zygote's private folder."""
+    and PWD), with what the preload added to it as it adds it there: in the sandbox's
+    /tmp, not in the zygote's `private` folder (torch's TORCHINDUCTOR_CACHE_DIR)."""
+    start = sandbox_environment()
+    added = {key: value.replace(private, "/tmp") for key, value in os.environ.items() if key not in start}
     os.environ.clear()
-    os.environ.update({**sandbox_environment(), "PWD": "/tmp"})
+    os.environ.update({**start, "PWD": "/tmp", **added})
     tempfile.tempdir = None  # looked up again, in the sandbox's /tmp
 
 
@@ -248,7 +256,7 @@ class Zygote:
         self.sock, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.private = tempfile.mkdtemp(prefix="autograder-zygote-")
         engine = str(Path(__file__).resolve().parent.parent.parent)
-        environment = {**sandbox_environment(), "HOME": self.private, "TMPDIR": self.private}
+        environment = sandbox_environment()  # the private folder replaces HOME and TMPDIR first thing
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-c", ZYGOTE_MAIN, engine, json.dumps(folders), str(inside.fileno()), self.private],

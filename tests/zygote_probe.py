@@ -1,9 +1,10 @@
-"""A "student" module for the zygote prototype: what code running in a worker can see.
+"""Student code for tests/test_zygote.py: what code running in a worker can see.
 
 `facts(secrets)` runs in a worker (as student code does) and returns plain data: the
 sandbox's view of files, processes, network, identity, descriptors, environment and the
-process's own memory map, so that today's sandbox and the joined one can be compared
-field by field (prototype/zygote.py). `train_step()` is a tiny torch training step.
+process's own memory map, so that today's sandbox and one whose warm parent came from the
+zygote (`autograder.worker.zygote`) can be compared fact by fact. `train_step()` is a tiny
+torch training step; `scan(halves)` looks for strings in the worker's own memory.
 """
 
 import ctypes
