@@ -252,6 +252,34 @@ def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_sta
         end_unused(layout, parent)
 
 
+def test_a_joined_sandbox_outlives_its_zygote_and_is_still_counted_and_killed(monkeypatch):
+    """The zygote killed (the machine's out-of-memory killer, say): the joined sandbox's
+    processes, reparented out of its reach, are still listed (by their PID namespace),
+    counted and killed; the next torch sandbox starts today's way, saying why."""
+    monkeypatch.setattr(Zygotes, "shared", None)
+    monkeypatch.setattr(Zygotes, "refused", None)
+    parent = torch_sandbox(joined=True)
+    try:
+        sock, _ = parent.spawn()
+        listed = parent.processes()
+        zygote = parent.joined.zygote
+        zygote.process.kill()
+        zygote.process.wait()
+        assert sorted(parent.processes()) == sorted(listed) and len(listed) == 4
+        assert parent.memory_bytes() > 200 * 2**20  # two interpreters holding torch
+        isolation = Isolation("bwrap", find_bwrap())
+        layout = new_layout(isolation, Limits())
+        fresh = WarmParent(isolation, layout, Limits(), preload_torch=True)
+        assert fresh.joined is None and fresh.zygote_problem == "the zygote has ended"
+        assert not os.path.exists(zygote.private)  # removed for it by the grader
+        end_unused(layout, fresh)
+        sock.close()
+    finally:
+        ended(parent)
+    wait_until(lambda: not any(alive(pid) for pid in listed), 5)
+    assert [pid for pid in listed if alive(pid)] == []
+
+
 def test_the_zygote_starts_clean_and_dies_with_the_grading_process():
     """A grading process (here a bare interpreter) starts its zygote, then is killed: the
     zygote ends (PDEATHSIG) and removes its private folder."""
