@@ -53,8 +53,8 @@ BWRAP_HELP = "when grading in the bwrap sandbox: the bwrap executable"
 SECRET_HELP = "when grading: a file or folder the sandbox must not be able to read (repeatable)"
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
 TOTAL_TIME_HELP = (
-    "the time limit of the whole session, in seconds, times --time-scale: a check gets at most what is left of it, "
-    "and the checks left when it is used up are recorded as timed out, with 0 points (default: none)"
+    "the time limit of the session's checks together, in seconds, times --time-scale, counted from the first check's start: "
+    "a check gets at most what is left of it, and the checks left when it is used up are recorded as timed out, with 0 points (default: none)"
 )
 HIDDEN_DIR_HELP = "the folder whose checks, sub-folders included, are hidden (default: any folder named `hidden`)"
 
@@ -73,6 +73,7 @@ RESULTS = pytest.StashKey[dict]()
 SUBMISSION = pytest.StashKey[object]()
 SALT = pytest.StashKey[CourseSalt]()
 STARTED = pytest.StashKey[float]()
+FIRST_CHECK = pytest.StashKey[float]()  # when the first check started: --total-time-limit counts from there
 COLLECTED = pytest.StashKey[set]()
 
 
@@ -287,6 +288,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     submission = item.config.stash[SUBMISSION]
     if concept_of(item) is None:
         return
+    # The total counts from the first check: the session's start and its collection (the
+    # checks' imports, torch's among them, seconds on a loaded machine) are the grader's
+    # time, which the session's own margin covers (autograder.grading.run), not the submission's.
+    item.config.stash.setdefault(FIRST_CHECK, time.perf_counter())
     limit = check_time_limit(item)
     if limit <= 0:
         total = item.config.getoption("total_time_limit") * item.config.getoption("time_scale")
@@ -297,13 +302,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def check_time_limit(item: pytest.Item) -> float:
     """The seconds this check may take: its own limit, or what is left of the session's
-    (`--total-time-limit`), whichever is less; both times --time-scale."""
+    (`--total-time-limit`, counted from the first check's start), whichever is less; both
+    times --time-scale."""
     scale = item.config.getoption("time_scale")
     own = time_limit_of(item) * scale
     total = item.config.getoption("total_time_limit")
     if total is None:
         return own
-    return min(own, total * scale - (time.perf_counter() - item.config.stash[STARTED]))
+    return min(own, total * scale - (time.perf_counter() - item.config.stash[FIRST_CHECK]))
 
 
 def time_limit_of(item: pytest.Item) -> float:

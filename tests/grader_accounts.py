@@ -7,15 +7,19 @@ that every user can read: the packages of the test run's own environment are har
 into it (same Python minor version, so the same wheels), and the engine comes from a copy
 of the course. Run as an ordinary user already, `ordinary` uses the current user as it is.
 
-That environment holds some 50,000 links: about 5 s to make and 15 s to remove on a
-loaded 2-core machine. Nothing writes into it, so one is made per test process and shared
-by every account (each keeps its own course and home); `remove_readable_environment`, run
-by the session's teardown (conftest.py), removes it.
+Where the run's own packages can be read by every user already (their folder and each
+folder above it open to all, outside the temporary folder that a container test hides),
+the environment points at them in place, and nothing is linked. Otherwise it holds some
+50,000 links: about 5 s to make and 15 s to remove on a loaded 2-core machine. Nothing
+writes into it, so one is made per test process and shared by every account (each keeps
+its own course and home); `remove_readable_environment`, run by the session's teardown
+(conftest.py), removes it.
 """
 
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -118,13 +122,25 @@ def remove_readable_environment() -> None:
 
 
 def _readable_environment(folder: Path) -> str:
-    """A venv of /usr/bin/python3 whose packages are this run's, hard-linked (or copied)."""
+    """A venv of /usr/bin/python3 whose packages are this run's: in place, when every user
+    can read them there, else hard-linked (or copied)."""
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(folder)], check=True)
-    packages = folder / "packages"
     source = sysconfig.get_paths()["purelib"]
-    linked = subprocess.run(["cp", "-al", source, str(packages)], capture_output=True)
-    if linked.returncode != 0:
-        shutil.copytree(source, packages, symlinks=True)
+    packages = Path(source) if _open_to_everyone(Path(source)) else folder / "packages"
+    if packages != Path(source):
+        linked = subprocess.run(["cp", "-al", source, str(packages)], capture_output=True)
+        if linked.returncode != 0:
+            shutil.copytree(source, packages, symlinks=True)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     (folder / "lib" / version / "site-packages" / "packages.pth").write_text(f"{packages}\n", encoding="utf-8")
     return str(folder / "bin" / "python3")
+
+
+def _open_to_everyone(folder: Path) -> bool:
+    """Whether every user may read `folder` and pass through each folder above it, and it
+    lies outside the temporary folder (a container of test_isolation.py mounts its own there)."""
+    folder = folder.resolve()
+    if folder.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        return False
+    needed = [(folder, stat.S_IROTH | stat.S_IXOTH), *[(above, stat.S_IXOTH) for above in folder.parents]]
+    return all(path.stat().st_mode & bits == bits for path, bits in needed)

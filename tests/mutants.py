@@ -40,10 +40,16 @@ def assert_mistake_caught(folder: Path, concept: str, mistake: tuple) -> None:
     """Plant `mistake` in the reference module of `concept`: (replacement code, the checks it
     breaks, the words that name it), or (replacement code, {each check it breaks: the words
     its feedback holds}). It must fail exactly those checks, with those words."""
-    replacement, *expected = mistake
-    broken, named = expected if len(expected) == 2 else (set(expected[0]), expected[0])
-    report = grade_mutant(folder, concept, get_concept(concept).module, replacement)
+    broken, named = expected_losses(mistake)
+    report = grade_mutant(folder, concept, get_concept(concept).module, mistake[0])
     assert_loses_exactly(report, concept, broken, named)
+
+
+def expected_losses(mistake: tuple) -> tuple[set[str], str | dict[str, str]]:
+    """What a mistake (see assert_mistake_caught) declares: the checks it breaks, and the
+    words that name it (one string, or one per check)."""
+    _, *expected = mistake
+    return (set(expected[0]), expected[1]) if len(expected) == 2 else (set(expected[0]), expected[0])
 
 
 def grade_mutant(folder: Path, concept: str, module: str, replacement: str) -> dict:

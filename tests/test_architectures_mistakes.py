@@ -2,21 +2,41 @@
 
 Every grading of this concept trains four detectors (one on the bittern clips, one on them
 upside down, two small ones on noise: about 5 s on one core), so the list keeps to the
-mistakes that matter.
+mistakes that matter, and mistakes whose checks cannot meet are planted together and
+graded once (tests/planted_together.py): a network's mistake beside a detector's.
 """
 
 from pathlib import Path
 
 import pytest
 
-from mutants import COURSE, assert_mistake_caught, checks_by_id, grading_process
+from mutants import COURSE, checks_by_id, grading_process
+from planted_together import assert_caught_together, grade_together, planted_groups
 
 NO_CNN = Path(__file__).parent / "students" / "no_cnn"
-pytestmark = pytest.mark.slow(seconds=170)  # each grading trains four detectors
+pytestmark = pytest.mark.slow(seconds=43)  # twelve gradings, each training up to four detectors
 
 # The checks that need a working detector, and those that count only once it works.
 LEARNING = {"train_detector_learns_the_least_bittern", "train_detector_generalises_to_held_out_clips"}
 SIDE_PROPERTIES = {"train_detector_leaves_its_inputs_unchanged", "train_detector_keeps_the_best_epoch", "train_detector_is_reproducible"}
+# The checks that run each function of the module, directly or through another (read from
+# checks/): a network's own, and for what the detector is made of, every check of the
+# trained detector (train_detector calls clip_classifier, train_one_epoch and
+# validation_loss; validation_loss's own check is handed the model train_detector trained).
+DETECTOR = LEARNING | SIDE_PROPERTIES | {"validation_loss_is_computed_in_eval_mode"}
+NETWORKS = {
+    "clip_classifier": {"clip_classifier_output_shape", "clip_classifier_works_for_any_input_size", "clip_classifier_pools_over_the_whole_spectrogram"},
+    "frame_classifier": {"frame_classifier_output_shape", "frame_classifier_keeps_every_frame", "frame_classifier_scores_each_frame_from_its_neighbourhood"},
+    "pixel_classifier": {"pixel_classifier_output_shape", "pixel_classifier_keeps_every_pixel"},
+}
+RUNS = {
+    **NETWORKS,
+    "clip_classifier": NETWORKS["clip_classifier"] | DETECTOR,
+    "conv_block": set().union(*NETWORKS.values()) | DETECTOR,
+    "train_detector": DETECTOR,
+    "train_one_epoch": DETECTOR,
+    "validation_loss": DETECTOR,
+}
 
 
 def no_detector(named):
@@ -239,9 +259,16 @@ MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_a_planted_mistake_loses_exactly_its_checks(tmp_path, name):
-    assert_mistake_caught(tmp_path, "architectures", MISTAKES[name])
+# Ten gradings for fifteen mistakes: the detector's functions (clip_classifier,
+# train_detector, validation_loss) meet in every check of the detector, so each of their
+# mistakes has a grading of its own, and the frame and pixel networks' ride along.
+GROUPS = planted_groups("architectures", MISTAKES, RUNS)
+
+
+@pytest.mark.parametrize("names", GROUPS, ids="+".join)
+def test_planted_mistakes_lose_exactly_their_checks(tmp_path, names):
+    planted = {name: MISTAKES[name] for name in names}
+    assert_caught_together(grade_together(tmp_path, "architectures", planted), "architectures", planted, RUNS)
 
 
 @pytest.mark.parametrize("detector", ["band", "constant"])

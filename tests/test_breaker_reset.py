@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -55,15 +56,45 @@ def failed_checks(report: dict, concept: str) -> dict[str, str]:
     return {check_id: check["status"] for check_id, check in checks_by_id(report, concept).items() if check["status"] != "passed"}
 
 
-@pytest.mark.slow(seconds=30)
+# --time-scale for the stopped warm parent: the reset's limit (CONTROL_LIMIT_S, 10 s) and
+# each check's (10 s) both become 3 s, so the reset waits 3 s, not 10, and its wait inside
+# a check's limit would still use all of it
+STOPPED_PARENT_SCALE = 0.3
+
+
+@pytest.mark.slow(seconds=12)
 def test_a_stopped_warm_parent_costs_no_check_of_the_next_concept(tmp_path):
     """losses.py stops the warm parent (its checks still pass); pooling, the reference,
-    must pass every check. On main, the reset before pooling's first check waits 10 s
-    (CONTROL_LIMIT_S) for the stopped parent, inside that check's own 10 s: timeout."""
+    must pass every check. On main, the reset before pooling's first check waits
+    CONTROL_LIMIT_S for the stopped parent, inside that check's own limit, as long: timeout."""
     submission = plant(tmp_path, {"losses": STOPS_THE_WARM_PARENT})
-    report = grading_process().grade(submission, COURSE, student="stopper", concepts=("losses", "pooling"))
+    report = grading_process().grade(submission, COURSE, student="stopper", concepts=("losses", "pooling"), time_scale=STOPPED_PARENT_SCALE)
     assert failed_checks(report, "losses") == {}
     assert failed_checks(report, "pooling") == {}
+
+
+def test_the_resets_limit_scales_with_the_time_scale(tmp_path):
+    """A reset waits CONTROL_LIMIT_S (10 s) times --time-scale, as a check waits its own
+    limit times it: at 0.2, the reset that a stopped warm parent never answers, after a
+    call that raised, gives up after 2 s (the sandbox is replaced), not 10."""
+    from autograder.worker.errors import StudentRaised
+    from autograder.worker.isolation import choose_isolation
+    from autograder.worker.limits import Limits
+    from autograder.worker.sandbox import SandboxedSubmission
+
+    fails = "\n\ndef ok():\n    return 1\n\n\ndef fails():\n    raise RuntimeError('a failure: the grader resets the sandbox')\n"
+    (tmp_path / "stopper.py").write_text(STOPS_THE_WARM_PARENT + fails, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), time_scale=0.2)
+    try:
+        submission.start_check(30)
+        stopper = submission.module("stopper")
+        assert stopper.ok() == 1  # imported: the warm parent is stopped
+        started = time.monotonic()
+        with pytest.raises(StudentRaised):
+            stopper.fails()
+        assert 2.0 <= time.monotonic() - started < 10.0
+    finally:
+        submission.close()
 
 
 @pytest.mark.slow(seconds=40)

@@ -232,7 +232,9 @@ def test_the_sessions_time_limit_bounds_the_calls_ahead(tmp_path):
     try:
         submission.start_ahead("architectures", "slow", (30,), 60)
         started = time.monotonic()
+        assert submission.session_deadline == float("inf")  # the session's time counts from its first check, as the checks count it
         submission.start_check(60)
+        assert started + 3.0 <= submission.session_deadline <= time.monotonic() + 3.0
         with pytest.raises(StudentTimedOut):
             submission.module("architectures").slow(30)
         assert time.monotonic() - started < 30

@@ -122,10 +122,15 @@ def with_secret(submission):
     return grade(submission, "--course-salt", SECRET)
 
 
-@pytest.mark.slow(seconds=8)  # two gradings of convolution (one shared with the next tests)
-def test_two_salts_draw_different_hidden_inputs(submission, with_secret):
-    other, _ = grade(submission, "--course-salt", "another-course-salt")
-    assert hidden_verdicts(other) != hidden_verdicts(with_secret[0])
+@pytest.fixture(scope="module")
+def without_salt(submission):
+    return grade(submission)
+
+
+@pytest.mark.slow(seconds=8)  # two gradings of convolution (each shared with other tests)
+def test_two_salts_draw_different_hidden_inputs(with_secret, without_salt):
+    """The instructor's salt and the public default, the salt of a course without one."""
+    assert hidden_verdicts(without_salt[0]) != hidden_verdicts(with_secret[0])
 
 
 @pytest.mark.slow(seconds=8)  # two gradings of convolution
@@ -138,11 +143,10 @@ def test_the_same_salt_from_any_source_gives_the_same_report(submission, with_se
     assert report["course_salt"] == "secret" and warnings == ""
 
 
-def test_without_a_salt_grading_works_and_says_the_hidden_inputs_are_not_secret(submission, with_secret):
-    report, warnings = grade(submission)
+def test_without_a_salt_grading_works_and_says_the_hidden_inputs_are_not_secret(without_salt):
+    report, warnings = without_salt
     assert report["course_salt"] == "public default"
     assert warnings == f"autograder: warning: {PUBLIC_SALT_WARNING}\n"
-    assert hidden_verdicts(report) != hidden_verdicts(with_secret[0])
 
 
 def test_the_student_repository_holds_no_salt(tmp_path, monkeypatch):

@@ -175,7 +175,7 @@ def test_ids_that_look_like_options_or_formulas_are_graded_and_shown_as_text(tmp
         assert report["student"] == student and report["score"] == 10
 
 
-@pytest.mark.slow(seconds=25)
+@pytest.mark.slow(seconds=15)
 def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limit(tmp_path):
     """Every function sleeps, so its checks' own limits add up to more than a session may
     take: the row said `failed`, on every rerun. Now the checks left once the submission's
@@ -184,7 +184,9 @@ def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limi
     stub = (COURSE.exercises / "losses.py").read_text()
     sleeper = re.sub(r"raise NotImplementedError(\([^)]*\))?", "__import__('time').sleep(10**6)", stub)
     course, folder, out = small_class(tmp_path, {"sleeper": sleeper, "honest": (COURSE.solutions / "losses.py").read_text()})
-    total_s, scale = 60, 0.5  # 30 s for all 21 checks together, 5 s for each on its own
+    # 6 s for all 21 checks together, counted from the first one's start (the honest
+    # classmate's take about one, its sandbox's start included), 5 s for each on its own
+    total_s, scale = 12, 0.5
     patched = f"import sys, autograder.grading.run as run; run.SUBMISSION_LIMIT_S = {total_s}; from autograder.cli import main; sys.exit(main())"
     command = [sys.executable, "-c", patched, "grade-all", str(folder), "--out", str(out), "--course-root", str(course), "--concept", "losses", "--time-scale", str(scale), "-j", "2"]
     started = time.monotonic()
@@ -198,3 +200,46 @@ def test_a_submission_that_only_waits_gets_its_report_within_its_total_time_limi
     never_run = [check for check in checks if check["feedback"].startswith("not graded in time")]
     assert 0 < len(never_run) < 21
     assert never_run[0]["feedback"] == f"not graded in time: this submission's checks took all of their {total_s * scale:g} s together, so this one was never run"
+
+
+SLOW_COLLECTION = """
+import time
+
+import pytest
+
+time.sleep(1.5)  # collecting this file takes longer than the session's total time limit
+
+
+@pytest.mark.concept("losses")
+@pytest.mark.parametrize("n", range(3))
+def test_quick(n):
+    pass
+
+
+@pytest.mark.concept("losses")
+def test_waits():
+    time.sleep(60)
+
+
+@pytest.mark.concept("losses")
+def test_quick_after():
+    pass
+"""
+
+
+def test_the_total_time_limit_counts_from_the_first_checks_start(tmp_path):
+    """The session's start and its collection (the checks' imports: torch, seconds on a
+    loaded machine) are the grader's time, not the submission's checks'. Here collection
+    takes 1.5 s of a 1 s total: the quick checks still pass (they were all recorded as not
+    graded in time when the total counted from the session's start), the waiting one
+    times out at the total, and the one after it is never run."""
+    (tmp_path / "test_slow_collection.py").write_text(SLOW_COLLECTION, encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-rA", "--total-time-limit=1", "test_slow_collection.py"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    outcomes = {line.split()[1]: line.split()[0] for line in done.stdout.splitlines() if line.startswith(("PASSED ", "FAILED ", "ERROR "))}
+    assert outcomes == {
+        **{f"test_slow_collection.py::test_quick[{n}]": "PASSED" for n in range(3)},
+        "test_slow_collection.py::test_waits": "FAILED",
+        "test_slow_collection.py::test_quick_after": "ERROR",
+    }, done.stdout
+    assert "not graded in time: this submission's checks took all of their 1 s together" in done.stdout

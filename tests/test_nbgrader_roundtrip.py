@@ -3,8 +3,7 @@ and the points graded outside the kernel by `autograder nbgrader-grade`.
 
 In a temporary copy of course/ holding the sources of four concepts (the first and last of
 the spatial part, both of "stabilising training"): `nbgrader generate_assignment` and
-`nbgrader autograde` run once for all four (an nbgrader command takes some 5 s to start,
-15 s on a loaded machine, so one per concept cost a minute); students
+`nbgrader autograde` run once for all four; students
 handing in the released notebooks filled with the reference code or left as released; one
 who hands in losses alone, with one loss summed instead of averaged; and, for losses,
 nbgrader's traps: a scratch cell that
@@ -14,11 +13,19 @@ helpers made by assignment, a lambda and a `%%time` cell, and a notebook that re
 `autograder nbgrader-grade`, `nbgrader export`, `nbgrader generate_feedback`: each student
 gets what their functions deserve, the same as `autograder grade` gives the same code, and
 nothing the kernel shows changes a score.
+
+Each command runs its command line's own app in this process (`nbgrader`, `autograder`):
+an nbgrader command started on its own spent some 3 s of CPU on imports (jsonschema builds
+its IRI grammars at import) before it began, 5 s to 15 s of wall time on a loaded machine.
+The kernels, and the grading processes their checks cells start, are real processes.
 """
 
+import contextlib
 import copy
 import csv
+import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -29,8 +36,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from click.testing import CliRunner
 from nbformat import v4
 
+from autograder.cli import main
 from autograder.course import ROOT_ENV
 from autograder.generate.notebooks import fill_solutions
 from autograder.grading.run import grade_submission
@@ -50,14 +59,51 @@ NBGRADER_OUTPUT = ("gradebook.db", "release", "submitted", "autograded", "feedba
 FAKE_SCORE = "get_ipython().display_formatter.formatters['text/plain'].for_type(float, lambda value, printer, cycle: printer.text('10.0'))"
 
 
-def run(course: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-    """A command in the nbgrader course folder, with the environment's bin first on PATH
-    (nbgrader runs `alembic` when it makes a gradebook)."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, ROOT_ENV: str(COURSE.path), "PATH": path}
-    done = subprocess.run([sys.executable, "-m", *command], cwd=course, capture_output=True, text=True, env=env, timeout=1800)
-    assert not check or done.returncode == 0, done.stdout + done.stderr
-    return done
+def autograder(course: Path, *arguments: str) -> str:
+    """The output of `autograder ARGUMENTS` in the nbgrader course folder, which must succeed.
+    It runs the command line's `main` in this process: nbgrader.api, which it imports, costs
+    seconds in a process of its own."""
+    with course_environment(course), CliRunner().isolation() as (stdout, stderr, _):
+        code = main(list(arguments))
+    assert code == 0, stdout.getvalue().decode() + stderr.getvalue().decode()
+    return stdout.getvalue().decode()
+
+
+def nbgrader(course: Path, *arguments: str, status: int = 0) -> str:
+    """The log of `nbgrader ARGUMENTS` in the nbgrader course folder, its exit status
+    `status`. It runs the command line's own app in this process, as nbgrader's tests run
+    its commands (`nbgrader.tests.run_nbgrader`, which also swaps os.environ for a dict):
+    a process of its own paid some 3 s of imports before each command began."""
+    from jupyter_core.application import NoStart
+    from nbgrader.apps import NbGraderApp
+
+    log = io.StringIO()
+    with course_environment(course):
+        app = NbGraderApp.instance()
+        try:
+            app.initialize(list(arguments))
+            app.init_logging(logging.StreamHandler, [log], color=False, subapps=True)
+            app.start()
+            code = 0
+        except NoStart:
+            code = 0
+        except SystemExit as exit:
+            code = exit.code or 0
+        finally:
+            app.reset()
+    assert code == status, log.getvalue()
+    return log.getvalue()
+
+
+@contextlib.contextmanager
+def course_environment(course: Path):
+    """The course folder as working directory, the checkout as the course root, and the
+    environment's bin first on PATH (nbgrader runs `alembic` when it makes a gradebook)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(course)
+        patch.setenv(ROOT_ENV, str(COURSE.path))
+        patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        yield
 
 
 def cell_index(notebook, cell_id: str) -> int:
@@ -106,7 +152,7 @@ def course(tmp_path_factory) -> Path:
     for source in (root / "source").iterdir():
         if source.name not in ROUND_TRIP:
             shutil.rmtree(source)
-    run(root, "nbgrader", "generate_assignment", "*")  # the copy's assignments: ROUND_TRIP
+    nbgrader(root, "generate_assignment", "*")  # the copy's assignments: ROUND_TRIP
     assert sorted(path.name for path in (root / "release").iterdir()) == sorted(ROUND_TRIP)
     for concept in ROUND_TRIP:
         released = nbformat.read(root / "release" / concept / f"{concept}.ipynb", as_version=4)
@@ -126,11 +172,11 @@ def course(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def graded(course) -> dict:
     """nbgrader's kernel scores after `nbgrader autograde`, then the output of `nbgrader-grade`."""
-    autograde = run(course, "nbgrader", "autograde", "*", "--create", check=False)  # every assignment of the copy
+    autograde = nbgrader(course, "autograde", "*", "--create", status=1)  # every assignment of the copy; some notebooks fail
     kernel_scores = gradebook_scores(course)
-    points = run(course, "autograder", "nbgrader-grade", *ROUND_TRIP)
-    run(course, "nbgrader", "export")
-    run(course, "nbgrader", "generate_feedback", "losses", check=False)
+    points = autograder(course, "nbgrader-grade", *ROUND_TRIP)
+    nbgrader(course, "export")
+    nbgrader(course, "generate_feedback", "losses")
     return {"autograde": autograde, "kernel": kernel_scores, "points": points}
 
 
@@ -172,7 +218,7 @@ def test_export_gives_full_marks_zero_and_the_partial_credit_of_the_grader(cours
 def test_each_trap_gets_what_the_students_functions_deserve(course, graded):
     scores = exported(course)
     assert {student: scores[(student, "losses")] for student in TRAPS} == {**dict.fromkeys(TRAPS, 10.0), "fake": 0.0}
-    lines = graded["points"].stdout
+    lines = graded["points"]
     assert "pasted: losses 10 / 10\n    losses.ipynb: the graded cell 'checks' appears 2 times" in lines
     assert "renamed: losses 10 / 10\n    losses: graded from losses-Copy1.ipynb" in lines
     assert "helpers: losses 10 / 10\n    losses.ipynb: cell 5 line 1: `%matplotlib inline` needs a Jupyter kernel; left out" in lines
@@ -180,7 +226,7 @@ def test_each_trap_gets_what_the_students_functions_deserve(course, graded):
 
 def test_nbgrader_alone_fails_these_students_and_a_kernel_can_fake_its_score(graded):
     """Why the points never come from the kernel: what nbgrader autograde does by itself."""
-    log = graded["autograde"].stdout + graded["autograde"].stderr  # losses is the only assignment with traps
+    log = graded["autograde"]  # losses is the only assignment with traps
     for student in ("exits", "pasted", "renamed"):
         assert f"There was an error processing assignment 'losses' for student '{student}'" in log
     assert "DeadKernelError" in log and "Missing grade cell checks encountered, adding to notebook" in log
@@ -208,8 +254,7 @@ def test_released_notebooks_hold_no_solution_and_no_hidden_region(course):
 
 def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, graded, tmp_path):
     out = tmp_path / "grades"
-    done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-report", str(course / "gradebook.db"), "--out", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    autograder(course, "nbgrader-report", str(course / "gradebook.db"), "--out", str(out))
     with (out / "gradebook.csv").open(encoding="utf-8") as gradebook:
         rows = {row["student"]: row for row in csv.DictReader(gradebook)}
     scores = exported(course)

@@ -20,7 +20,7 @@ from test_receptive_fields_mistakes import MISTAKES as RECEPTIVE_FIELDS
 
 COURSE = find_course_root()
 STUDENTS = [f"student-{i:02d}" for i in range(20)]
-pytestmark = pytest.mark.slow(seconds=80)  # ten concepts graded for each of 20 students
+pytestmark = pytest.mark.slow(seconds=35)  # ten concepts graded for each of 20 students
 
 MISTAKES = {
     "losses": """

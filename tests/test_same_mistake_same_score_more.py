@@ -10,7 +10,7 @@ from test_same_mistake_same_score import (  # noqa: F401 (the tests are collecte
     test_every_check_has_one_outcome_for_every_student,
 )
 
-pytestmark = pytest.mark.slow(seconds=95)  # five concepts, the costliest to grade, for each of 20 students
+pytestmark = pytest.mark.slow(seconds=17)  # five concepts, the costliest to grade, for each of 20 students
 
 
 @pytest.fixture(scope="module")

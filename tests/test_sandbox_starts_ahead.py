@@ -197,7 +197,7 @@ def test_without_a_grading_server_no_spare_is_started(tmp_path):
 def test_the_uid_sandbox_keeps_no_spare(spares):
     """Its spare would run as a user of its own beside the session's, as the sandbox
     started ahead would (see test_the_uid_sandbox_starts_nothing_ahead)."""
-    start_spare((Isolation("uid"), Limits(), (), 60.0))
+    start_spare((Isolation("uid"), Limits(), (), 60.0, 10.0))
     assert spares.waiting is None
 
 

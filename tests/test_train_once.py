@@ -86,7 +86,7 @@ def run_students_pytest(pytester, monkeypatch, *, fails: bool) -> tuple[dict, li
     return result.parseoutcomes(), calls.read_text().splitlines()
 
 
-@pytest.mark.slow(seconds=30)
+@pytest.mark.slow(seconds=8)  # a student's pytest: collection, then four trainings
 def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester, monkeypatch):
     """One training on the bittern clips, one on them upside down (did it learn?), one on
     noise and its repeat for reproducibility; nothing else trains."""
@@ -101,6 +101,7 @@ def test_a_training_that_failed_fails_its_checks_and_is_never_tried_again(pytest
     assert calls == ["(200, 1, 32, 87)"]
 
 
+@pytest.mark.slow(seconds=9)  # a grading that waits out the training's limit (6 s at --time-scale 0.1)
 def test_a_training_that_times_out_fails_every_check_that_needs_it(tmp_path):
     submission = make_mutant(tmp_path, "architectures", "def train_detector(X, y, seed):\n    while True:\n        pass\n")
     report = grading_process().grade(submission, COURSE, student="mutant", concepts=("architectures",), time_scale=0.1)

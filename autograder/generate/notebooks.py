@@ -71,22 +71,25 @@ def write_notebooks(course: CourseRoot) -> list[Path]:
     return changed
 
 
-def drifted_notebooks(course: CourseRoot) -> list[str]:
+def drifted_notebooks(course: CourseRoot, expected: dict[str, str] | None = None) -> list[str]:
     """Notebooks that are missing or differ from generation, figures' bytes aside (a PNG's
-    bytes depend on the matplotlib and FreeType versions, its code does not)."""
+    bytes depend on the matplotlib and FreeType versions, its code does not). `expected`:
+    what expected_notebooks(course) gave, if it was made already (a second generation of
+    every figure costs seconds)."""
     return [
         str(target.relative_to(course.path / "course"))
-        for target, text in _generated(course)
+        for target, text in _generated(course, expected)
         if not target.exists() or without_figures(target.read_text(encoding="utf-8")) != without_figures(text)
     ]
 
 
-def _generated(course: CourseRoot) -> list[tuple[Path, str]]:
-    """(path, text) of each notebook generation makes; none outside an nbgrader course."""
+def _generated(course: CourseRoot, expected: dict[str, str] | None = None) -> list[tuple[Path, str]]:
+    """(path, text) of each notebook generation makes (or made: `expected`); none outside
+    an nbgrader course."""
     folder = nbgrader_course(course)
     if folder is None:
         return []
-    return [(folder / name, text) for name, text in expected_notebooks(course).items()]
+    return [(folder / name, text) for name, text in (expected if expected is not None else expected_notebooks(course)).items()]
 
 
 def without_figures(text: str) -> dict:

@@ -30,10 +30,10 @@ from autograder.worker.warm_parent import sweep_sandbox_users_of
 from autograder.worker.zygote import SWITCH as ZYGOTE_SWITCH
 
 # Limits of one submission's session, each times --time-scale, as each check's own limit is.
-# All checks together get SUBMISSION_LIMIT_S: those left when it is used up are recorded as
-# timed out (0 points), so that a submission that only waits still gets its report. The
-# session itself gets SESSION_MARGIN_S more (never scaled below 1) to start, collect and
-# report; one past that is ended, and its submission listed as failed.
+# All checks together get SUBMISSION_LIMIT_S, from the first check's start: those left when
+# it is used up are recorded as timed out (0 points), so that a submission that only waits
+# still gets its report. The session itself gets SESSION_MARGIN_S more (never scaled below
+# 1) to start, collect and report; one past that is ended, and its submission listed as failed.
 SUBMISSION_LIMIT_S = 1200.0
 SESSION_MARGIN_S = 300.0
 CLOSE_LIMIT_S = 10.0  # an idle grading process ending itself (its spare sandbox killed), before it is killed
@@ -113,6 +113,10 @@ class GradingProcess:
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         salt = resolve_course_salt(course_salt, course.path).value
         hidden = secret_paths(course, *secrets)
+        # A new grading process imports pytest and the grader (about a second) while the
+        # sandbox is tried, the first time in this process (about a second too): one
+        # submission's `autograder grade`, and a notebook's checks cell, wait for one, not both.
+        self._running()
         isolation = checked_isolation(sandbox, hidden)
         started = time.perf_counter()
         options = [f"--time-scale={time_scale}", f"--total-time-limit={SUBMISSION_LIMIT_S}", *[f"--concept={concept}" for concept in concepts]]

@@ -1,14 +1,20 @@
-"""The class summary: plots and a short Markdown page from a batch's reports."""
+"""The class summary: plots and a short Markdown page from a batch's reports.
+
+matplotlib is imported only when a plot is drawn (`_figure`): its import takes a second or
+more, which a command that stops at a wrong argument (`grade-all`, `nbgrader-report`) must
+not wait for."""
 
 from collections import Counter
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from autograder.files import write_atomically
 from autograder.report.gradebook import status_counts
 from autograder.report.markdown import escape_markdown
 from autograder.registry import CONCEPTS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TOP = 12  # bars in the "most often" plots
 
@@ -40,8 +46,15 @@ def _failure_counts(reports: dict[str, dict]) -> tuple[Counter, Counter]:
     return failed_checks, mistakes
 
 
-def _score_distribution(reports: dict[str, dict]) -> Figure:
-    figure = Figure(figsize=(9, 4.5), layout="constrained")
+def _figure() -> "Figure":
+    """An empty figure of the summary's size (9 x 4.5 inches)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(9, 4.5), layout="constrained")
+
+
+def _score_distribution(reports: dict[str, dict]) -> "Figure":
+    figure = _figure()
     axes = figure.add_subplot()
     fractions = []
     for concept in CONCEPTS:
@@ -55,8 +68,8 @@ def _score_distribution(reports: dict[str, dict]) -> Figure:
     return figure
 
 
-def _bar_chart(counts: Counter, title: str, unit: str) -> Figure:
-    figure = Figure(figsize=(9, 4.5), layout="constrained")
+def _bar_chart(counts: Counter, title: str, unit: str) -> "Figure":
+    figure = _figure()
     axes = figure.add_subplot()
     top = counts.most_common(TOP)[::-1]
     if top:
@@ -72,7 +85,7 @@ def _shorten(label: str, width: int = 60) -> str:
     return label if len(label) <= width else label[: width - 1] + "…"
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: "Figure", path: Path) -> Path:
     figure.savefig(path, dpi=110)
     return path
 

@@ -78,13 +78,18 @@ def message_waiting(sock: socket.socket, limit: int) -> bool:
     socket's buffer never waits whole: it is read by a blocking `receive_message`."""
     if not select.select([sock], [], [], 0)[0]:
         return False
-    waiting = int.from_bytes(fcntl.ioctl(sock, termios.FIONREAD, bytes(4)), sys.byteorder)
+    waiting = bytes_waiting(sock)
     if waiting == 0:  # readable with nothing to read: the other end is closed
         return True
     if waiting < LENGTH.size:
         return False
     (length,) = LENGTH.unpack(sock.recv(LENGTH.size, socket.MSG_PEEK))
     return length > limit or waiting >= LENGTH.size + length
+
+
+def bytes_waiting(sock: socket.socket) -> int:
+    """How many bytes the other end has written that were not read yet (0 if none, or closed)."""
+    return int.from_bytes(fcntl.ioctl(sock, termios.FIONREAD, bytes(4)), sys.byteorder)
 
 
 def _read_exactly(sock: socket.socket, size: int, deadline: float, on_wait: Callable[[], None]) -> bytes:

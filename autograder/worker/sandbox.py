@@ -44,16 +44,17 @@ import numpy as np
 from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, ahead_payload, same_call
-from autograder.worker.errors import StudentCodeFailed, StudentCrashed
+from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation
 from autograder.worker.limits import Limits
 from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
 from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
-from autograder.worker.warm_parent import START_LIMIT_S, SandboxBroken, WarmParent
+from autograder.worker.warm_parent import CONTROL_LIMIT_S, START_LIMIT_S, SandboxBroken, WarmParent
 from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
 
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
+WHOLE_REPLY_READ_S = 1.0  # reading a reply that has come whole, which waits for nothing
 TORCH_EXERCISES = frozenset(concept.module for concept in CONCEPTS if concept.built_on_torch)  # exercise modules, by name
 # A statement that starts a line (after a byte-order mark, a lone carriage return or a
 # semicolon, too) and imports torch, or an exercise module built on it (or a submodule of either)
@@ -69,10 +70,12 @@ class SandboxedSubmission:
     """A submission graded through workers in a sandbox; the original folder is copied,
     never touched. `probe`: paths the course keeps secret, which the sandbox must not see.
     `time_scale` multiplies the import limit as --time-scale multiplies each check's: a
-    loaded machine slows `import torch` too; and, if above 1, the sandbox's start, which
-    may import torch for the grader. `torch_ahead`: the session will grade a concept
+    loaded machine slows `import torch` too; the limit of a spawn or a reset (CONTROL_LIMIT_S),
+    which a loaded machine slows as much; and, if above 1, the sandbox's start, which may
+    import torch for the grader. `torch_ahead`: the session will grade a concept
     built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
-    (--total-time-limit, scaled), which also bounds the calls started ahead."""
+    (--total-time-limit, scaled), counted from the first check's start (`start_check`), as
+    the checks count it; it also bounds the calls started ahead, which start no sooner."""
 
     def __init__(
         self,
@@ -85,13 +88,15 @@ class SandboxedSubmission:
         session_time_s: float | None = None,
     ):
         self.folder = folder
-        self.session_deadline = time.monotonic() + session_time_s if session_time_s is not None else float("inf")
+        self.session_time_s = session_time_s
+        self.session_deadline = float("inf")  # set at the first check's start
         self.import_limit_s = IMPORT_LIMIT_S * time_scale
         self.start_limit_s = START_LIMIT_S * max(1.0, time_scale)
+        self.control_limit_s = CONTROL_LIMIT_S * time_scale
         self.isolation = isolation
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
-        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s)  # what a spare for this session was started with
+        self.spare_settings = (isolation, limits, self.probe, self.start_limit_s, self.control_limit_s)  # what a spare for this session was started with
         spare = take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
         self.layout, self._torch_ahead = spare or (new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
@@ -119,7 +124,10 @@ class SandboxedSubmission:
             # as root, the sandbox waiting beside this one runs as the same user, and its
             # warm parent counts in that user's processes (RLIMIT_NPROC)
             limits = replace(limits, processes=limits.processes + 1)
-        return WarmParent(self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s, wait=wait)
+        return WarmParent(
+            self.isolation, self.layout, limits, self.probe, preload_torch=torch, start_limit_s=self.start_limit_s,
+            control_limit_s=self.control_limit_s, wait=wait,
+        )  # fmt: skip
 
     def parent(self, *, torch: bool = False) -> WarmParent:
         """The running sandbox, started when first needed; with `torch`, one whose warm
@@ -151,7 +159,9 @@ class SandboxedSubmission:
     def start_check(self, time_limit_s: float) -> None:
         """Start a check's clock, once the calls started ahead have moved on (`_advance_ahead`)
         and the workers of those claimed by an earlier check have ended (their memory is
-        the sandbox's again)."""
+        the sandbox's again). The first check's start starts the session's time limit too."""
+        if self.session_time_s is not None and self.session_deadline == float("inf"):
+            self.session_deadline = time.monotonic() + self.session_time_s
         self._advance_ahead()
         for call in self._calls():
             if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
@@ -291,7 +301,14 @@ class SandboxedSubmission:
     def _run_call(self, call: AheadCall, *, wait: bool) -> None:
         """Write the call's request and read its reply: as far as goes without waiting, or
         with `wait`, to the end, each within the call's limit (counted from its last part
-        written, when it may start)."""
+        written, when it may start).
+
+        Without `wait`, the grader only looks (at each check's start): a look past the limit
+        that finds no reply begun is the call's time-out; one that finds it whole, or begun
+        (a reply larger than the socket's buffer never waits whole), cannot tell whether
+        it came within the limit (the look before was within it, and found none), so the
+        call runs again, in a new worker (watched, if need be, by `_answer_ahead`): a reply
+        that came in time is never read as a time-out."""
         worker, name = call.worker, call.payload["name"]
         if call.reply is not None:
             return
@@ -302,8 +319,17 @@ class SandboxedSubmission:
             if call.unsent:
                 return
             call.deadline = self._ahead_deadline(call)
-        if wait or worker.answered():
+        if wait:
             call.reply = worker.receive(call.deadline, name)
+            return
+        looked, whole = time.monotonic(), worker.answered()
+        if whole and looked < call.deadline:
+            call.reply = worker.receive(looked + WHOLE_REPLY_READ_S, name)
+        elif whole or (looked >= call.deadline and worker.replying()):
+            worker.close()
+            call.worker = call.unsent = None
+        elif looked >= call.deadline:
+            raise timed_out(name)
 
     def _stop_ahead(self, worker: Worker) -> None:
         """End the worker of the calls ahead, and what it started, after a failure: the

@@ -48,12 +48,12 @@ class Spares:
     waiting: tuple[tuple, Layout, WarmParent] | None = None
 
 
-def start_spare(settings: tuple[Isolation, Limits, tuple[str, ...], float]) -> None:
+def start_spare(settings: tuple[Isolation, Limits, tuple[str, ...], float, float]) -> None:
     """Start the torch sandbox of the next session with these settings (isolation, limits,
-    secret paths to probe, start limit), if spares are kept and none waits; not in the uid
-    sandbox. A spare that cannot start is no failure: the next session starts its own, and
-    says why if that fails too."""
-    isolation, limits, probe, start_limit_s = settings
+    secret paths to probe, start limit, spawn and reset limit), if spares are kept and none
+    waits; not in the uid sandbox. A spare that cannot start is no failure: the next
+    session starts its own, and says why if that fails too."""
+    isolation, limits, probe, start_limit_s, control_limit_s = settings
     if not Spares.enabled or Spares.waiting is not None or isolation.mode == "uid":
         return
     try:
@@ -61,7 +61,7 @@ def start_spare(settings: tuple[Isolation, Limits, tuple[str, ...], float]) -> N
     except (OSError, RuntimeError, SandboxBroken):  # no uid or no folder left: the next session starts its own
         return
     try:
-        parent = WarmParent(isolation, layout, limits, probe, preload_torch=True, start_limit_s=start_limit_s, wait=False)
+        parent = WarmParent(isolation, layout, limits, probe, preload_torch=True, start_limit_s=start_limit_s, control_limit_s=control_limit_s, wait=False)
     except SandboxBroken:
         end_unused(layout, None)
         return

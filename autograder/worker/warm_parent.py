@@ -23,7 +23,7 @@ from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_byte
 from autograder.worker.zygote import Zygote, ZygoteRefused, ready_zygote, switched_on, why_not_here
 
 START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
-CONTROL_LIMIT_S = 10.0  # a spawn or a reset
+CONTROL_LIMIT_S = 10.0  # a spawn or a reset, times --time-scale (`autograder.worker.sandbox`)
 SWEEP_LIMIT_S = 30.0  # the uid sandbox's last sweep: an interpreter's start and a few rounds
 REPLY_BYTES = 4096
 
@@ -44,9 +44,10 @@ class WarmParent:
     """One running sandbox. Raises SandboxBroken when it cannot start, SecretsVisible
     when one of `probe` (paths the course keeps secret) can be read from inside. With
     `preload_torch`, the warm parent imports torch before it says hello; `start_limit_s`:
-    how long it may take to say it, from its start. With `wait=False`, the sandbox starts
-    in the background and `greet()` waits for its hello, raising what the constructor
-    would have raised.
+    how long it may take to say it, from its start; `control_limit_s`: how long a spawn or a
+    reset may take (a reset that has not emptied the sandbox by then replaces it). With
+    `wait=False`, the sandbox starts in the background and `greet()` waits for its hello,
+    raising what the constructor would have raised.
 
     With the switch AUTOGRADER_ZYGOTE=1, a torch sandbox's warm parent is forked from this
     process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead of
@@ -61,10 +62,12 @@ class WarmParent:
         probe: tuple[str, ...] = (),
         preload_torch: bool = False,
         start_limit_s: float = START_LIMIT_S,
+        control_limit_s: float = CONTROL_LIMIT_S,
         *,
         wait: bool = True,
     ):
         self.isolation, self.layout, self.limits = isolation, layout, limits
+        self.control_limit_s = control_limit_s
         self.preloaded_torch = preload_torch
         self.start_limit_s = start_limit_s
         self.settings = {
@@ -190,7 +193,7 @@ class WarmParent:
     def spawn(self) -> tuple[socket.socket, int]:
         """A new worker: the grader's end of its socket, and its pid inside the sandbox."""
         self._send({"op": "spawn"})
-        reply, fds = self._receive(time.monotonic() + CONTROL_LIMIT_S, with_fd=True)
+        reply, fds = self._receive(time.monotonic() + self.control_limit_s, with_fd=True)
         if len(fds) != 1 or type(reply.get("worker")) is not int:
             for fd in fds:
                 os.close(fd)
@@ -200,7 +203,7 @@ class WarmParent:
     def reset(self) -> None:
         """Kill every process of the sandbox but the warm parent."""
         self._send({"op": "reset"})
-        if self._receive(time.monotonic() + CONTROL_LIMIT_S)[0].get("ok") is not True:
+        if self._receive(time.monotonic() + self.control_limit_s)[0].get("ok") is not True:
             raise SandboxBroken("the sandbox did not reset")
 
     def _send(self, request: dict) -> None:

@@ -9,7 +9,7 @@ starts writing, nor to read what the grader writes (its end of the socket never 
 import contextlib
 from typing import Any
 
-from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, finish_sending, framed, message_waiting, receive_message, send_available
+from autograder.worker.channel import ChannelClosed, ChannelTimeout, MessageTooLong, bytes_waiting, finish_sending, framed, message_waiting, receive_message, send_available
 from autograder.worker.codec import Tagged, decode_message, encode_message
 from autograder.worker.errors import StudentCrashed, timed_out
 from autograder.worker.handles import Handle
@@ -77,6 +77,11 @@ class Worker:
     def answered(self) -> bool:
         """Whether a whole reply waits to be read (`channel.message_waiting`)."""
         return message_waiting(self.sock, MAX_REPLY_BYTES)
+
+    def replying(self) -> bool:
+        """Whether a reply has begun to come (some of it waits to be read), whole or not: a
+        reply larger than the socket's buffer never waits whole."""
+        return bytes_waiting(self.sock) > 0
 
     def _watch(self) -> None:
         """While waiting: raise SandboxOutOfMemory when this worker's sandbox holds too much
