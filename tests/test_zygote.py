@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import find_course_root
-from autograder.grading.run import session_environment
+from autograder.grading.run import GradingProcess, session_environment
 from autograder.worker.channel import receive_message, send_message
 from autograder.worker.codec import decode_message, encode_message
 from autograder.worker.errors import StudentCrashed
@@ -24,7 +24,7 @@ from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, descendants
 from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.spares import end_unused, new_layout
 from autograder.worker.warm_parent import WarmParent
-from autograder.worker.zygote import SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, why_not_here
+from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, why_not_here
 from sandboxed import wait_until
 from test_isolation import SHARED_HOARD
 
@@ -304,6 +304,26 @@ def test_the_zygote_starts_clean_and_dies_with_the_grading_process():
 
 def test_the_grading_session_gets_the_switch():
     assert session_environment()[SWITCH] == "1"
+
+
+def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_it():
+    """The stubs' architectures, twice in one grading process: its zygote runs beside the
+    sessions, the spare torch sandbox waiting after the second is bwrap around the
+    zygote's placeholder, and once the process is closed neither is left, nor the zygote's
+    private folder."""
+    process = GradingProcess()
+    try:
+        for _ in range(2):
+            report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("architectures",))
+            assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+        children = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in Path(f"/proc/{process.process.pid}/task/{process.process.pid}/children").read_text().split()}
+        (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
+        (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
+        private = Path(children[zygote].split(b"\0")[-2].decode())
+        assert private.is_dir() and private.is_relative_to(process.scratch)
+    finally:
+        process.close()
+    assert not Path(f"/proc/{zygote}").exists() and not Path(f"/proc/{spare}").exists() and not private.exists()
 
 
 def test_the_zygote_serves_bwrap_as_root_only():
