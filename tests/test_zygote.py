@@ -5,10 +5,12 @@ Real bwrap, as root (the zygote serves bwrap as root only)."""
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.spares import end_unused, new_layout
 from autograder.worker.warm_parent import WarmParent
 from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, why_not_here
+from grader_accounts import GraderAccount
 from sandboxed import wait_until
 from test_isolation import SHARED_HOARD
 
@@ -329,6 +332,37 @@ def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_i
 def test_the_zygote_serves_bwrap_as_root_only():
     assert why_not_here("uid") == "the zygote serves the bwrap sandbox only, not uid"
     assert why_not_here("bwrap") is None  # as root
+
+
+ORDINARY_TORCH_SANDBOX = """
+from autograder.worker.isolation import choose_isolation
+from autograder.worker.limits import Limits
+from autograder.worker.spares import end_unused, new_layout
+from autograder.worker.warm_parent import WarmParent
+isolation = choose_isolation("bwrap")
+layout = new_layout(isolation, Limits())
+parent = WarmParent(isolation, layout, Limits(), preload_torch=True)
+print(parent.joined, parent.greeted, parent.zygote_problem)
+end_unused(layout, parent)
+"""
+
+
+def test_as_an_ordinary_user_a_torch_sandbox_starts_todays_way_and_says_why():
+    """bwrap as an ordinary user: the switch is ignored, with the reason (the grader could
+    not list the joined processes, which are undumpable in a user namespace it does not own)."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-ordinary-"))
+    try:
+        account = GraderAccount.ordinary(folder)
+        user = pwd.getpwnam(account.user)
+        done = subprocess.run(
+            [account.python, "-c", ORDINARY_TORCH_SANDBOX], cwd=account.home, capture_output=True, text=True, timeout=300,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "HOME": str(account.home), "LANG": "C.UTF-8", SWITCH: "1"},
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    reason = "the zygote serves bwrap as root only: as an ordinary user the grader could not list a joined sandbox's processes"
+    assert done.stdout.strip() == f"None True {reason}", done.stderr
 
 
 @pytest.mark.slow(seconds=150)
