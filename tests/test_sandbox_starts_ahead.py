@@ -19,6 +19,7 @@ from autograder.worker.limits import Limits
 from autograder.worker.sandbox import SandboxedSubmission, imports_torch
 from autograder.worker.spares import Spares, keep_spares, start_spare
 from autograder.worker.warm_parent import WarmParent
+from autograder.worker.zygote import PLACEHOLDER_MAIN
 
 REPORTS_TORCH = """
 import sys
@@ -202,14 +203,15 @@ def test_the_uid_sandbox_keeps_no_spare(spares):
 
 def torch_sandboxes_of(pid: int) -> list[int]:
     """The children of `pid` that are sandboxes whose warm parent preloads torch (bwrap,
-    each of which forks once more)."""
+    each of which forks once more; with AUTOGRADER_ZYGOTE=1, bwrap around the zygote's
+    placeholder, `autograder.worker.zygote`)."""
     found = []
     for process in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         try:
             command = Path(f"/proc/{process}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"bwrap" in command.split(b"\0")[0] and b'"preload_torch": true' in command:
+        if b"bwrap" in command.split(b"\0")[0] and (b'"preload_torch": true' in command or PLACEHOLDER_MAIN.encode() in command):
             found.append(int(process))
     return found
 

@@ -27,6 +27,7 @@ from autograder.report.signing import verify
 from autograder.salt import SALT_FILE, resolve_course_salt
 from autograder.worker.isolation import GRADES_PER_PROCESS, Isolation, choose_isolation
 from autograder.worker.warm_parent import sweep_sandbox_users_of
+from autograder.worker.zygote import SWITCH as ZYGOTE_SWITCH
 
 # Limits of one submission's session, each times --time-scale, as each check's own limit is.
 # All checks together get SUBMISSION_LIMIT_S, from the first check's start: those left when
@@ -263,8 +264,9 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
 
 def session_environment() -> dict[str, str]:
     """The grading session's environment: no plugin autoload, no bytecode in the submission,
-    one thread for torch, numpy's BLAS and OpenMP."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AUTOGRADER_"))}
+    one thread for torch, numpy's BLAS and OpenMP; of the grader's own settings, only the
+    zygote's switch (`autograder.worker.zygote`)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AUTOGRADER_")) or key == ZYGOTE_SWITCH}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     # The oracles' tensors are small: on one thread each, no thread pool spins beside the

@@ -21,6 +21,7 @@ import pytest
 
 from autograder.report.signing import sign
 from autograder.worker.spares import keep_spares
+from autograder.worker.zygote import start_zygote, stop_zygote
 
 
 class ReportSink:
@@ -85,6 +86,7 @@ def serve(key_fd: int) -> None:
     os.dup2(quiet, 1)  # pytest's own output must not mix with the replies
     os.dup2(quiet, 2)
     checks = CheckSources()
+    start_zygote()  # if switched on: it imports torch while the first session collects its checks
     try:
         for line in sys.stdin:
             report = run_session(json.loads(line)["arguments"], checks)
@@ -94,6 +96,7 @@ def serve(key_fd: int) -> None:
             keep_spares()  # this process grades one submission after another: from its second session on
     finally:
         keep_spares(False)
+        stop_zygote()
     # Nothing is left to write or flush: the interpreter's finalisation (torch and sklearn
     # loaded, a second or so) would only keep the grader's close() waiting.
     os._exit(0)

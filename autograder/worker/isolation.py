@@ -166,8 +166,23 @@ def parent_command(isolation: Isolation, layout: Layout, settings: dict) -> list
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir]), engine]
     if isolation.mode == "uid":
         return [*python, _settings_json(settings, layout.submission, layout.workdir, [layout.workdir], shared_scratch(layout)), engine]
-    inside = _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path(folder) for folder in BWRAP_SCRATCH])
-    return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, inside, engine]
+    return [isolation.bwrap, *bwrap_arguments(layout), "--", *python, bwrap_settings_json(settings), engine]
+
+
+def bwrap_settings_json(settings: dict) -> str:
+    """The settings of a warm parent in a bwrap sandbox, as JSON (`_settings_json`)."""
+    return _settings_json(settings, Path(SANDBOX_ROOT) / "submission", Path("/tmp"), [Path(folder) for folder in BWRAP_SCRATCH])
+
+
+def placeholder_command(isolation: Isolation, layout: Layout, info_fd: int) -> list[str]:
+    """The command that builds a bwrap sandbox for a warm parent forked from the zygote
+    (`autograder.worker.zygote`): today's sandbox, with no capability added (its warm
+    parent gives up the zygote's own), and as its pid 1 the zygote's placeholder; bwrap
+    writes that pid 1's host pid to `info_fd`."""
+    from autograder.worker.zygote import PLACEHOLDER_MAIN
+
+    arguments = bwrap_arguments(layout, added_capabilities=False)
+    return [isolation.bwrap, *arguments, "--as-pid-1", "--info-fd", str(info_fd), "--", sys.executable, "-I", "-S", "-c", PLACEHOLDER_MAIN]
 
 
 def shared_scratch(layout: Layout | None = None) -> dict[str, list[str]]:
@@ -196,18 +211,18 @@ def _settings_json(settings: dict, submission: Path, workdir: Path, scratch: lis
     )
 
 
-def bwrap_arguments(layout: Layout) -> list[str]:
+def bwrap_arguments(layout: Layout, *, added_capabilities: bool = True) -> list[str]:
     """bwrap's options: namespaces, capabilities, environment and the sandbox's root."""
     if os.geteuid() == 0:
         # Privileged: no user namespace (it would map the sandbox to root); the warm parent
         # keeps CAP_SETUID/SETGID only long enough to become the submission's own user.
         namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-        capabilities = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        capabilities = ["--cap-drop", "ALL", *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if added_capabilities else [])]
     else:
         namespaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         capabilities = ["--cap-drop", "ALL"]
     environment = ["--clearenv"]
-    for key, value in {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}.items():
+    for key, value in sandbox_environment().items():
         environment += ["--setenv", key, value]
     # /dev is a tmpfs of no size bwrap's user may write (as an ordinary user): read-only,
     # with /dev/shm a tmpfs of its own size, so files hold no memory beyond two fixed sizes
@@ -220,10 +235,25 @@ def bwrap_arguments(layout: Layout) -> list[str]:
     return [*namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox", *capabilities, *environment, *root, "--chdir", "/tmp"]
 
 
+def sandbox_environment() -> dict[str, str]:
+    """The environment of a bwrap sandbox's processes (bwrap adds PWD)."""
+    return {**ENVIRONMENT, "HOME": "/tmp", "TMPDIR": "/tmp"}
+
+
+def bound_folders() -> list[str]:
+    """The host's folders a bwrap sandbox holds, read-only, at the same path: /usr, the
+    system folders (or the links to /usr that stand for them) and the Python folders."""
+    system = [f"/{name}" for name in SYSTEM_FOLDERS if os.path.isdir(f"/{name}")]
+    return ["/usr", *system, *_python_folders()]
+
+
+SYSTEM_FOLDERS = ("bin", "lib", "lib32", "lib64", "libx32", "sbin")
+
+
 def _system_folders() -> list[str]:
     """/usr read-only, and /bin, /lib, /lib64, /sbin as the host has them (links or binds)."""
     arguments = ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
+    for name in SYSTEM_FOLDERS:
         path = f"/{name}"
         if os.path.islink(path):
             arguments += ["--symlink", os.readlink(path), path]

@@ -46,7 +46,12 @@ REQUEST_BYTES = 4096
 
 
 def main() -> None:
-    settings = json.loads(sys.argv[1])
+    serve(json.loads(sys.argv[1]))
+
+
+def serve(settings: dict) -> None:
+    """Be the warm parent these settings describe (argv[1] of a fresh one; the control
+    socket's first message for one forked from the zygote, `autograder.worker.zygote`)."""
     control = socket.socket(fileno=settings["control_fd"])
     limits = Limits(**settings["limits"])
     _close_other_descriptors(control.fileno())

@@ -16,9 +16,11 @@ import time
 from dataclasses import asdict
 
 from autograder.worker.isolation import (
-    BWRAP_SCRATCH, ENVIRONMENT, Isolation, Layout, owners_in_shared_scratch, parent_command, sandbox_uids_of, shared_scratch, sweep_command,
+    BWRAP_SCRATCH, ENVIRONMENT, Isolation, Layout, bwrap_settings_json, owners_in_shared_scratch, parent_command, placeholder_command,
+    sandbox_uids_of, shared_scratch, sweep_command,
 )  # fmt: skip
 from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_bytes, descendants, files_in_scratch, processes_of_user, users_running
+from autograder.worker.zygote import Zygote, ZygoteRefused, ready_zygote, switched_on, why_not_here
 
 START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset, times --time-scale (`autograder.worker.sandbox`)
@@ -45,7 +47,12 @@ class WarmParent:
     how long it may take to say it, from its start; `control_limit_s`: how long a spawn or a
     reset may take (a reset that has not emptied the sandbox by then replaces it). With
     `wait=False`, the sandbox starts in the background and `greet()` waits for its hello,
-    raising what the constructor would have raised."""
+    raising what the constructor would have raised.
+
+    With the switch AUTOGRADER_ZYGOTE=1, a torch sandbox's warm parent is forked from this
+    process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead of
+    a fresh interpreter importing torch in it; where that cannot be, or fails before the
+    warm parent's hello, the sandbox starts today's way, and `zygote_problem` says why."""
 
     def __init__(
         self,
@@ -62,9 +69,8 @@ class WarmParent:
         self.isolation, self.layout, self.limits = isolation, layout, limits
         self.control_limit_s = control_limit_s
         self.preloaded_torch = preload_torch
-        self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        settings = {
-            "control_fd": inside.fileno(),
+        self.start_limit_s = start_limit_s
+        self.settings = {
             "uid": layout.uid if isolation.mode == "bwrap" else None,
             "limits": asdict(limits),
             "kill_scope": "groups" if isolation.mode == "none" else "sandbox",
@@ -72,9 +78,27 @@ class WarmParent:
             "probe": list(probe),
             "preload_torch": preload_torch,
         }
+        self.joined: JoinedSandbox | None = None
+        self.zygote_problem: str | None = None
+        if preload_torch and switched_on():
+            self.zygote_problem = why_not_here(isolation.mode)
+            if self.zygote_problem is None:
+                try:
+                    self._start_joined(ready_zygote())
+                except (ZygoteRefused, SandboxBroken) as problem:
+                    self.zygote_problem = str(problem)
+        if self.joined is None:
+            self._start_fresh()
+        if wait:
+            self.greet()
+
+    def _start_fresh(self) -> None:
+        """Today's start: a fresh interpreter as the sandbox's warm parent."""
+        self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        settings = {**self.settings, "control_fd": inside.fileno()}
         try:
             self.process = subprocess.Popen(
-                parent_command(isolation, layout, settings), pass_fds=(inside.fileno(),), cwd=layout.workdir,
+                parent_command(self.isolation, self.layout, settings), pass_fds=(inside.fileno(),), cwd=self.layout.workdir,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, **self._identity(),
             )  # fmt: skip
@@ -83,29 +107,73 @@ class WarmParent:
             raise SandboxBroken(f"{type(problem).__name__}: {problem.strerror or problem}") from None
         finally:
             inside.close()
-        self.greeting_deadline = time.monotonic() + start_limit_s
+        self.greeting_deadline = time.monotonic() + self.start_limit_s
         self.greeted = False
-        if wait:
-            self.greet()
+
+    def _start_joined(self, zygote: Zygote) -> None:
+        """bwrap builds the sandbox around a placeholder pid 1; `zygote` forks the warm
+        parent into it, which reads its settings from the control socket."""
+        self.greeting_deadline = time.monotonic() + self.start_limit_s
+        self.greeted = False
+        self.control, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        info_read, info_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                placeholder_command(self.isolation, self.layout, info_write), pass_fds=(info_write,), cwd=self.layout.workdir,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True, **self._identity(),
+            )  # fmt: skip
+        except OSError as problem:
+            for end in (self.control, inside):
+                end.close()
+            os.close(info_read)
+            raise SandboxBroken(f"{type(problem).__name__}: {problem.strerror or problem}") from None
+        finally:
+            os.close(info_write)
+        try:
+            self.joined = JoinedSandbox(zygote, self.process, info_read, self.greeting_deadline)
+            zygote.join(self.joined.pidfd, inside.fileno())
+            self.control.send(bwrap_settings_json(self.settings).encode())
+        except (OSError, SandboxBroken) as problem:
+            self.kill()
+            raise SandboxBroken(f"the zygote's sandbox did not start ({problem})") from None
+        finally:
+            inside.close()
 
     def greet(self) -> None:
-        """Wait for the warm parent's hello, if it has not come yet, until the start limit."""
+        """Wait for the warm parent's hello, if it has not come yet, until the start limit.
+        A warm parent from the zygote that fails before it says hello is replaced by one
+        started today's way (`zygote_problem` says why)."""
         if self.greeted:
             return
         try:
             hello = self._receive(self.greeting_deadline)[0]
-        except SandboxBroken:
+        except SandboxBroken as problem:
+            if self._started_fresh_instead(str(problem)):
+                return self.greet()
             self.kill()
             raise
         readable = hello.get("readable")
         if hello.get("ready") is not True or not isinstance(readable, list):
-            self.kill()
             problem = hello.get("problem")
-            raise SandboxBroken(problem[:300] if type(problem) is str else "the sandbox's first answer was not a greeting")
+            problem = problem[:300] if type(problem) is str else "the sandbox's first answer was not a greeting"
+            if self._started_fresh_instead(problem):
+                return self.greet()
+            self.kill()
+            raise SandboxBroken(problem)
         if readable:
             self.kill()
             raise SecretsVisible([str(path)[:300] for path in readable[:10]])
         self.greeted = True
+
+    def _started_fresh_instead(self, problem: str) -> bool:
+        """If this sandbox's warm parent came from the zygote: end the sandbox and start
+        one today's way, keeping `problem` as the reason; whether it did."""
+        if self.joined is None:
+            return False
+        self.kill()
+        self.joined, self.zygote_problem = None, f"the zygote's warm parent failed: {problem}"
+        self._start_fresh()
+        return True
 
     def ready(self) -> bool:
         """Whether the warm parent said hello, without waiting: its hello, if it came, is
@@ -163,8 +231,11 @@ class WarmParent:
         return reply, fds
 
     def processes(self) -> list[int]:
-        """Host pids of every process of the sandbox still alive."""
+        """Host pids of every process of the sandbox still alive (bwrap and those below it;
+        the warm parent from the zygote and those below it are not)."""
         pids = descendants(self.process.pid) if self.process.poll() is None else []
+        if self.joined is not None:
+            pids += [pid for pid in self.joined.processes() if pid not in pids]
         if self.isolation.mode == "uid":
             pids += [pid for pid in processes_of_user(self.layout.uid) if pid not in pids]
         return pids
@@ -192,6 +263,8 @@ class WarmParent:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.joined is not None:
+            self.joined.close()
         if self.isolation.mode == "uid":
             self._sweep_user()
 
@@ -201,6 +274,77 @@ class WarmParent:
         (fork, exit, fork); kill(-1) does not. One the sweep cannot end (it outlived every
         round) harms nobody: its uid is never handed out again."""
         sweep_user(self.layout.uid, shared_scratch(self.layout))
+
+
+class JoinedSandbox:
+    """What the grader holds of a sandbox whose warm parent comes from `zygote`: bwrap's
+    pid 1, the placeholder (`pid`, `pidfd`), and its PID namespace, kept open so that its
+    identity (`namespace`) is never another's while this sandbox is known. `bwrap`, just
+    started, names the placeholder on `info_fd` and says its set-up is done on its stdout,
+    both before `deadline`."""
+
+    def __init__(self, zygote: Zygote, bwrap: subprocess.Popen, info_fd: int, deadline: float):
+        self.zygote, self.bwrap = zygote, bwrap
+        self.pidfd = self.namespace_fd = None
+        try:
+            info = json.loads(_read_until_end(info_fd, deadline))
+            self.pid = info["child-pid"]
+            if _read_until_end(bwrap.stdout.fileno(), deadline, line=True) != b"ready\n":
+                raise SandboxBroken("the sandbox's pid 1 did not start")
+            self.pidfd = os.pidfd_open(self.pid)
+            if _parent_pid(self.pid) != bwrap.pid:  # the pid was not another's when the pidfd was opened
+                raise SandboxBroken("the sandbox's pid 1 ended early")
+            self.namespace_fd = os.open(f"/proc/{self.pid}/ns/pid", os.O_RDONLY)
+            signal.pidfd_send_signal(self.pidfd, 0)  # still that process: the namespace opened is the sandbox's
+        except (OSError, ValueError, KeyError, TypeError) as problem:
+            self.close()
+            raise SandboxBroken(f"the sandbox's pid 1 could not be reached ({problem})") from None
+        finally:
+            os.close(info_fd)
+            bwrap.stdout.close()
+        status = os.fstat(self.namespace_fd)
+        self.namespace = (status.st_dev, status.st_ino)
+
+    def processes(self) -> list[int]:
+        """Host pids of the processes in the sandbox's PID namespace (as root, /proc tells):
+        those below the zygote, or, if it has ended, any on the machine."""
+        candidates = descendants(self.zygote.process.pid) if self.zygote.alive() else [int(e) for e in os.listdir("/proc") if e.isdigit()]
+        found = []
+        for pid in candidates:
+            try:
+                status = os.stat(f"/proc/{pid}/ns/pid")
+            except OSError:  # gone, or a zombie
+                continue
+            if (status.st_dev, status.st_ino) == self.namespace:
+                found.append(pid)
+        return found
+
+    def close(self) -> None:
+        """Let go of the sandbox (once it is killed): its pid 1's stdin, pidfd and namespace."""
+        if self.bwrap.stdin is not None:
+            self.bwrap.stdin.close()
+        for fd in (self.pidfd, self.namespace_fd):
+            if fd is not None:
+                os.close(fd)
+        self.pidfd = self.namespace_fd = None
+
+
+def _read_until_end(fd: int, deadline: float, *, line: bool = False) -> bytes:
+    """What `fd` holds up to its end (or, with `line`, its first line), read before `deadline`."""
+    data = b""
+    while not (line and data.endswith(b"\n")):
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            raise SandboxBroken("the sandbox did not start in time")
+        chunk = os.read(fd, 1 if line else REPLY_BYTES)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _parent_pid(pid: int) -> int | None:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return int(next(line for line in status if line.startswith("PPid:")).split()[1])
 
 
 def sweep_user(uid: int, shared: dict[str, list[str]]) -> None:

@@ -1,0 +1,393 @@
+"""A torch sandbox whose warm parent is forked from the grading process's zygote
+(`autograder.worker.zygote`, switch AUTOGRADER_ZYGOTE=1): student code sees what it sees in
+today's sandbox, and the grader counts, resets and kills it as today's (law 4 and 5).
+Real bwrap, as root (the zygote serves bwrap as root only)."""
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.course import find_course_root
+from autograder.grading.run import GradingProcess, session_environment
+from autograder.worker.channel import receive_message, send_message
+from autograder.worker.codec import decode_message, encode_message
+from autograder.worker.errors import StudentCrashed
+from autograder.worker.isolation import Isolation, bound_folders, find_bwrap, sandbox_environment
+from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, descendants
+from autograder.worker.sandbox import SandboxedSubmission
+from autograder.worker.spares import end_unused, new_layout
+from autograder.worker.warm_parent import WarmParent
+from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, why_not_here
+from grader_accounts import GraderAccount
+from sandboxed import wait_until
+from test_isolation import SHARED_HOARD
+
+COURSE = find_course_root()
+PROBE = Path(__file__).parent / "zygote_probe.py"
+SECRETS = ["/root/.bashrc", str(COURSE.solutions), str(COURSE.hidden_checks), str(Path(__file__).parent)]
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
+
+
+@pytest.fixture(autouse=True)
+def switched_on(monkeypatch):
+    monkeypatch.setenv(SWITCH, "1")
+
+
+def torch_sandbox(*, joined: bool, limits: Limits = Limits()) -> WarmParent:
+    """A torch sandbox holding the probe, started from the zygote or today's way."""
+    isolation = Isolation("bwrap", find_bwrap())
+    layout = new_layout(isolation, limits)
+    shutil.copy(PROBE, layout.submission / "probe.py")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SWITCH, "1" if joined else "0")
+        parent = WarmParent(isolation, layout, limits, probe=tuple(SECRETS), preload_torch=True)
+    assert (parent.joined is not None, parent.zygote_problem) == (joined, None)
+    return parent
+
+
+def ended(parent: WarmParent) -> None:
+    end_unused(parent.layout, parent)
+
+
+def call(parent: WarmParent, name: str, *args):
+    """probe.name(*args) in a new worker of `parent`: its answer."""
+    sock, _ = parent.spawn()
+    deadline = time.monotonic() + 120
+    try:
+        for payload in ({"op": "import", "module": "probe"}, {"op": "call", "module": "probe", "name": name, "args": list(args), "kwargs": {}}):
+            send_message(sock, encode_message(payload, None), deadline)
+            reply = decode_message(receive_message(sock, deadline, 1 << 24), lambda tag, body: body)
+    finally:
+        sock.close()
+    assert "ok" in reply, reply
+    return reply["ok"]
+
+
+@pytest.fixture(scope="module")
+def facts():
+    """The probe's facts and a torch step in today's torch sandbox and in two from the zygote."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SWITCH, "1")
+        found = {}
+        for name, joined in (("today", False), ("joined", True), ("second", True)):
+            parent = torch_sandbox(joined=joined)
+            try:
+                found[name] = {**call(parent, "facts", SECRETS), "train_step": call(parent, "train_step"), "uid": parent.layout.uid}
+            finally:
+                ended(parent)
+        yield found
+
+
+SAME = (
+    "pid", "ppid", "pgid_sid", "root", "work", "root_home", "home", "etc", "secrets_visible", "interfaces", "tcp_connect", "unix_socket",
+    "status_pid1", "warm_parent_fds", "environ", "proc_environ", "hostname", "cwd", "exe", "exe_is_sandbox_file", "exe_open_write",
+    "mapped_files_missing_here", "map_files_open", "root_link", "mountinfo_lines", "uid_map", "gid_map", "setgroups", "ns_same_as_pid1",
+    "sys_path", "isolated_flag", "tempdir", "umask", "rlimits", "nice", "affinity", "oom_score_adj", "cgroup", "dumpable",
+    "loginuid_sessionid", "keys_visible", "setns_attempt", "chroot_attempt", "orphans", "modules_outside_sandbox", "train_step",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("fact", SAME)
+def test_student_code_sees_what_it_sees_in_todays_sandbox(facts, fact):
+    """Files (the root lists only bwrap's binds), network (loopback only, no TCP),
+    identity, seccomp, descriptors, environment, limits, namespaces as seen from inside,
+    the orphans' reaping: fact for fact as in today's torch sandbox; so is torch's result."""
+    assert facts["joined"][fact] == facts["today"][fact]
+
+
+def test_the_root_holds_only_what_bwrap_binds(facts):
+    """/ lists the first folders of bwrap's binds and what bwrap makes (/proc, /dev, /tmp,
+    /sandbox) and nothing else; no secret is there, nor any network but loopback."""
+    made = {"dev", "proc", "tmp", "sandbox"}
+    assert facts["joined"]["root"] == sorted({Path(folder).parts[1] for folder in bound_folders()} | made)
+    assert facts["joined"]["secrets_visible"] == [] and facts["joined"]["etc"].startswith("<FileNotFoundError")
+    assert facts["joined"]["interfaces"] == ["lo"] and facts["joined"]["tcp_connect"].startswith("<PermissionError")
+
+
+def test_the_workers_identity_is_the_submissions_user_with_no_capability(facts):
+    """Its own user, no_new_privs, two seccomp filters, and no capability at all: not even
+    in the bounding or inheritable sets, which today's warm parent keeps (stricter). The
+    warm parent leads a session of its own (sid 2), not bwrap's init's (sid 1)."""
+    assert facts["joined"]["status_warm_parent"].pop("NSsid") == "2" and facts["today"]["status_warm_parent"].pop("NSsid") == "1"
+    for process in ("status_self", "status_warm_parent"):
+        status = facts["joined"][process]
+        assert status["Uid"] == " ".join([str(facts["joined"]["uid"])] * 4)
+        assert (status["NoNewPrivs"], status["Seccomp"]) == ("1", "2")
+        assert {status[caps] for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == {"0000000000000000"}
+        assert {key: value for key, value in status.items() if not key.startswith(("Uid", "Gid", "Cap"))} == {
+            key: value for key, value in facts["today"][process].items() if not key.startswith(("Uid", "Gid", "Cap"))
+        }
+
+
+def test_processes_and_descriptors_are_todays_but_pid_1(facts):
+    """pid 1 is the placeholder (an interpreter, root, no capability), not bwrap's init."""
+    today, joined = facts["today"], facts["joined"]
+    assert sorted(joined["processes"]) == sorted(today["processes"]) == ["1", "2", "3"]
+    assert joined["processes"]["1"] == ["python", "0 0 0 0"]
+    assert joined["processes"]["2"] == joined["processes"]["3"] == ["python", " ".join([str(joined["uid"])] * 4)]
+    assert sorted(value.split("[")[0] for value in joined["fds"].values()) == sorted(value.split("[")[0] for value in today["fds"].values())
+
+
+def test_each_joined_sandbox_has_fresh_random_states_and_namespaces_of_its_own(facts):
+    joined, second = facts["joined"], facts["second"]
+    assert (joined["random_state"], joined["numpy_state"]) != (second["random_state"], second["numpy_state"])
+    for name in ("mnt", "pid", "net", "ipc", "uts", "cgroup"):
+        assert joined["ns"][name] != f"ok {os.readlink(f'/proc/self/ns/{name}')!r}"
+
+
+def test_the_environment_is_the_sandboxs_without_the_zygotes_private_folder(facts):
+    assert facts["joined"]["environ"] == {**sandbox_environment(), "PWD": "/tmp", "TORCHINDUCTOR_CACHE_DIR": "/tmp/torchinductor_student"}
+
+
+def test_reset_keeps_pid_1_and_the_warm_parent_and_a_new_worker_trains():
+    parent = torch_sandbox(joined=True)
+    try:
+        sock, _ = parent.spawn()  # a worker left running, as a concept's last one is
+        before = parent.processes()
+        parent.reset()
+        after = parent.processes()
+        assert len(before) == 4 and len(after) == 3 and set(after) <= set(before)
+        assert call(parent, "train_step") == pytest.approx(0.7191202044487, abs=1e-6)
+        sock.close()
+    finally:
+        ended(parent)
+
+
+def test_killing_pid_1_ends_every_process_of_the_sandbox():
+    parent = torch_sandbox(joined=True)
+    try:
+        sockets = [parent.spawn()[0] for _ in range(2)]
+        inside = [pid for pid in parent.processes() if pid != parent.process.pid]
+        assert len(inside) == 4  # the placeholder, the warm parent, two workers
+        os.kill(parent.joined.pid, signal.SIGKILL)
+        wait_until(lambda: not any(alive(pid) for pid in inside), 5)
+        assert [pid for pid in inside if alive(pid)] == []
+        assert parent.process.wait(timeout=10) is not None
+        for sock in sockets:
+            sock.close()
+    finally:
+        ended(parent)
+
+
+def test_kill_ends_the_sandbox_and_leaves_no_zombie_below_the_zygote():
+    parent = torch_sandbox(joined=True)
+    zygote = parent.joined.zygote
+    parent.spawn()[0].close()
+    inside = parent.processes()
+    ended(parent)
+    wait_until(lambda: not any(alive(pid) for pid in inside), 5)  # SIGKILL is sent; the kernel ends them
+    assert [pid for pid in inside if alive(pid)] == []
+    wait_until(lambda: descendants(zygote.process.pid) == [zygote.process.pid], 5)
+    assert descendants(zygote.process.pid) == [zygote.process.pid]
+
+
+def test_a_sigchld_does_not_end_the_placeholder():
+    """pid 1 ignores SIGCHLD (a shell's `trap '' CHLD` would catch it and end)."""
+    parent = torch_sandbox(joined=True)
+    try:
+        os.kill(parent.joined.pid, signal.SIGCHLD)
+        time.sleep(0.2)
+        assert alive(parent.joined.pid)
+        assert call(parent, "train_step") == pytest.approx(0.7191202044487, abs=1e-6)
+    finally:
+        ended(parent)
+
+
+def test_files_in_the_sandboxs_tmp_count_in_its_memory():
+    parent = torch_sandbox(joined=True)
+    (parent.layout.submission / "maker.py").write_text(
+        "import os\ndef make(n):\n    for i in range(n):\n        open(f'/tmp/f{i}', 'w').close()\n    return n\n", encoding="utf-8"
+    )
+    try:
+        before = parent.memory_bytes()
+        sock, _ = parent.spawn()
+        deadline = time.monotonic() + 60
+        for payload in ({"op": "import", "module": "maker"}, {"op": "call", "module": "maker", "name": "make", "args": [2000], "kwargs": {}}):
+            send_message(sock, encode_message(payload, None), deadline)
+            decode_message(receive_message(sock, deadline, 1 << 24), lambda tag, body: body)
+        assert parent.memory_bytes() - before >= 2000 * KERNEL_BYTES_PER_FILE
+        sock.close()
+    finally:
+        ended(parent)
+
+
+def test_a_memory_hungry_worker_is_ended_by_the_memory_limit(tmp_path):
+    """test_isolation's shared-memory hoard, in a submission that imports torch (so its
+    sandbox is a torch sandbox, from the zygote)."""
+    (tmp_path / "hoarder.py").write_text("import torch\n" + SHARED_HOARD, encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, Isolation("bwrap", find_bwrap()), Limits(memory_bytes=3 * 2**29))
+    try:
+        submission.start_check(30)
+        assert submission.parent(torch=True).joined is not None
+        with pytest.raises(StudentCrashed, match="out of memory"):
+            submission.module("hoarder").hoard()
+    finally:
+        submission.close()
+
+
+def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_start_todays_way(monkeypatch):
+    """A zygote told that the engine's folder is not in the sandbox holds modules from
+    outside it: it refuses, and a torch sandbox starts today's way, saying why."""
+    engine = str(Path(sys.modules["autograder"].__file__).resolve().parent)
+    narrow = Zygote([folder for folder in bound_folders() if folder != engine])
+    monkeypatch.setattr(Zygotes, "shared", narrow)
+    monkeypatch.setattr(Zygotes, "refused", None)
+    isolation = Isolation("bwrap", find_bwrap())
+    layout = new_layout(isolation, Limits())
+    parent = WarmParent(isolation, layout, Limits(), preload_torch=True)
+    try:
+        assert parent.joined is None and parent.greeted
+        assert parent.zygote_problem.startswith("the zygote holds files a sandbox cannot see: ")
+        assert f"{engine}/worker/zygote.py" in parent.zygote_problem
+        assert narrow.process.wait(timeout=10) == 0 and not os.path.exists(narrow.private)
+        with pytest.raises(ZygoteRefused):  # not asked again in this process's life
+            ready_zygote()
+    finally:
+        end_unused(layout, parent)
+
+
+def test_a_joined_sandbox_outlives_its_zygote_and_is_still_counted_and_killed(monkeypatch):
+    """The zygote killed (the machine's out-of-memory killer, say): the joined sandbox's
+    processes, reparented out of its reach, are still listed (by their PID namespace),
+    counted and killed; the next torch sandbox starts today's way, saying why."""
+    monkeypatch.setattr(Zygotes, "shared", None)
+    monkeypatch.setattr(Zygotes, "refused", None)
+    parent = torch_sandbox(joined=True)
+    try:
+        sock, _ = parent.spawn()
+        listed = parent.processes()
+        zygote = parent.joined.zygote
+        zygote.process.kill()
+        zygote.process.wait()
+        assert sorted(parent.processes()) == sorted(listed) and len(listed) == 4
+        assert parent.memory_bytes() > 200 * 2**20  # two interpreters holding torch
+        isolation = Isolation("bwrap", find_bwrap())
+        layout = new_layout(isolation, Limits())
+        fresh = WarmParent(isolation, layout, Limits(), preload_torch=True)
+        assert fresh.joined is None and fresh.zygote_problem == "the zygote has ended"
+        assert not os.path.exists(zygote.private)  # removed for it by the grader
+        end_unused(layout, fresh)
+        sock.close()
+    finally:
+        ended(parent)
+    wait_until(lambda: not any(alive(pid) for pid in listed), 5)
+    assert [pid for pid in listed if alive(pid)] == []
+
+
+def test_the_zygote_starts_clean_and_dies_with_the_grading_process():
+    """A grading process (here a bare interpreter) starts its zygote, then is killed: the
+    zygote ends (PDEATHSIG) and removes its private folder."""
+    code = (
+        "import os; os.environ['AUTOGRADER_ZYGOTE'] = '1'\n"
+        "from autograder.worker.zygote import Zygotes, ready_zygote\n"
+        "z = ready_zygote(); print(z.process.pid, z.private, flush=True); import time; time.sleep(600)\n"
+    )
+    grader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(COURSE.path)})
+    try:
+        pid, private = grader.stdout.readline().split()
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            assert dict(item.split("=", 1) for item in environ.read().decode().split("\0") if item) == sandbox_environment()
+        assert Path(f"/proc/{pid}/cwd").resolve() == Path("/") and Path(private).is_dir()
+        assert Path(private).parent == Path(os.environ.get("TMPDIR", "/tmp"))
+    finally:
+        grader.kill()
+        grader.wait()
+    wait_until(lambda: not alive(int(pid)), 10)
+    assert not alive(int(pid)) and not os.path.exists(private)
+
+
+def test_the_grading_session_gets_the_switch():
+    assert session_environment()[SWITCH] == "1"
+
+
+def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_it():
+    """The stubs' architectures, twice in one grading process: its zygote runs beside the
+    sessions, the spare torch sandbox waiting after the second is bwrap around the
+    zygote's placeholder, and once the process is closed neither is left, nor the zygote's
+    private folder."""
+    process = GradingProcess()
+    try:
+        for _ in range(2):
+            report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("architectures",))
+            assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+        children = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in Path(f"/proc/{process.process.pid}/task/{process.process.pid}/children").read_text().split()}
+        (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
+        (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
+        private = Path(children[zygote].split(b"\0")[-2].decode())
+        assert private.is_dir() and private.is_relative_to(process.scratch)
+    finally:
+        process.close()
+    assert not Path(f"/proc/{zygote}").exists() and not Path(f"/proc/{spare}").exists() and not private.exists()
+
+
+def test_the_zygote_serves_bwrap_as_root_only():
+    assert why_not_here("uid") == "the zygote serves the bwrap sandbox only, not uid"
+    assert why_not_here("bwrap") is None  # as root
+
+
+ORDINARY_TORCH_SANDBOX = """
+from autograder.worker.isolation import choose_isolation
+from autograder.worker.limits import Limits
+from autograder.worker.spares import end_unused, new_layout
+from autograder.worker.warm_parent import WarmParent
+isolation = choose_isolation("bwrap")
+layout = new_layout(isolation, Limits())
+parent = WarmParent(isolation, layout, Limits(), preload_torch=True)
+print(parent.joined, parent.greeted, parent.zygote_problem)
+end_unused(layout, parent)
+"""
+
+
+def test_as_an_ordinary_user_a_torch_sandbox_starts_todays_way_and_says_why():
+    """bwrap as an ordinary user: the switch is ignored, with the reason (the grader could
+    not list the joined processes, which are undumpable in a user namespace it does not own)."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-ordinary-"))
+    try:
+        account = GraderAccount.ordinary(folder)
+        user = pwd.getpwnam(account.user)
+        done = subprocess.run(
+            [account.python, "-c", ORDINARY_TORCH_SANDBOX], cwd=account.home, capture_output=True, text=True, timeout=300,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "HOME": str(account.home), "LANG": "C.UTF-8", SWITCH: "1"},
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    reason = "the zygote serves bwrap as root only: as an ordinary user the grader could not list a joined sandbox's processes"
+    assert done.stdout.strip() == f"None True {reason}", done.stderr
+
+
+@pytest.mark.slow(seconds=150)
+def test_a_complete_grading_gives_the_same_report_either_way(tmp_path):
+    """`autograder grade solutions` with the switch on and off: the same report."""
+    reports = []
+    for switch in ("1", "0"):
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "grade", str(COURSE.solutions), "--course-root", str(COURSE.path), "--format", "json"],
+            capture_output=True, text=True, timeout=600, env={**os.environ, SWITCH: switch}, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        reports.append(without_times(json.loads(done.stdout)))
+    assert reports[0] == reports[1]
+    assert reports[0]["score"] == reports[0]["max_score"]
+
+
+def without_times(report: dict) -> dict:
+    return {key: value for key, value in report.items() if key not in ("duration_s",)}
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except OSError:
+        return False
