@@ -19,13 +19,10 @@ call that runs again as its check's first request (the check holds no object in 
 sandbox yet) runs after the concept's worker is left, alone in the sandbox, as it ran ahead.
 """
 
-import numpy as np
 import pytest
 
 from autograder.worker.errors import StudentRaised
-from autograder.worker.isolation import choose_isolation
-from autograder.worker.limits import Limits
-from autograder.worker.sandbox import SandboxedSubmission
+from tests.test_breaker_twelve import submission_of, zeros
 
 ARCHITECTURES = """
 import threading
@@ -56,16 +53,6 @@ def train(X, seed):
         thread.join()
     return float(X.sum()) + seed
 """
-
-
-def submission_of(tmp_path, files: dict[str, str], **limits) -> SandboxedSubmission:
-    for module, code in files.items():
-        (tmp_path / f"{module}.py").write_text(code, encoding="utf-8")
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(**limits), torch_ahead=True)
-
-
-def zeros():
-    return np.zeros(2, dtype=np.float32)
 
 
 @pytest.mark.parametrize("raised_first", [False, True])  # the training answers alike whether or not a check raised before
