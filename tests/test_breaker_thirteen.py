@@ -43,15 +43,12 @@ def broken():
     raise ValueError("not yet")
 
 def train(X, seed):
-    # eight threads while it trains
-    stop = threading.Event()
-    pool = [threading.Thread(target=stop.wait) for _ in range(8)]
-    for thread in pool:
-        thread.start()
-    stop.set()
-    for thread in pool:
-        thread.join()
-    return float(X.sum()) + seed
+    # eight threads while it trains, all joined before it answers
+    done = threading.Event()
+    helpers = [threading.Thread(target=done.wait) for _ in range(8)]
+    started = [helper.start() for helper in helpers]
+    done.set()
+    return float(X.sum()) + seed + sum(helper.join() or 0 for helper in helpers) + len(started) * 0
 """
 
 
