@@ -17,6 +17,8 @@ keeps 8 in the concept's worker; found: "train raised RuntimeError: can't start 
 thread" after `broken()` raised, 0.0 when it did not; expected 0.0 both times. Fixed: a
 call that runs again as its check's first request (the check holds no object in the
 sandbox yet) runs after the concept's worker is left, alone in the sandbox, as it ran ahead.
+Left (strict xfail): one that runs again after the check's own first request still runs
+beside the concept's worker (test_a_call_ahead_that_runs_again_after_the_checks_first_request_runs_alone).
 """
 
 import pytest
@@ -65,6 +67,26 @@ def test_a_call_ahead_that_runs_again_runs_alone_as_it_ran_ahead(tmp_path, raise
             submission.start_check(30)
         assert architectures.keep_pool() == 8  # a check that keeps threads in the concept's worker
         submission.start_check(30)
+        assert architectures.train(zeros(), 0) == 0.0, "as when no check raised before"
+    finally:
+        submission.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="left: a call that runs again after the check's own first request still runs beside the concept's worker, "
+    "where the check may hold objects (it cannot be left); running it alone would take a sandbox, and a user, of its own",
+)
+def test_a_call_ahead_that_runs_again_after_the_checks_first_request_runs_alone(tmp_path):
+    submission = submission_of(tmp_path, {"architectures": ARCHITECTURES}, processes=16)
+    try:
+        submission.start_ahead("architectures", "train", (zeros(), 0), 30)
+        submission.start_check(30)
+        architectures = submission.module("architectures")
+        with pytest.raises(StudentRaised):
+            architectures.broken()
+        submission.start_check(30)
+        assert architectures.keep_pool() == 8  # the same check, before it claims the training
         assert architectures.train(zeros(), 0) == 0.0, "as when no check raised before"
     finally:
         submission.close()
