@@ -252,8 +252,9 @@ def test_a_call_ahead_that_fails_when_it_runs_again_leaves_the_concepts_worker(t
         with pytest.raises(StudentRaised):
             architectures.broken()  # the call ahead answered alone, in its worker; the reset ended it
         submission.start_check(30)
+        assert architectures.slow(0) == 0  # the check's first request: the concept's worker serves it
         with pytest.raises(NotImplementedError, match="not alone"):
-            architectures.alone()  # runs again, beside the concept's worker
+            architectures.alone()  # runs again, beside the concept's worker (the check may hold objects there)
         submission.start_check(30)
         assert architectures.train_once(zeros(), 0) == 0.0
     finally:

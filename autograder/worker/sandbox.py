@@ -112,6 +112,7 @@ class SandboxedSubmission:
         self._parent: WarmParent | None = None
         self.worker: Worker | None = None
         self.deadline = float("inf")
+        self.asked = False  # whether the running check has sent a request (its objects may live in the sandbox)
         self.broken_imports: dict[str, StudentCodeFailed] = {}
         self._ahead: dict[str, list[AheadCall]] = {}  # exercise module -> its calls started ahead, a worker each
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
@@ -178,6 +179,7 @@ class SandboxedSubmission:
             if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
                 call.worker.close()  # it leaves its loop when the grader hangs up
         self.deadline = time.monotonic() + time_limit_s
+        self.asked = False
 
     def start_ahead(self, module: str, function: str, inputs: tuple, time_limit_s: float) -> None:
         """Queue `module.function(*inputs)` to start ahead (autograder.worker.ahead), with
@@ -198,30 +200,49 @@ class SandboxedSubmission:
     def call(self, module: str, payload: dict, label: str) -> Any:
         """Send a request about `module`'s code to its worker; raise how it failed, if it did.
         A call started ahead that is the same answers it instead, once: run again if its
-        worker ended since it answered (`_run_again`)."""
+        worker ended since it answered (`_run_again`); as the check's first request, alone
+        in the sandbox, as it ran ahead: before the concept's worker is made, or once the
+        one that served earlier checks is left (what they left running there, threads or
+        memory, would count against the call's limits, and only because a check raised)."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
+        first, self.asked = not self.asked, True
+        if first and self._run_again_needed(module, payload):
+            self._run_again(self._claimable(module, payload), alone=True)
         worker = self._worker_for(module)
-        ahead = next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
+        ahead = self._claimable(module, payload)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
-        if ahead.outcome.error is None and ahead.worker.closed:  # its answer's objects ended with it
+        if self._run_again_needed(module, payload):
             self._run_again(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
         return ahead.outcome.get()
 
-    def _run_again(self, call: AheadCall) -> None:
+    def _claimable(self, module: str, payload: dict) -> AheadCall | None:
+        """The call started ahead, answered and unclaimed, that `payload` asks for, if any."""
+        return next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
+
+    def _run_again_needed(self, module: str, payload: dict) -> bool:
+        """Whether the call ahead that `payload` asks for answered well in a worker that has
+        ended since: its answer's objects ended with it."""
+        ahead = self._claimable(module, payload)
+        return ahead is not None and ahead.outcome.error is None and ahead.worker.closed
+
+    def _run_again(self, call: AheadCall, *, alone: bool = False) -> None:
         """Run `call` again, whose worker ended after it answered (a check of its concept
         that failed resets the sandbox): as it ran ahead, in a worker of its own (never the
         concept's, where other checks ran), within its own limit and off the check's clock,
         so that what the check gets does not depend on whether another failed. A failure
         there resets the sandbox under the concept's worker, which is left as a failure in
-        it leaves it."""
+        it leaves it. `alone`: leave the concept's worker first (the check holds nothing of
+        it), so that the call runs alone in the sandbox, as it ran ahead."""
         started = time.monotonic()
         try:
+            if alone:
+                self._leave_worker()
             if not self._answer_ahead(call, self.parent(torch=self.needs_torch(call.module))):
                 self._forget_worker()
         except SandboxBroken as problem:
@@ -242,6 +263,7 @@ class SandboxedSubmission:
     def call_handle(self, handle: Handle, payload: dict, label: str) -> Any:
         """A request about a student object; the worker that holds it must still run (the
         concept's, or the one that answered its calls ahead)."""
+        self.asked = True
         if handle._worker.closed:
             raise StudentCrashed(f"{label}: this object belongs to a worker that has stopped")
         if holder(payload, handle._worker, label) is not handle._worker:
