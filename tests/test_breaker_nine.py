@@ -107,3 +107,21 @@ def test_an_idle_grading_process_ends_itself_when_closed():
     server = process.process
     process.close()
     assert server.returncode == 0
+
+
+def test_a_session_that_ends_without_a_report_still_counts_toward_the_process_s_sessions(tmp_path):
+    """FAULT (breaker thirteen's round): a session whose pytest exits neither OK nor with
+    failed checks (a check file that does not collect) has handed out its sandbox users
+    yet was not counted in GRADES_PER_PROCESS, so a process could in principle run out of
+    users and crash every later student's checks. Reproducer: a course copy whose hidden
+    losses checks do not parse, graded once. Expected: the session is refused as before,
+    and counted."""
+    course_path = tmp_path / "course"
+    for part in ("solutions", "checks", "exercises"):
+        shutil.copytree(COURSE.path / part, course_path / part)
+    (course_path / "checks" / "hidden" / "test_losses.py").write_text("def broken(:\n", encoding="utf-8")
+    course = CourseRoot(course_path)
+    with GradingProcess() as process:
+        with pytest.raises(RuntimeError, match="could not collect or run every check"):
+            process.grade(course.exercises, course, student="uncollected", concepts=("losses",))
+        assert process.graded == 1

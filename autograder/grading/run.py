@@ -122,10 +122,13 @@ class GradingProcess:
         options = [f"--time-scale={time_scale}", f"--total-time-limit={SUBMISSION_LIMIT_S}", *[f"--concept={concept}" for concept in concepts]]
         options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
         arguments = self._arguments(folder, course, student, isolation, hidden, options, public_only)
-        report = self._ask(arguments, SUBMISSION_LIMIT_S * time_scale + SESSION_MARGIN_S * max(1.0, time_scale))
-        self.graded += 1
-        if self.graded == GRADES_PER_PROCESS:  # a fresh process, with fresh sandbox users
-            self.stop_when_idle()
+        try:
+            report = self._ask(arguments, SUBMISSION_LIMIT_S * time_scale + SESSION_MARGIN_S * max(1.0, time_scale))
+        finally:
+            # every session counts, reported or not: each took sandbox users of its own
+            self.graded += 1
+            if self.graded >= GRADES_PER_PROCESS:  # a fresh process, with fresh sandbox users
+                self.stop_when_idle()
         report["submission"] = str(folder)
         report["duration_s"] = round(time.perf_counter() - started, 3)
         return sanitise_report(report)  # the submission's path may hold a student's folder name
