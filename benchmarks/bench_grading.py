@@ -20,8 +20,11 @@ other work on a shared machine barely moves, unlike wall time.
 
 Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores), or with
 `--warm-only` for the floor, the command line's start and the warm complete submission
-alone (about two minutes). It grades in the bwrap sandbox, so it needs what grading needs:
-bubblewrap, as root or an ordinary user.
+alone (about two minutes), or with `--class-only` for the floor and the class in the bwrap
+sandbox (about four minutes). It grades in the bwrap sandbox, so it needs what grading
+needs: bubblewrap, as root or an ordinary user. With `AUTOGRADER_ZYGOTE=1` in its
+environment, torch sandboxes start from the zygote (`autograder.worker.zygote`), and the
+first line says so.
 """
 
 import os
@@ -37,6 +40,7 @@ from autograder.course import find_course_root
 from autograder.grading.batch import grade_folder
 from autograder.grading.run import GradingProcess, grade_submission
 from autograder.registry import CONCEPTS
+from autograder.worker.zygote import SWITCH, switched_on
 
 COURSE = find_course_root()
 EVERY_CONCEPT = tuple(concept.id for concept in CONCEPTS)
@@ -141,11 +145,15 @@ def verdict(value: float, goal: float) -> str:
     return f"goal <= {goal:g}: {'met' if value <= goal else 'NOT MET'}"
 
 
-def main(warm_only: bool = False) -> None:
+def main(warm_only: bool = False, class_only: bool = False) -> None:
     cores = os.cpu_count() or 1
     meter = CpuMeter()
+    print(f"torch sandboxes from the zygote: {'yes' if switched_on() else 'no'} ({SWITCH})")
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'                 {floor:6.2f} s")
+    if class_only:
+        print_class(floor, cores, *class_seconds("bwrap", cores))
+        return
     start = seconds(start_command_line, repeat=5)
     print(f"the command line's start, autograder --help     {start:6.2f} s  {start / floor:5.2f} floors  ({verdict(start / floor, 0.25)})")
     warm_bwrap, cpu = warm_seconds("bwrap", meter if meter.available else None)
@@ -162,16 +170,19 @@ def main(warm_only: bool = False) -> None:
     cold = seconds(lambda: grade_submission(COURSE.solutions, COURSE, concepts=EVERY_CONCEPT), repeat=1)
     print(f"a complete submission, cold process, bwrap      {cold:6.2f} s  {cold / floor:5.2f} floors")
     batch = {sandbox: class_seconds(sandbox, cores) for sandbox in ("bwrap", "none")}
-    elapsed, graded, failed = batch["bwrap"]
+    print_class(floor, cores, *batch["bwrap"])
+    ratio = batch["bwrap"][0] / batch["none"][0]
+    print(f"  the same without a sandbox                    {batch['none'][0]:6.2f} s  the sandbox's ratio {ratio:4.2f}  ({verdict(ratio, 1.5)})")
+
+
+def print_class(floor: float, cores: int, elapsed: float, graded: int, failed: int) -> None:
     size = CORRECT + BROKEN_OR_HOSTILE
     print(
         f"grade-all, {CORRECT} correct + {BROKEN_OR_HOSTILE} broken, {cores} jobs, bwrap  {elapsed:6.2f} s  "
         f"{elapsed / floor:5.1f} floors  ({verdict(elapsed / floor, 60)}; {graded} graded, {failed} failed; "
         f"{60 * size / elapsed:.1f} submissions a minute)"
     )
-    ratio = elapsed / batch["none"][0]
-    print(f"  the same without a sandbox                    {batch['none'][0]:6.2f} s  the sandbox's ratio {ratio:4.2f}  ({verdict(ratio, 1.5)})")
 
 
 if __name__ == "__main__":
-    main(warm_only="--warm-only" in sys.argv[1:])
+    main(warm_only="--warm-only" in sys.argv[1:], class_only="--class-only" in sys.argv[1:])
