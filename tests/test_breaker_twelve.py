@@ -67,6 +67,8 @@ from autograder.worker.limits import Limits, _status_number, processes_of_user
 from autograder.worker.sandbox import SandboxedSubmission
 from tests.sandboxed import wait_until
 
+pytestmark = pytest.mark.slow(seconds=29)  # the whole file, in the last clean-clone CI run
+
 ARCHITECTURES = """
 import os, threading, time
 
