@@ -229,13 +229,20 @@ def _take_sandbox_environment(private: str) -> None:
 
 def _reseed() -> None:
     """Fresh random states, as a fresh interpreter has: the zygote's, seeded once, would be
-    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start)."""
+    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start;
+    so do the states of generators a library made for itself, e.g. sympy's). Torch's
+    default generator and multiprocessing's authentication key (os.urandom at import in a
+    fresh interpreter) are fresh too."""
+    import multiprocessing
     import random
 
     import numpy
 
     random.seed()
     numpy.random.seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
+    multiprocessing.current_process().authkey = os.urandom(32)
 
 
 def _refuse(control_fd: int, problem: str) -> None:

@@ -1,0 +1,19 @@
+"""Student code for tests/test_breaker_zygote.py: random states a fresh interpreter draws
+for itself at start, which every sandbox forked from one zygote would otherwise share."""
+
+import hashlib
+
+
+def random_states() -> dict:
+    """Digests of torch's default generator, multiprocessing's authentication key and
+    sympy's generator, as student code in a worker sees them."""
+    import multiprocessing
+
+    import sympy.core.random
+    import torch
+
+    return {
+        "torch": str(torch.initial_seed()),
+        "authkey": hashlib.sha256(bytes(multiprocessing.current_process().authkey)).hexdigest(),
+        "sympy": hashlib.sha256(repr(sympy.core.random.rng.getstate()).encode()).hexdigest(),
+    }
