@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.worker.isolation import find_bwrap
-from autograder.worker.zygote import SWITCH
+from autograder.worker.isolation import bound_folders, find_bwrap
+from autograder.worker import zygote
+from autograder.worker.zygote import SWITCH, Zygote, Zygotes
 from test_zygote import call, ended, torch_sandbox
 
 PROBE = Path(__file__).parent / "zygote_breaker_probe.py"
@@ -51,3 +52,24 @@ def test_each_joined_sandbox_draws_its_own_torch_seed_and_multiprocessing_key(st
 def test_each_joined_sandbox_draws_its_own_sympy_random_state(states):
     first, second = states
     assert first["sympy"] != second["sympy"]
+
+
+def test_a_joined_sandbox_sees_the_sandboxs_timezone_not_the_zygotes(monkeypatch):
+    """The zygote's C library read the host's timezone at its start (/etc/localtime, which
+    no sandbox holds, so today's sees UTC); its warm parents must look again in the
+    sandbox. A zygote whose C library took Asia/Tokyo at its start, with no TZ left in its
+    environment, stands in for a host whose /etc/localtime is Asia/Tokyo."""
+    tokyo = "import os, time; os.environ['TZ'] = 'Asia/Tokyo'; time.tzset(); del os.environ['TZ']; "
+    monkeypatch.setattr(zygote, "ZYGOTE_MAIN", tokyo + zygote.ZYGOTE_MAIN)
+    host = Zygote(bound_folders())
+    monkeypatch.setattr(Zygotes, "shared", host)
+    monkeypatch.setattr(Zygotes, "refused", None)
+    try:
+        parent = torch_sandbox(joined=True)
+        try:
+            shutil.copy(PROBE, parent.layout.submission / "probe.py")
+            assert call(parent, "local_time") == ["UTC", "UTC", 0]
+        finally:
+            ended(parent)
+    finally:
+        host.close()

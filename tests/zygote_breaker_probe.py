@@ -17,3 +17,10 @@ def random_states() -> dict:
         "authkey": hashlib.sha256(bytes(multiprocessing.current_process().authkey)).hexdigest(),
         "sympy": hashlib.sha256(repr(sympy.core.random.rng.getstate()).encode()).hexdigest(),
     }
+
+
+def local_time() -> list:
+    """The timezone names and the local hour of the epoch, as student code sees them."""
+    import time
+
+    return [*time.tzname, time.localtime(0).tm_hour]
