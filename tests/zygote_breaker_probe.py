@@ -24,3 +24,11 @@ def local_time() -> list:
     import time
 
     return [*time.tzname, time.localtime(0).tm_hour]
+
+
+def host() -> dict:
+    """The machine's name and the interpreter's own command line, as student code sees them."""
+    import platform
+    import sys
+
+    return {"node": platform.node(), "orig_argv_has_zygote": any("autograder-zygote-" in arg or "zygote_main" in arg for arg in sys.orig_argv)}

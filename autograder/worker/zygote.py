@@ -38,6 +38,7 @@ import ctypes
 import fcntl
 import json
 import os
+import platform
 import select
 import shutil
 import signal
@@ -221,13 +222,14 @@ def _take_sandbox_environment(private: str) -> None:
     """The environment bwrap gives today's warm parent (`isolation.sandbox_environment`,
     and PWD), with what the preload added to it as it adds it there: in the sandbox's
     /tmp, not in the zygote's `private` folder (torch's TORCHINDUCTOR_CACHE_DIR); and the
-    timezone the sandbox has (UTC: it holds no /etc/localtime), not the host's."""
+    timezone and host name the sandbox has (UTC: it holds no /etc/localtime), not the host's."""
     start = sandbox_environment()
     added = {key: value.replace(private, "/tmp") for key, value in os.environ.items() if key not in start}
     os.environ.clear()
     os.environ.update({**start, "PWD": "/tmp", **added})
     tempfile.tempdir = None  # looked up again, in the sandbox's /tmp
     time.tzset()  # the C library read the host's timezone (/etc/localtime) at the zygote's start
+    platform._uname_cache = None  # the host's name, if the preload asked (torch does): the sandbox's is "sandbox"
 
 
 def _reseed() -> None:
