@@ -38,6 +38,7 @@ import ctypes
 import fcntl
 import json
 import os
+import platform
 import select
 import shutil
 import signal
@@ -45,6 +46,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from autograder.worker.isolation import sandbox_environment
@@ -219,23 +221,33 @@ def _drop_privileges(libc) -> None:
 def _take_sandbox_environment(private: str) -> None:
     """The environment bwrap gives today's warm parent (`isolation.sandbox_environment`,
     and PWD), with what the preload added to it as it adds it there: in the sandbox's
-    /tmp, not in the zygote's `private` folder (torch's TORCHINDUCTOR_CACHE_DIR)."""
+    /tmp, not in the zygote's `private` folder (torch's TORCHINDUCTOR_CACHE_DIR); and the
+    timezone and host name the sandbox has (UTC: it holds no /etc/localtime), not the host's."""
     start = sandbox_environment()
     added = {key: value.replace(private, "/tmp") for key, value in os.environ.items() if key not in start}
     os.environ.clear()
     os.environ.update({**start, "PWD": "/tmp", **added})
     tempfile.tempdir = None  # looked up again, in the sandbox's /tmp
+    time.tzset()  # the C library read the host's timezone (/etc/localtime) at the zygote's start
+    platform._uname_cache = None  # the host's name, if the preload asked (torch does): the sandbox's is "sandbox"
 
 
 def _reseed() -> None:
     """Fresh random states, as a fresh interpreter has: the zygote's, seeded once, would be
-    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start)."""
+    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start;
+    so do the states of generators a library made for itself, e.g. sympy's). Torch's
+    default generator and multiprocessing's authentication key (os.urandom at import in a
+    fresh interpreter) are fresh too."""
+    import multiprocessing
     import random
 
     import numpy
 
     random.seed()
     numpy.random.seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
+    multiprocessing.current_process().authkey = os.urandom(32)
 
 
 def _refuse(control_fd: int, problem: str) -> None:
