@@ -208,13 +208,13 @@ class SandboxedSubmission:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
         first, self.asked = not self.asked, True
-        if first and self._run_again_needed(module, payload):
-            self._run_again(self._claimable(module, payload), alone=True)
-        worker = self._worker_for(module)
+        if first and _lost(ahead := self._claimable(module, payload)):
+            self._run_again(ahead, alone=True)
+        worker = self._worker_for(module)  # it answers the calls ahead not answered yet
         ahead = self._claimable(module, payload)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
-        if self._run_again_needed(module, payload):
+        if _lost(ahead):
             self._run_again(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
@@ -224,12 +224,6 @@ class SandboxedSubmission:
     def _claimable(self, module: str, payload: dict) -> AheadCall | None:
         """The call started ahead, answered and unclaimed, that `payload` asks for, if any."""
         return next((call for call in self._ahead.get(module, ()) if call.answers(payload)), None)
-
-    def _run_again_needed(self, module: str, payload: dict) -> bool:
-        """Whether the call ahead that `payload` asks for answered well in a worker that has
-        ended since: its answer's objects ended with it."""
-        ahead = self._claimable(module, payload)
-        return ahead is not None and ahead.outcome.error is None and ahead.worker.closed
 
     def _run_again(self, call: AheadCall, *, alone: bool = False) -> None:
         """Run `call` again, whose worker ended after it answered (a check of its concept
@@ -576,6 +570,12 @@ def copy_submission(source: Path, target: Path) -> None:
         elif stat.S_ISREG(info.st_mode):
             shutil.copyfile(entry, target / entry.name, follow_symlinks=False)
             os.chmod(target / entry.name, 0o644)
+
+
+def _lost(call: AheadCall | None) -> bool:
+    """Whether `call` answered well in a worker that has ended since: its answer's objects
+    ended with it, so it runs again (`SandboxedSubmission._run_again`)."""
+    return call is not None and call.outcome.error is None and call.worker.closed
 
 
 def _copy_back(mutated: Any, payload: dict) -> None:
