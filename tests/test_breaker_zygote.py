@@ -2,6 +2,7 @@
 every sandbox forked from one zygote shares that fresh interpreters would each draw for
 themselves. Real bwrap, as root."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -48,8 +49,10 @@ def test_each_joined_sandbox_draws_its_own_torch_seed_and_multiprocessing_key(st
     assert first[state] != second[state]
 
 
-@pytest.mark.xfail(strict=True, reason="a library's own generator made at import (sympy.core.random.rng) keeps the zygote's state in every sandbox")
 def test_each_joined_sandbox_draws_its_own_sympy_random_state(states):
+    """torch's import loads sympy, whose module sympy.core.random makes generators of its
+    own, seeded from os.urandom at import: forked from the zygote, every sandbox drew the
+    same sympy.core.random.random()."""
     first, second = states
     assert first["sympy"] != second["sympy"]
 
@@ -76,24 +79,33 @@ def test_a_joined_sandbox_sees_the_sandboxs_timezone_not_the_zygotes(monkeypatch
 
 
 @pytest.fixture(scope="module")
-def host():
-    """The probe's `host()` in one sandbox from the zygote."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SWITCH, "1")
-        parent = torch_sandbox(joined=True)
+def hosts():
+    """The probe's `host()` in a sandbox from the zygote ("joined") and in one started
+    the fresh way ("fresh")."""
+    found = {}
+    for name, joined in (("joined", True), ("fresh", False)):
+        parent = torch_sandbox(joined=joined)
         try:
             shutil.copy(PROBE, parent.layout.submission / "probe.py")
-            return call(parent, "host")
+            found[name] = call(parent, "host")
         finally:
             ended(parent)
+    return found
 
 
-def test_a_joined_sandbox_names_the_machine_sandbox_not_the_host(host):
+def test_a_joined_sandbox_names_the_machine_sandbox_not_the_host(hosts):
     """platform caches uname() when torch's import first asks, in the zygote, outside the
     sandbox's UTS namespace: platform.node() gave the host's name (today's: "sandbox")."""
-    assert host["node"] == "sandbox"
+    assert hosts["joined"]["node"] == hosts["fresh"]["node"] == "sandbox"
 
 
-@pytest.mark.xfail(strict=True, reason="sys.orig_argv is the zygote's command line (its -c code and private folder), not a warm parent's")
-def test_a_joined_sandbox_shows_no_command_line_of_the_zygote(host):
-    assert not host["orig_argv_has_zygote"]
+def test_a_joined_sandbox_shows_a_warm_parents_command_line_not_the_zygotes(hosts):
+    """sys.orig_argv was the zygote's (its -c code, the folders it holds, its private
+    folder on the host); now it is a fresh warm parent's: its -c code, its settings (those
+    of this sandbox: they differ from the fresh one's by their uid and descriptor), the
+    engine; and it ends with sys.argv's arguments, as an interpreter's does."""
+    joined, fresh = hosts["joined"], hosts["fresh"]
+    assert not joined["orig_argv_has_zygote"]
+    assert joined["orig_argv"][:4] == fresh["orig_argv"][:4] and joined["orig_argv"][-1] == fresh["orig_argv"][-1]
+    assert joined["orig_argv"][4:] == joined["argv"][1:] and len(joined["orig_argv"]) == len(fresh["orig_argv"])
+    assert json.loads(joined["orig_argv"][4]).keys() == json.loads(fresh["orig_argv"][4]).keys()

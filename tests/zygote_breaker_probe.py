@@ -31,4 +31,9 @@ def host() -> dict:
     import platform
     import sys
 
-    return {"node": platform.node(), "orig_argv_has_zygote": any("autograder-zygote-" in arg or "zygote_main" in arg for arg in sys.orig_argv)}
+    return {
+        "node": platform.node(),
+        "orig_argv_has_zygote": any("autograder-zygote-" in arg or "zygote_main" in arg for arg in sys.orig_argv),
+        "orig_argv": sys.orig_argv,
+        "argv": sys.argv,
+    }

@@ -49,7 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.worker.isolation import sandbox_environment
+from autograder.worker.isolation import PARENT_MAIN, sandbox_environment
 
 SWITCH = "AUTOGRADER_ZYGOTE"  # "1": torch sandboxes start from the zygote (bwrap mode, as root)
 READY_LIMIT_S = 120.0  # the zygote's imports (torch, torch._dynamo) on a loaded machine
@@ -172,6 +172,7 @@ def _join_and_serve(pidfd: int, control_fd: int, private: str) -> None:
 
     settings["control_fd"] = control_fd
     sys.argv[1:] = [json.dumps(settings), sys.argv[1]]  # as a fresh warm parent's: its settings, the engine
+    sys.orig_argv = [sys.executable, "-I", "-c", PARENT_MAIN, *sys.argv[1:]]  # its command line, not the zygote's
     parent.serve(settings)
     os._exit(0)
 
@@ -234,10 +235,11 @@ def _take_sandbox_environment(private: str) -> None:
 
 def _reseed() -> None:
     """Fresh random states, as a fresh interpreter has: the zygote's, seeded once, would be
-    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start;
-    so do the states of generators a library made for itself, e.g. sympy's). Torch's
-    default generator and multiprocessing's authentication key (os.urandom at import in a
-    fresh interpreter) are fresh too."""
+    every sandbox's (Python's str hash secret stays the zygote's: it is fixed at its start).
+    Torch's default generator, multiprocessing's authentication key and the generators
+    sympy made for itself (sympy.core.random's `rng` and `_assumptions_rng`, which torch's
+    import loads), each seeded from os.urandom at import in a fresh interpreter, are fresh
+    too. (After the preload, no other module holds a generator of its own.)"""
     import multiprocessing
     import random
 
@@ -247,6 +249,8 @@ def _reseed() -> None:
     numpy.random.seed()
     if "torch" in sys.modules:
         sys.modules["torch"].seed()
+    if "sympy.core.random" in sys.modules:
+        sys.modules["sympy.core.random"].seed()  # seed(None) reseeds both of its generators
     multiprocessing.current_process().authkey = os.urandom(32)
 
 
