@@ -22,9 +22,9 @@ Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores), or
 `--warm-only` for the floor, the command line's start and the warm complete submission
 alone (about two minutes), or with `--class-only` for the floor and the class in the bwrap
 sandbox (about four minutes). It grades in the bwrap sandbox, so it needs what grading
-needs: bubblewrap, as root or an ordinary user. With `AUTOGRADER_ZYGOTE=1` in its
-environment, torch sandboxes start from the zygote (`autograder.worker.zygote`), and the
-first line says so.
+needs: bubblewrap, as root or an ordinary user. As root, torch sandboxes start from the
+zygote (`autograder.worker.zygote`), as graders do by default; with `AUTOGRADER_ZYGOTE=0`
+in its environment, or as an ordinary user, they start fresh. The first line says which.
 """
 
 import os
@@ -40,7 +40,7 @@ from autograder.course import find_course_root
 from autograder.grading.batch import grade_folder
 from autograder.grading.run import GradingProcess, grade_submission
 from autograder.registry import CONCEPTS
-from autograder.worker.zygote import SWITCH, switched_on
+from autograder.worker.zygote import SWITCH, switched_on, why_not_here
 
 COURSE = find_course_root()
 EVERY_CONCEPT = tuple(concept.id for concept in CONCEPTS)
@@ -145,10 +145,18 @@ def verdict(value: float, goal: float) -> str:
     return f"goal <= {goal:g}: {'met' if value <= goal else 'NOT MET'}"
 
 
+def zygote_line() -> str:
+    """Whether the bwrap sandbox's torch sandboxes start from the zygote here, and why not."""
+    if not switched_on():
+        return f"no ({SWITCH}=0)"
+    problem = why_not_here("bwrap")
+    return "yes" if problem is None else f"no ({problem})"
+
+
 def main(warm_only: bool = False, class_only: bool = False) -> None:
     cores = os.cpu_count() or 1
     meter = CpuMeter()
-    print(f"torch sandboxes from the zygote: {'yes' if switched_on() else 'no'} ({SWITCH})")
+    print(f"torch sandboxes from the zygote: {zygote_line()}")
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'                 {floor:6.2f} s")
     if class_only:

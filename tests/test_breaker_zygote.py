@@ -1,6 +1,7 @@
-"""Attacks on the zygote (`autograder.worker.zygote`, switch AUTOGRADER_ZYGOTE=1): what
-every sandbox forked from one zygote shares that fresh interpreters would each draw for
-themselves. Real bwrap, as root."""
+"""Attacks on the zygote (`autograder.worker.zygote`, the default as root): what every
+sandbox forked from one zygote shares that fresh interpreters would each draw for
+themselves. Real bwrap, as root; the switch unset (its default), or AUTOGRADER_ZYGOTE=0
+for a sandbox started the fresh way."""
 
 import json
 import os
@@ -19,23 +20,21 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reaso
 
 
 @pytest.fixture(autouse=True)
-def switched_on(monkeypatch):
-    monkeypatch.setenv(SWITCH, "1")
+def switch_unset(monkeypatch):
+    monkeypatch.delenv(SWITCH, raising=False)
 
 
 @pytest.fixture(scope="module")
 def states():
     """The probe's random states in two sandboxes of one grading process, both from the zygote."""
     found = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SWITCH, "1")
-        for _ in range(2):
-            parent = torch_sandbox(joined=True)
-            try:
-                shutil.copy(PROBE, parent.layout.submission / "probe.py")
-                found.append(call(parent, "random_states"))
-            finally:
-                ended(parent)
+    for _ in range(2):
+        parent = torch_sandbox(joined=True)
+        try:
+            shutil.copy(PROBE, parent.layout.submission / "probe.py")
+            found.append(call(parent, "random_states"))
+        finally:
+            ended(parent)
     return found
 
 
@@ -59,7 +58,7 @@ def test_each_joined_sandbox_draws_its_own_sympy_random_state(states):
 
 def test_a_joined_sandbox_sees_the_sandboxs_timezone_not_the_zygotes(monkeypatch):
     """The zygote's C library read the host's timezone at its start (/etc/localtime, which
-    no sandbox holds, so today's sees UTC); its warm parents must look again in the
+    no sandbox holds, so a fresh one sees UTC); its warm parents must look again in the
     sandbox. A zygote whose C library took Asia/Tokyo at its start, with no TZ left in its
     environment, stands in for a host whose /etc/localtime is Asia/Tokyo."""
     tokyo = "import os, time; os.environ['TZ'] = 'Asia/Tokyo'; time.tzset(); del os.environ['TZ']; "
@@ -95,7 +94,7 @@ def hosts():
 
 def test_a_joined_sandbox_names_the_machine_sandbox_not_the_host(hosts):
     """platform caches uname() when torch's import first asks, in the zygote, outside the
-    sandbox's UTS namespace: platform.node() gave the host's name (today's: "sandbox")."""
+    sandbox's UTS namespace: platform.node() gave the host's name (a fresh one's: "sandbox")."""
     assert hosts["joined"]["node"] == hosts["fresh"]["node"] == "sandbox"
 
 

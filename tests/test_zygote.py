@@ -1,7 +1,8 @@
 """A torch sandbox whose warm parent is forked from the grading process's zygote
-(`autograder.worker.zygote`, switch AUTOGRADER_ZYGOTE=1): student code sees what it sees in
-today's sandbox, and the grader counts, resets and kills it as today's (law 4 and 5).
-Real bwrap, as root (the zygote serves bwrap as root only)."""
+(`autograder.worker.zygote`, the default as root; AUTOGRADER_ZYGOTE=0 turns it off): student
+code sees what it sees in a sandbox started the fresh way (the switch off), and
+the grader counts, resets and kills it as that one (law 4 and 5). Real bwrap, as root (the
+zygote serves bwrap as root only). The tests run with the switch unset, its default."""
 
 import os
 import pwd
@@ -25,7 +26,7 @@ from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, descendants
 from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.spares import end_unused, new_layout
 from autograder.worker.warm_parent import WarmParent
-from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, why_not_here
+from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, switched_on, why_not_here
 from grader_accounts import GraderAccount
 from sandboxed import wait_until
 from test_isolation import SHARED_HOARD
@@ -40,17 +41,22 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def switched_on(monkeypatch):
-    monkeypatch.setenv(SWITCH, "1")
+def switch_unset(monkeypatch):
+    """The default: the zygote serves wherever it can."""
+    monkeypatch.delenv(SWITCH, raising=False)
 
 
 def torch_sandbox(*, joined: bool, limits: Limits = Limits()) -> WarmParent:
-    """A torch sandbox holding the probe, started from the zygote or today's way."""
+    """A torch sandbox holding the probe, started from the zygote (the switch unset, its
+    default) or the fresh way (AUTOGRADER_ZYGOTE=0)."""
     isolation = Isolation("bwrap", find_bwrap())
     layout = new_layout(isolation, limits)
     shutil.copy(PROBE, layout.submission / "probe.py")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SWITCH, "1" if joined else "0")
+        if joined:
+            patch.delenv(SWITCH, raising=False)
+        else:
+            patch.setenv(SWITCH, "0")
         parent = WarmParent(isolation, layout, limits, probe=tuple(SECRETS), preload_torch=True)
     assert (parent.joined is not None, parent.zygote_problem) == (joined, None)
     return parent
@@ -76,17 +82,16 @@ def call(parent: WarmParent, name: str, *args):
 
 @pytest.fixture(scope="module")
 def facts():
-    """The probe's facts and a torch step in today's torch sandbox and in two from the zygote."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SWITCH, "1")
-        found = {}
-        for name, joined in (("today", False), ("joined", True), ("second", True)):
-            parent = torch_sandbox(joined=joined)
-            try:
-                found[name] = {**call(parent, "facts", SECRETS), "train_step": call(parent, "train_step"), "uid": parent.layout.uid}
-            finally:
-                ended(parent)
-        yield found
+    """The probe's facts and a torch step in a torch sandbox started the fresh way
+    ("fresh") and in two from the zygote."""
+    found = {}
+    for name, joined in (("fresh", False), ("joined", True), ("second", True)):
+        parent = torch_sandbox(joined=joined)
+        try:
+            found[name] = {**call(parent, "facts", SECRETS), "train_step": call(parent, "train_step"), "uid": parent.layout.uid}
+        finally:
+            ended(parent)
+    return found
 
 
 SAME = (
@@ -99,11 +104,11 @@ SAME = (
 
 
 @pytest.mark.parametrize("fact", SAME)
-def test_student_code_sees_what_it_sees_in_todays_sandbox(facts, fact):
+def test_student_code_sees_what_it_sees_in_a_fresh_sandbox(facts, fact):
     """Files (the root lists only bwrap's binds), network (loopback only, no TCP),
     identity, seccomp, descriptors, environment, limits, namespaces as seen from inside,
-    the orphans' reaping: fact for fact as in today's torch sandbox; so is torch's result."""
-    assert facts["joined"][fact] == facts["today"][fact]
+    the orphans' reaping: fact for fact as in a fresh torch sandbox; so is torch's result."""
+    assert facts["joined"][fact] == facts["fresh"][fact]
 
 
 def test_the_root_holds_only_what_bwrap_binds(facts):
@@ -117,26 +122,26 @@ def test_the_root_holds_only_what_bwrap_binds(facts):
 
 def test_the_workers_identity_is_the_submissions_user_with_no_capability(facts):
     """Its own user, no_new_privs, two seccomp filters, and no capability at all: not even
-    in the bounding or inheritable sets, which today's warm parent keeps (stricter). The
+    in the bounding or inheritable sets, which a fresh warm parent keeps (stricter). The
     warm parent leads a session of its own (sid 2), not bwrap's init's (sid 1)."""
-    assert facts["joined"]["status_warm_parent"].pop("NSsid") == "2" and facts["today"]["status_warm_parent"].pop("NSsid") == "1"
+    assert facts["joined"]["status_warm_parent"].pop("NSsid") == "2" and facts["fresh"]["status_warm_parent"].pop("NSsid") == "1"
     for process in ("status_self", "status_warm_parent"):
         status = facts["joined"][process]
         assert status["Uid"] == " ".join([str(facts["joined"]["uid"])] * 4)
         assert (status["NoNewPrivs"], status["Seccomp"]) == ("1", "2")
         assert {status[caps] for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == {"0000000000000000"}
         assert {key: value for key, value in status.items() if not key.startswith(("Uid", "Gid", "Cap"))} == {
-            key: value for key, value in facts["today"][process].items() if not key.startswith(("Uid", "Gid", "Cap"))
+            key: value for key, value in facts["fresh"][process].items() if not key.startswith(("Uid", "Gid", "Cap"))
         }
 
 
-def test_processes_and_descriptors_are_todays_but_pid_1(facts):
+def test_processes_and_descriptors_are_a_fresh_sandboxs_but_pid_1(facts):
     """pid 1 is the placeholder (an interpreter, root, no capability), not bwrap's init."""
-    today, joined = facts["today"], facts["joined"]
-    assert sorted(joined["processes"]) == sorted(today["processes"]) == ["1", "2", "3"]
+    fresh, joined = facts["fresh"], facts["joined"]
+    assert sorted(joined["processes"]) == sorted(fresh["processes"]) == ["1", "2", "3"]
     assert joined["processes"]["1"] == ["python", "0 0 0 0"]
     assert joined["processes"]["2"] == joined["processes"]["3"] == ["python", " ".join([str(joined["uid"])] * 4)]
-    assert sorted(value.split("[")[0] for value in joined["fds"].values()) == sorted(value.split("[")[0] for value in today["fds"].values())
+    assert sorted(value.split("[")[0] for value in joined["fds"].values()) == sorted(value.split("[")[0] for value in fresh["fds"].values())
 
 
 def test_each_joined_sandbox_has_fresh_random_states_and_namespaces_of_its_own(facts):
@@ -236,9 +241,9 @@ def test_a_memory_hungry_worker_is_ended_by_the_memory_limit(tmp_path):
         submission.close()
 
 
-def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_start_todays_way(monkeypatch):
+def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_start_the_fresh_way(monkeypatch):
     """A zygote told that the engine's folder is not in the sandbox holds modules from
-    outside it: it refuses, and a torch sandbox starts today's way, saying why."""
+    outside it: it refuses, and a torch sandbox starts the fresh way, saying why."""
     engine = str(Path(sys.modules["autograder"].__file__).resolve().parent)
     narrow = Zygote([folder for folder in bound_folders() if folder != engine])
     monkeypatch.setattr(Zygotes, "shared", narrow)
@@ -260,7 +265,7 @@ def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_sta
 def test_a_joined_sandbox_outlives_its_zygote_and_is_still_counted_and_killed(monkeypatch):
     """The zygote killed (the machine's out-of-memory killer, say): the joined sandbox's
     processes, reparented out of its reach, are still listed (by their PID namespace),
-    counted and killed; the next torch sandbox starts today's way, saying why."""
+    counted and killed; the next torch sandbox starts the fresh way, saying why."""
     monkeypatch.setattr(Zygotes, "shared", None)
     monkeypatch.setattr(Zygotes, "refused", None)
     parent = torch_sandbox(joined=True)
@@ -289,7 +294,6 @@ def test_the_zygote_starts_clean_and_dies_with_the_grading_process():
     """A grading process (here a bare interpreter) starts its zygote, then is killed: the
     zygote ends (PDEATHSIG) and removes its private folder."""
     code = (
-        "import os; os.environ['AUTOGRADER_ZYGOTE'] = '1'\n"
         "from autograder.worker.zygote import Zygotes, ready_zygote\n"
         "z = ready_zygote(); print(z.process.pid, z.private, flush=True); import time; time.sleep(600)\n"
     )
@@ -307,8 +311,20 @@ def test_the_zygote_starts_clean_and_dies_with_the_grading_process():
     assert not alive(int(pid)) and not os.path.exists(private)
 
 
-def test_the_grading_session_gets_the_switch():
-    assert session_environment()[SWITCH] == "1"
+@pytest.mark.parametrize(("value", "on"), [(None, True), ("1", True), ("yes", True), ("", True), ("0", False)])
+def test_the_zygote_is_on_unless_switched_off(monkeypatch, value, on):
+    """On by default (unset, or any value); AUTOGRADER_ZYGOTE=0 alone turns it off."""
+    if value is not None:
+        monkeypatch.setenv(SWITCH, value)
+    assert switched_on() is on
+
+
+@pytest.mark.parametrize("value", [None, "0", "1"])
+def test_the_grading_session_gets_the_switch_as_set(monkeypatch, value):
+    """The grading process reads the grader's switch as it is: unset stays unset (on)."""
+    if value is not None:
+        monkeypatch.setenv(SWITCH, value)
+    assert session_environment().get(SWITCH) == value
 
 
 def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_it():
@@ -349,16 +365,17 @@ end_unused(layout, parent)
 """
 
 
-def test_as_an_ordinary_user_a_torch_sandbox_starts_todays_way_and_says_why():
-    """bwrap as an ordinary user: the switch is ignored, with the reason (the grader could
-    not list the joined processes, which are undumpable in a user namespace it does not own)."""
+def test_as_an_ordinary_user_a_torch_sandbox_starts_the_fresh_way_and_says_why():
+    """bwrap as an ordinary user, the switch at its default: the zygote does not serve, and
+    says why (the grader could not list the joined processes, which are undumpable in a
+    user namespace it does not own)."""
     folder = Path(tempfile.mkdtemp(prefix="autograder-ordinary-"))
     try:
         account = GraderAccount.ordinary(folder)
         user = pwd.getpwnam(account.user)
         done = subprocess.run(
             [account.python, "-c", ORDINARY_TORCH_SANDBOX], cwd=account.home, capture_output=True, text=True, timeout=300,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "HOME": str(account.home), "LANG": "C.UTF-8", SWITCH: "1"},
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "HOME": str(account.home), "LANG": "C.UTF-8"},
             user=user.pw_uid, group=user.pw_gid, extra_groups=[], check=False,
         )  # fmt: skip
     finally:
@@ -369,7 +386,7 @@ def test_as_an_ordinary_user_a_torch_sandbox_starts_todays_way_and_says_why():
 
 def test_a_complete_grading_gives_the_same_report_either_way(reference_report):
     """solutions/ graded with the switch on gets the report it gets with the switch off
-    (the suite's shared reference report, graded today's way)."""
+    (the suite's shared reference report, graded the fresh way)."""
     process = GradingProcess()
     try:
         report = grade_submission(COURSE.solutions, COURSE, student="reference", process=process)

@@ -268,7 +268,7 @@ def _tried_isolation(requested: str, secrets: tuple[str, ...]) -> Isolation:
 def session_environment() -> dict[str, str]:
     """The grading session's environment: no plugin autoload, no bytecode in the submission,
     one thread for torch, numpy's BLAS and OpenMP; of the grader's own settings, only the
-    zygote's switch (`autograder.worker.zygote`)."""
+    zygote's switch (`autograder.worker.zygote`: AUTOGRADER_ZYGOTE=0 turns it off)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "AUTOGRADER_")) or key == ZYGOTE_SWITCH}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -49,10 +49,10 @@ class WarmParent:
     `wait=False`, the sandbox starts in the background and `greet()` waits for its hello,
     raising what the constructor would have raised.
 
-    With the switch AUTOGRADER_ZYGOTE=1, a torch sandbox's warm parent is forked from this
-    process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead of
-    a fresh interpreter importing torch in it; where that cannot be, or fails before the
-    warm parent's hello, the sandbox starts today's way, and `zygote_problem` says why."""
+    Unless switched off (AUTOGRADER_ZYGOTE=0), a torch sandbox's warm parent is forked from
+    this process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead
+    of a fresh interpreter importing torch in it; where that cannot be, or fails before the
+    warm parent's hello, the sandbox starts the fresh way, and `zygote_problem` says why."""
 
     def __init__(
         self,

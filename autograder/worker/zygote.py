@@ -1,8 +1,15 @@
 """The zygote: one warm interpreter per grading process, from which a torch sandbox's warm
-parent is forked into the sandbox that bubblewrap built (bwrap mode, as root; behind the
-switch AUTOGRADER_ZYGOTE=1, off by default).
+parent is forked into the sandbox that bubblewrap built. On by default wherever it can
+serve (the bwrap sandbox, the grader running as root); AUTOGRADER_ZYGOTE=0 turns it off.
 
-Today a torch sandbox's warm parent is a fresh interpreter that imports torch and
+Why it may be the default: the zygote holds nothing of the course or of any submission
+(it refuses to serve if anything it imported or mapped lies outside the sandbox's binds),
+and every joined sandbox has bwrap's namespaces and root, so law 4's letter holds. What
+the joined sandboxes of one grading process share is the zygote's memory image of the
+preload, its address layout (ASLR) and its str-hash secret: none of it a classmate's
+data, as with Android's zygote and every fork server.
+
+Without it, a torch sandbox's warm parent is a fresh interpreter that imports torch and
 torch._dynamo inside the sandbox: about 1.4 floors of CPU for every sandbox. The zygote
 imports them once (`autograder.worker.preload`, and nothing else: no course data, no
 student code, nothing of any submission), with a clean environment, cwd / and a private,
@@ -51,7 +58,7 @@ from pathlib import Path
 
 from autograder.worker.isolation import PARENT_MAIN, sandbox_environment
 
-SWITCH = "AUTOGRADER_ZYGOTE"  # "1": torch sandboxes start from the zygote (bwrap mode, as root)
+SWITCH = "AUTOGRADER_ZYGOTE"  # "0": torch sandboxes start fresh; unset or anything else: from the zygote, where it can serve
 READY_LIMIT_S = 120.0  # the zygote's imports (torch, torch._dynamo) on a loaded machine
 ZYGOTE_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.worker.zygote import zygote_main; zygote_main()"
 # The sandbox's pid 1 while a joined warm parent serves: it says bwrap's set-up is done,
@@ -69,8 +76,9 @@ PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
 
 def switched_on() -> bool:
-    """Whether torch sandboxes should start from the zygote (the switch, read here only)."""
-    return os.environ.get(SWITCH) == "1"
+    """Whether torch sandboxes should start from the zygote where it can serve (the switch,
+    read here only): yes unless AUTOGRADER_ZYGOTE is "0"."""
+    return os.environ.get(SWITCH) != "0"
 
 
 def why_not_here(mode: str) -> str | None:
