@@ -25,6 +25,7 @@ from autograder.worker.isolation import Isolation, bound_folders, find_bwrap, sa
 from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, descendants
 from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.spares import end_unused, new_layout
+from autograder.worker import zygote as zygote_module
 from autograder.worker.warm_parent import WarmParent
 from autograder.worker.zygote import PLACEHOLDER_MAIN, SWITCH, Zygote, ZygoteRefused, Zygotes, ready_zygote, switched_on, why_not_here
 from grader_accounts import GraderAccount
@@ -337,7 +338,7 @@ def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_i
         for _ in range(2):
             report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("architectures",))
             assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
-        children = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in Path(f"/proc/{process.process.pid}/task/{process.process.pid}/children").read_text().split()}
+        children = children_of(process)
         (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
         (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
         private = Path(children[zygote].split(b"\0")[-2].decode())
@@ -345,6 +346,74 @@ def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_i
     finally:
         process.close()
     assert not Path(f"/proc/{zygote}").exists() and not Path(f"/proc/{spare}").exists() and not private.exists()
+
+
+# As root with an interpreter every user can read (the uid sandbox's need): the stubs'
+# architectures graded in the sandbox argv[2]; prints the report's sandbox and how its torch
+# sandbox started, and how many of the grading process's children, after the session, are
+# no warm parent (a spare's): a zygote, even one that refused and ended unreaped.
+GRADE_IN_MODE = """
+import sys
+from pathlib import Path
+from autograder.course import find_course_root
+from autograder.grading.run import GradingProcess
+course = find_course_root(Path(sys.argv[1]))
+with GradingProcess() as process:
+    report = process.grade(course.exercises, course, student="zygote", concepts=("architectures",), sandbox=sys.argv[2])
+    pid = process.process.pid
+    children = [Path(f"/proc/{child}/cmdline").read_bytes() for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    print(report["sandbox"], report.get("sandbox_start"), report.get("sandbox_start_problem"), sum(b"worker.parent import main" not in command for command in children))
+"""
+
+
+@pytest.mark.parametrize("mode", ["uid", "none"])
+def test_a_grading_process_starts_no_zygote_for_a_sandbox_it_cannot_serve(mode):
+    """As root, the switch at its default, grading in the uid sandbox or none: the torch
+    sandbox starts fresh, saying no problem (the zygote was not wanted there), and no
+    zygote runs beside the session (a grading process once started one whatever the mode,
+    to import torch for nothing)."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-container-"))
+    try:
+        account = GraderAccount.root_with_a_readable_interpreter(folder)
+        os.chmod(account.home, 0o755)
+        done = subprocess.run(
+            [account.python, "-c", GRADE_IN_MODE, str(account.course), mode], cwd=account.home, capture_output=True, text=True, timeout=600,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(account.course), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    shown = done.stdout.split()
+    assert (shown[0], shown[-1]) == (mode, "0"), done.stderr[-2000:]
+
+
+def children_of(process: GradingProcess) -> dict[str, bytes]:
+    """The grading process's children: pid -> command line."""
+    pid = process.process.pid
+    return {child: Path(f"/proc/{child}/cmdline").read_bytes() for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def test_a_sandbox_started_in_the_background_does_not_wait_for_the_zygotes_imports(monkeypatch):
+    """A torch sandbox started in the background (a session's, ahead of its torch concept)
+    hands its "join" to a zygote still at its imports and returns at once, so the zygote
+    imports torch while the session collects and grades its other concepts; its warm
+    parent comes from the zygote once it serves. (A zygote that sleeps 10 s first stands
+    in for a slow import.)"""
+    monkeypatch.setattr(zygote_module, "ZYGOTE_MAIN", "import time; time.sleep(10); " + zygote_module.ZYGOTE_MAIN)
+    late = Zygote(bound_folders())
+    monkeypatch.setattr(Zygotes, "shared", late)
+    monkeypatch.setattr(Zygotes, "refused", None)
+    isolation = Isolation("bwrap", find_bwrap())
+    layout = new_layout(isolation, Limits())
+    started = time.monotonic()
+    parent = None
+    try:
+        parent = WarmParent(isolation, layout, Limits(), preload_torch=True, wait=False)
+        assert time.monotonic() - started < 5 and not late.answered() and parent.joined is not None
+        parent.greet()
+        assert (parent.joined is not None, parent.zygote_problem) == (True, None)
+    finally:
+        end_unused(layout, parent)
+        late.close()
 
 
 def test_the_zygote_serves_bwrap_as_root_only():

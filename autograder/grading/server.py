@@ -8,7 +8,11 @@ signature and the report. Student code never runs here: each session reaches the
 submission through sandboxed workers. Reusing the process for many submissions saves the
 imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each, at its
 first collection; and from its second session on, each session starts the torch sandbox of
-the next while it trains (`autograder.worker.spares.Spares`).
+the next while it trains (`autograder.worker.spares.Spares`). Its zygote
+(`autograder.worker.zygote`) starts with its first torch sandbox that the zygote can serve
+(the bwrap sandbox, as root; never for the uid sandbox or none): started ahead, with the
+session, that sandbox waits for the zygote's imports while the session collects and grades
+its other concepts.
 """
 
 import hashlib
@@ -21,7 +25,7 @@ import pytest
 
 from autograder.report.signing import sign
 from autograder.worker.spares import keep_spares
-from autograder.worker.zygote import start_zygote, stop_zygote
+from autograder.worker.zygote import stop_zygote
 
 
 class ReportSink:
@@ -86,7 +90,6 @@ def serve(key_fd: int) -> None:
     os.dup2(quiet, 1)  # pytest's own output must not mix with the replies
     os.dup2(quiet, 2)
     checks = CheckSources()
-    start_zygote()  # if switched on: it imports torch while the first session collects its checks
     try:
         for line in sys.stdin:
             report = run_session(json.loads(line)["arguments"], checks)

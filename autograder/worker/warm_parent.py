@@ -20,7 +20,7 @@ from autograder.worker.isolation import (
     sandbox_uids_of, shared_scratch, sweep_command,
 )  # fmt: skip
 from autograder.worker.limits import KERNEL_BYTES_PER_FILE, Limits, claimed_bytes, descendants, files_in_scratch, processes_of_user, users_running
-from autograder.worker.zygote import Zygote, ZygoteRefused, ready_zygote, switched_on, why_not_here
+from autograder.worker.zygote import Zygote, ZygoteRefused, ready_zygote, refusal, switched_on, why_not_here
 
 START_LIMIT_S = 60.0  # Python and numpy (and torch, when preloaded) starting on a loaded machine
 CONTROL_LIMIT_S = 10.0  # a spawn or a reset, times --time-scale (`autograder.worker.sandbox`)
@@ -47,7 +47,8 @@ class WarmParent:
     how long it may take to say it, from its start; `control_limit_s`: how long a spawn or a
     reset may take (a reset that has not emptied the sandbox by then replaces it). With
     `wait=False`, the sandbox starts in the background and `greet()` waits for its hello,
-    raising what the constructor would have raised.
+    raising what the constructor would have raised (nor does it wait for the zygote's
+    imports).
 
     Unless switched off (AUTOGRADER_ZYGOTE=0), a torch sandbox's warm parent is forked from
     this process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead
@@ -84,7 +85,7 @@ class WarmParent:
             self.zygote_problem = why_not_here(isolation.mode)
             if self.zygote_problem is None:
                 try:
-                    self._start_joined(ready_zygote())
+                    self._start_joined(ready_zygote(wait=wait))
                 except (ZygoteRefused, SandboxBroken) as problem:
                     self.zygote_problem = str(problem)
         if self.joined is None:
@@ -170,8 +171,9 @@ class WarmParent:
         one today's way, keeping `problem` as the reason; whether it did."""
         if self.joined is None:
             return False
+        zygote = self.joined.zygote
         self.kill()
-        self.joined, self.zygote_problem = None, f"the zygote's warm parent failed: {problem}"
+        self.joined, self.zygote_problem = None, refusal(zygote) or f"the zygote's warm parent failed: {problem}"
         self._start_fresh()
         return True
 

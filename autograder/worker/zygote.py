@@ -21,7 +21,10 @@ empty TMPDIR and HOME. Then, per sandbox:
    would) and waits on its stdin, the grader's pipe; bwrap's `--info-fd` names its pid;
 2. the grader sends the zygote the fixed message "join" with two descriptors (SCM_RIGHTS),
    a pidfd of that pid 1 and the warm parent's end of the control socket: so the zygote's
-   memory, which every sandbox inherits, never holds a submission's path or settings;
+   memory, which every sandbox inherits, never holds a submission's path or settings. A
+   sandbox started in the background sends it while the zygote is still at its imports
+   (it is started with the grading process's first torch sandbox it can serve): the
+   message waits in its socket;
 3. the zygote forks C, which opens the placeholder's root (checking through the pidfd
    that the pid is still that process), joins its namespaces, chroots there, forks G
    (inside the PID namespace) and exits; G, reparented to the zygote (a child subreaper
@@ -126,8 +129,11 @@ def zygote_main() -> None:
         if not message:
             break
         if message == b"join" and len(fds) == 2 and os.fork() == 0:
-            sock.close()
-            _join_and_serve(*fds, private)  # never returns
+            try:
+                sock.close()
+                _join_and_serve(*fds, private)  # never returns...
+            finally:
+                os._exit(1)  # ...but a fork of the zygote must never go back to its loop
         for fd in fds:
             os.close(fd)
     _leave(private)
@@ -263,8 +269,10 @@ def _reseed() -> None:
 
 
 def _refuse(control_fd: int, problem: str) -> None:
-    control = socket.socket(fileno=control_fd)
-    control.send(json.dumps({"ready": False, "problem": problem}).encode())
+    try:
+        socket.socket(fileno=control_fd).send(json.dumps({"ready": False, "problem": problem}).encode())
+    except OSError:  # the grader has given the sandbox up already (killed, or it waited too long)
+        pass
     os._exit(1)
 
 
@@ -323,6 +331,12 @@ class Zygote:
             return f"the zygote holds files a sandbox cannot see: {', '.join(map(str, word.get('outside', [])))}"
         return None
 
+    def answered(self) -> bool:
+        """Whether the zygote has said whether it serves, or has ended, without waiting."""
+        if self.ready or self.problem is not None or self.sock.fileno() < 0:
+            return True
+        return bool(select.select([self.sock], [], [], 0)[0])
+
     def alive(self) -> bool:
         return self.process.poll() is None
 
@@ -350,7 +364,8 @@ class Zygotes:
 
 def start_zygote() -> None:
     """Start this process's zygote in the background, if the switch is on, it can serve
-    here (bwrap as root) and none was started."""
+    here (bwrap as root) and none was started. A grading process starts it with its first
+    torch sandbox in the bwrap sandbox (`ready_zygote`), never for another mode."""
     from autograder.worker.isolation import bound_folders
 
     if not switched_on() or why_not_here("bwrap") is not None or Zygotes.shared is not None or Zygotes.refused is not None:
@@ -361,13 +376,18 @@ def start_zygote() -> None:
         Zygotes.refused = str(problem)
 
 
-def ready_zygote() -> Zygote:
-    """This process's zygote, started if need be and waited for; ZygoteRefused saying why
-    there is none (it refused once: not again in this process's life)."""
+def ready_zygote(*, wait: bool = True) -> Zygote:
+    """This process's zygote, started if need be and, with `wait`, waited for; without, one
+    still at its imports is handed out as it is (a "join" sent to it waits in its socket
+    until it serves: a session's torch sandbox, started ahead, waits for it while the
+    session collects and grades its other concepts). ZygoteRefused says why there is none
+    (it refused once: not again in this process's life)."""
     start_zygote()
     if Zygotes.refused is not None:
         raise ZygoteRefused(Zygotes.refused)
     zygote = Zygotes.shared
+    if not wait and not zygote.answered():
+        return zygote
     try:
         zygote.wait_ready()
     except ZygoteRefused as problem:
@@ -378,6 +398,20 @@ def ready_zygote() -> Zygote:
         zygote.close()
         raise ZygoteRefused(Zygotes.refused)
     return zygote
+
+
+def refusal(zygote: Zygote) -> str | None:
+    """Why `zygote` serves no sandbox, if it has said so or ended, without waiting; else
+    None. A warm parent asked of it before it answered never comes if it refused."""
+    if zygote is not Zygotes.shared:
+        return Zygotes.refused
+    if not zygote.answered():
+        return None
+    try:
+        ready_zygote()
+    except ZygoteRefused as problem:
+        return str(problem)
+    return None
 
 
 def stop_zygote() -> None:
