@@ -376,6 +376,8 @@ def session_report(config: pytest.Config, *, collected_only: bool = False) -> di
         duration_s=time.perf_counter() - config.stash[STARTED],
         concepts=[c for c in CONCEPTS if not wanted or c.id in wanted],
         sandbox=config.getoption("sandbox") if config.getoption("grading") else None,
+        sandbox_start=getattr(submission, "sandbox_start", None),
+        sandbox_start_problem=getattr(submission, "sandbox_start_problem", None),
     )
     report["course_salt"] = "secret" if config.stash[SALT].secret else "public default"
     return report

@@ -4,6 +4,7 @@ code sees what it sees in a sandbox started the fresh way (the switch off), and
 the grader counts, resets and kills it as that one (law 4 and 5). Real bwrap, as root (the
 zygote serves bwrap as root only). The tests run with the switch unset, its default."""
 
+import json
 import os
 import pwd
 import shutil
@@ -12,8 +13,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from autograder.course import find_course_root
@@ -33,6 +36,7 @@ from sandboxed import wait_until
 from test_isolation import SHARED_HOARD
 
 COURSE = find_course_root()
+pytest_plugins = ["pytester"]
 PROBE = Path(__file__).parent / "zygote_probe.py"
 SECRETS = ["/root/.bashrc", str(COURSE.solutions), str(COURSE.hidden_checks), str(Path(__file__).parent)]
 pytestmark = [
@@ -338,6 +342,7 @@ def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_i
         for _ in range(2):
             report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("architectures",))
             assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+            assert report["sandbox_start"] == "zygote" and "sandbox_start_problem" not in report
         children = children_of(process)
         (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
         (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
@@ -382,8 +387,7 @@ def test_a_grading_process_starts_no_zygote_for_a_sandbox_it_cannot_serve(mode):
         )  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    shown = done.stdout.split()
-    assert (shown[0], shown[-1]) == (mode, "0"), done.stderr[-2000:]
+    assert done.stdout.split() == [mode, "fresh", "None", "0"], done.stderr[-2000:]
 
 
 def children_of(process: GradingProcess) -> dict[str, bytes]:
@@ -453,20 +457,59 @@ def test_as_an_ordinary_user_a_torch_sandbox_starts_the_fresh_way_and_says_why()
     assert done.stdout.strip() == f"None True {reason}", done.stderr
 
 
-def test_a_complete_grading_gives_the_same_report_either_way(reference_report):
-    """solutions/ graded with the switch on gets the report it gets with the switch off
-    (the suite's shared reference report, graded the fresh way)."""
+@pytest.mark.parametrize(("value", "start"), [(None, "zygote"), ("0", "fresh")], ids=["default", "switched-off"])
+def test_a_complete_grading_gives_the_same_report_either_way(reference_report, monkeypatch, value, start):
+    """solutions/ graded as root with the switch at its default (from the zygote) and with
+    AUTOGRADER_ZYGOTE=0 (the fresh way) gets the suite's shared reference report (however
+    that was graded) but for its times and how its torch sandbox started, which it names."""
+    if value is not None:
+        monkeypatch.setenv(SWITCH, value)
     process = GradingProcess()
     try:
         report = grade_submission(COURSE.solutions, COURSE, student="reference", process=process)
     finally:
         process.close()
+    assert (report["sandbox_start"], report.get("sandbox_start_problem")) == (start, None)
     assert without_times(report) == without_times(reference_report)
     assert report["score"] == report["max_score"]
 
 
 def without_times(report: dict) -> dict:
-    return {key: value for key, value in report.items() if key not in ("duration_s",)}
+    """The report without what differs from one grading to the next of the same submission."""
+    return {key: value for key, value in report.items() if key not in ("duration_s", "sandbox_start", "sandbox_start_problem")}
+
+
+# A plugin for a grading session: its zygote is told that the engine's folder is not in the
+# sandbox (as in test_the_zygote_refuses_...), so it refuses once it has imported torch.
+NARROW_ZYGOTE = """
+import sys
+from pathlib import Path
+from autograder.worker.isolation import bound_folders
+from autograder.worker.zygote import Zygote, Zygotes
+
+engine = str(Path(sys.modules["autograder"].__file__).resolve().parent)
+Zygotes.shared = Zygote([folder for folder in bound_folders() if folder != engine])
+"""
+
+
+def test_a_torch_sandbox_started_fresh_where_the_zygote_refused_says_so_in_the_report(pytester):
+    """A grading session whose zygote refuses: its torch sandbox, started ahead, is handed
+    to the zygote before it answers, then started the fresh way; the report names the fresh
+    start and why, briefly (no path of the grader's: reports reach students), as its schema
+    allows."""
+    pytester.makepyfile(narrow_zygote=NARROW_ZYGOTE)
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "narrow_zygote", "-p", "no:cacheprovider", "--noconftest", "--import-mode=importlib", f"--rootdir={pytester.path}",
+        "--grading", "--sandbox=bwrap", f"--bwrap={find_bwrap()}", f"--submission={COURSE.exercises}", "--student=zygote", "--concept=architectures",
+        "--report-json=report.json", str(COURSE.public_checks),
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    report = json.loads((pytester.path / "report.json").read_text(encoding="utf-8"))
+    assert (report["sandbox"], report["sandbox_start"]) == ("bwrap", "fresh")
+    assert report["sandbox_start_problem"] == "the zygote holds files a sandbox cannot see"
+    assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+    jsonschema.validate(report, json.loads(resources.files("autograder.report").joinpath("schema.json").read_text()))
 
 
 def alive(pid: int) -> bool:

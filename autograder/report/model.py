@@ -5,7 +5,9 @@ checks add up to its registry weight. Every concept of the registry is listed, t
 with no checks yet with a max_score of 0. Its strings are made plain and capped here
 (`autograder.report.sanitise`), so no view ever gets a student's control characters. Beyond
 schema 1's fields, a report records the versions of Python, numpy and torch it was made
-with (`versions`).
+with (`versions`) and, for a grade whose torch sandbox served checks, how that sandbox's
+warm parent started (`sandbox_start`: "zygote" or "fresh") and, when the zygote could have
+served it and did not, why (`sandbox_start_problem`, `autograder.worker.zygote`).
 """
 
 from collections.abc import Iterable
@@ -42,10 +44,13 @@ def build_report(
     duration_s: float,
     concepts: Iterable[Concept] = CONCEPTS,
     sandbox: str | None = None,
+    sandbox_start: str | None = None,
+    sandbox_start_problem: str | None = None,
 ) -> dict:
     """The report dict: every concept, every check, scores scaled to concept weights,
     every string plain and capped. `sandbox` names the isolation a grade was made in
-    (bwrap, uid or none); a student's own run, which is no grade, has none."""
+    (bwrap, uid or none); a student's own run, which is no grade, has none. So do
+    `sandbox_start` and `sandbox_start_problem` (see the module's doc)."""
     by_concept: dict[str, list[CheckResult]] = {}
     for result in results:
         by_concept.setdefault(result.concept, []).append(result)
@@ -62,6 +67,10 @@ def build_report(
     }
     if sandbox is not None:
         report["sandbox"] = sandbox
+    if sandbox_start is not None:
+        report["sandbox_start"] = sandbox_start
+    if sandbox_start_problem is not None:
+        report["sandbox_start_problem"] = sandbox_start_problem
     return sanitise_report(report)
 
 

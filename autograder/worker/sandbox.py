@@ -53,6 +53,7 @@ from autograder.worker.replies import NOT_AN_ANSWER, expected_shape, failure
 from autograder.worker.spares import end_unused, new_layout, start_spare, take_spare
 from autograder.worker.warm_parent import CONTROL_LIMIT_S, START_LIMIT_S, SandboxBroken, WarmParent
 from autograder.worker.workers import Worker, answered_well, holder, out_of_memory
+from autograder.worker.zygote import brief
 
 IMPORT_LIMIT_S = 20.0  # a module's import, apart from any check's own limit
 WHOLE_REPLY_READ_S = 1.0  # reading a reply that has come whole, which waits for nothing
@@ -115,6 +116,10 @@ class SandboxedSubmission:
         self.asked = False  # whether the running check has sent a request (its objects may live in the sandbox)
         self.broken_imports: dict[str, StudentCodeFailed] = {}
         self._ahead: dict[str, list[AheadCall]] = {}  # exercise module -> its calls started ahead, a worker each
+        # How the warm parents of its torch sandboxes started (the report's fields): "zygote",
+        # or "fresh" once one did; and why the zygote did not serve one it could have served
+        self.sandbox_start: str | None = None
+        self.sandbox_start_problem: str | None = None
         if torch_ahead and isolation.mode != "uid" and self._torch_ahead is None:
             try:
                 self._torch_ahead = self._start(torch=True, wait=False)
@@ -153,8 +158,20 @@ class SandboxedSubmission:
         if self._parent is None:
             self._parent = self._start(torch=torch)
         if torch:  # this session's torch sandbox is in use: the next session's may start
+            self._note_start(self._parent)
             start_spare(self.spare_settings)
         return self._parent
+
+    def _note_start(self, parent: WarmParent) -> None:
+        """Keep how `parent`, a torch sandbox that said hello, started: a fresh start
+        outweighs any from the zygote, and the first reason the zygote gave is kept, briefly
+        (a report reaches the student: no path of the grader's)."""
+        if parent.joined is not None:
+            self.sandbox_start = self.sandbox_start or "zygote"
+            return
+        self.sandbox_start = "fresh"
+        if parent.zygote_wanted and self.sandbox_start_problem is None:
+            self.sandbox_start_problem = brief(parent.zygote_problem or "the zygote did not serve")
 
     def needs_torch(self, module: str) -> bool:
         """Whether `module`'s worker needs a warm parent that imported torch: its concept is

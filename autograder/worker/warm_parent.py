@@ -53,7 +53,8 @@ class WarmParent:
     Unless switched off (AUTOGRADER_ZYGOTE=0), a torch sandbox's warm parent is forked from
     this process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead
     of a fresh interpreter importing torch in it; where that cannot be, or fails before the
-    warm parent's hello, the sandbox starts the fresh way, and `zygote_problem` says why."""
+    warm parent's hello, the sandbox starts the fresh way, and `zygote_problem` says why
+    (`zygote_wanted`: the zygote serves such a sandbox here, so a fresh start is a fallback)."""
 
     def __init__(
         self,
@@ -81,9 +82,11 @@ class WarmParent:
         }
         self.joined: JoinedSandbox | None = None
         self.zygote_problem: str | None = None
+        self.zygote_wanted = False  # the zygote serves this sandbox's kind here: a fresh start is a fallback
         if preload_torch and switched_on():
             self.zygote_problem = why_not_here(isolation.mode)
-            if self.zygote_problem is None:
+            self.zygote_wanted = self.zygote_problem is None
+            if self.zygote_wanted:
                 try:
                     self._start_joined(ready_zygote(wait=wait))
                 except (ZygoteRefused, SandboxBroken) as problem:
@@ -127,7 +130,7 @@ class WarmParent:
             for end in (self.control, inside):
                 end.close()
             os.close(info_read)
-            raise SandboxBroken(f"{type(problem).__name__}: {problem.strerror or problem}") from None
+            raise SandboxBroken(f"the zygote's sandbox did not start ({type(problem).__name__}: {problem.strerror or problem})") from None
         finally:
             os.close(info_write)
         try:

@@ -49,6 +49,7 @@ import fcntl
 import json
 import os
 import platform
+import re
 import select
 import shutil
 import signal
@@ -82,6 +83,13 @@ def switched_on() -> bool:
     """Whether torch sandboxes should start from the zygote where it can serve (the switch,
     read here only): yes unless AUTOGRADER_ZYGOTE is "0"."""
     return os.environ.get(SWITCH) != "0"
+
+
+def brief(problem: str) -> str:
+    """A problem of the zygote's as a report may show it: its first clause, without the
+    details after ": " or " (" (the paths of files, an error's own text), which every
+    problem this module and `autograder.worker.warm_parent` name keeps for there."""
+    return re.split(r": | \(", problem, maxsplit=1)[0]
 
 
 def why_not_here(mode: str) -> str | None:
@@ -322,7 +330,7 @@ class Zygote:
         if not select.select([self.sock], [], [], READY_LIMIT_S)[0]:
             return "the zygote did not start in time"
         try:
-            word = json.loads(self.sock.recv(1 << 16) or b"null")
+            word = json.loads(self._receive_word() or b"null")
         except (OSError, ValueError):
             word = None
         if not isinstance(word, dict):
@@ -330,6 +338,15 @@ class Zygote:
         if word.get("ready") is not True:
             return f"the zygote holds files a sandbox cannot see: {', '.join(map(str, word.get('outside', [])))}"
         return None
+
+    def _receive_word(self) -> bytes:
+        """The zygote's first word. One that ended with a "join" unread in its socket (it
+        refused, or was killed) leaves ECONNRESET, which the first read returns before the
+        word it sent."""
+        try:
+            return self.sock.recv(1 << 16)
+        except ConnectionResetError:
+            return self.sock.recv(1 << 16)
 
     def answered(self) -> bool:
         """Whether the zygote has said whether it serves, or has ended, without waiting."""
