@@ -176,7 +176,7 @@ def bwrap_settings_json(settings: dict) -> str:
 
 def placeholder_command(isolation: Isolation, layout: Layout, info_fd: int) -> list[str]:
     """The command that builds a bwrap sandbox for a warm parent forked from the zygote
-    (`autograder.worker.zygote`): today's sandbox, with no capability added (its warm
+    (`autograder.worker.zygote`): a fresh sandbox's, with no capability added (its warm
     parent gives up the zygote's own), and as its pid 1 the zygote's placeholder; bwrap
     writes that pid 1's host pid to `info_fd`."""
     from autograder.worker.zygote import PLACEHOLDER_MAIN

@@ -146,7 +146,7 @@ class WarmParent:
     def greet(self) -> None:
         """Wait for the warm parent's hello, if it has not come yet, until the start limit.
         A warm parent from the zygote that fails before it says hello is replaced by one
-        started today's way (`zygote_problem` says why)."""
+        started the fresh way (`zygote_problem` says why)."""
         if self.greeted:
             return
         try:
@@ -171,7 +171,7 @@ class WarmParent:
 
     def _started_fresh_instead(self, problem: str) -> bool:
         """If this sandbox's warm parent came from the zygote: end the sandbox and start
-        one today's way, keeping `problem` as the reason; whether it did."""
+        one the fresh way, keeping `problem` as the reason (or why the zygote refused); whether it did."""
         if self.joined is None:
             return False
         zygote = self.joined.zygote

@@ -15,7 +15,7 @@ imports them once (`autograder.worker.preload`, and nothing else: no course data
 student code, nothing of any submission), with a clean environment, cwd / and a private,
 empty TMPDIR and HOME. Then, per sandbox:
 
-1. the grader starts bwrap with today's arguments (`isolation.bwrap_arguments`), but with
+1. the grader starts bwrap with a fresh sandbox's arguments (`isolation.bwrap_arguments`), but with
    no capability added and, as the sandbox's pid 1, a placeholder (`PLACEHOLDER_MAIN`)
    that ignores SIGCHLD (so the kernel reaps the sandbox's orphans, as bwrap's own init
    would) and waits on its stdin, the grader's pipe; bwrap's `--info-fd` names its pid;
@@ -30,14 +30,16 @@ empty TMPDIR and HOME. Then, per sandbox:
    (inside the PID namespace) and exits; G, reparented to the zygote (a child subreaper
    that ignores SIGCHLD: a dying PID namespace waits for its zombies to be reaped), makes
    a session of its own, drops the capability bounding and ambient sets, sets
-   no_new_privs, takes today's sandbox environment, reseeds its random states, reads its
-   settings from the control socket and serves as today's warm parent does
+   no_new_privs, takes a fresh sandbox's environment, reseeds its random states, reads its
+   settings from the control socket and serves as a fresh warm parent does
    (`autograder.worker.parent.serve`: it leaves root, installs its seccomp filters, ...).
 
 The zygote refuses to serve when a module it imported, or a file it mapped, lies outside
 the folders a sandbox holds (`isolation.bound_folders`): its memory would hold what the
-sandbox cannot see. The grader then starts each sandbox today's way and says why
-(`WarmParent.zygote_problem`). It dies with the grading process (PDEATHSIG), and ends, its
+sandbox cannot see. The grader then starts each torch sandbox the fresh way and says why
+(`WarmParent.zygote_problem`; briefly, in the report's `sandbox_start_problem`). On
+Debian's own python3 it always refuses: its site imports /usr/lib/python3.X/sitecustomize.py,
+a link to /etc, which no sandbox holds. It dies with the grading process (PDEATHSIG), and ends, its
 private folder removed, when the grader hangs up. User mode (bwrap as an ordinary user) is
 not served: the grader could not list the joined processes (they are undumpable and in a
 user namespace the grader does not own), so it could neither count their memory nor
@@ -230,7 +232,7 @@ def _pid_of(pidfd: int) -> int:
 
 def _drop_privileges(libc) -> None:
     """What bwrap's --cap-drop ALL and no_new_privs give its child, and more: an empty
-    bounding set (today's warm parent keeps CAP_SETUID/SETGID there). The warm parent then
+    bounding set (a fresh warm parent keeps CAP_SETUID/SETGID there). The warm parent then
     leaves root for the submission's own user (`parent.serve`), which clears the rest."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     for capability in range(last + 1):
@@ -242,7 +244,7 @@ def _drop_privileges(libc) -> None:
 
 
 def _take_sandbox_environment(private: str) -> None:
-    """The environment bwrap gives today's warm parent (`isolation.sandbox_environment`,
+    """The environment bwrap gives a fresh warm parent (`isolation.sandbox_environment`,
     and PWD), with what the preload added to it as it adds it there: in the sandbox's
     /tmp, not in the zygote's `private` folder (torch's TORCHINDUCTOR_CACHE_DIR); and the
     timezone and host name the sandbox has (UTC: it holds no /etc/localtime), not the host's."""
