@@ -57,6 +57,8 @@ class CheckSources:
 
     def forget_edited(self) -> None:
         edited = {path for path, digest in self.imported.items() if _digest(path) != digest}
+        if not edited:  # as almost always: spare the walk through torch's thousands of modules
+            return
         for name, module in list(sys.modules.items()):
             if getattr(module, "__file__", None) and Path(module.__file__) in edited:
                 del sys.modules[name]
