@@ -391,8 +391,10 @@ def session_report(config: pytest.Config, *, collected_only: bool = False) -> di
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """End the run with the per-concept table of the concepts it checked, when any check ran."""
-    if not config.stash[RESULTS]:
+    """End the run with the per-concept table of the concepts it checked, when any check ran
+    and the summary is wanted (not --no-summary, which a grading session passes: no one
+    reads its terminal)."""
+    if not config.stash[RESULTS] or config.getoption("no_summary"):
         return
     from autograder.report.table import render_table
 
