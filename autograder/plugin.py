@@ -76,6 +76,7 @@ STARTED = pytest.StashKey[float]()
 FIRST_CHECK = pytest.StashKey[float]()  # when the first check started: --total-time-limit counts from there
 COLLECTED = pytest.StashKey[set]()
 VISIBILITIES = pytest.StashKey[dict]()  # a check file's visibility, by its path
+CONCEPT = pytest.StashKey[str | None]()  # a check's concept id
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -204,6 +205,13 @@ def start_ahead(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 def concept_of(item: pytest.Item) -> str | None:
     """The concept id a check carries (validated against the registry), or None."""
+    # asked some eight times for each check: its markers are read once (in the item's own stash)
+    if CONCEPT not in item.stash:
+        item.stash[CONCEPT] = _marked_concept(item)
+    return item.stash[CONCEPT]
+
+
+def _marked_concept(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("concept")
     if marker is None:
         return None
