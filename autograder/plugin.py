@@ -75,6 +75,8 @@ SALT = pytest.StashKey[CourseSalt]()
 STARTED = pytest.StashKey[float]()
 FIRST_CHECK = pytest.StashKey[float]()  # when the first check started: --total-time-limit counts from there
 COLLECTED = pytest.StashKey[set]()
+VISIBILITIES = pytest.StashKey[dict]()  # a check file's visibility, by its path
+CONCEPT = pytest.StashKey[str | None]()  # a check's concept id
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -106,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         known_concept(concept_id, "--concept")
     config.stash[RESULTS] = {}
     config.stash[COLLECTED] = set()
+    config.stash[VISIBILITIES] = {}
     config.stash[STARTED] = time.perf_counter()
     try:
         config.stash[SALT] = resolve_course_salt(config.getoption("course_salt"), config.rootpath)
@@ -202,6 +205,13 @@ def start_ahead(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 def concept_of(item: pytest.Item) -> str | None:
     """The concept id a check carries (validated against the registry), or None."""
+    # asked some eight times for each check: its markers are read once (in the item's own stash)
+    if CONCEPT not in item.stash:
+        item.stash[CONCEPT] = _marked_concept(item)
+    return item.stash[CONCEPT]
+
+
+def _marked_concept(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("concept")
     if marker is None:
         return None
@@ -237,11 +247,18 @@ def check_id(item: pytest.Item) -> str:
 def visibility_of(item: pytest.Item) -> str:
     """'hidden' for a check file anywhere under the --hidden-dir folder (without it: under
     a folder named `hidden`, below the rootdir), sub-folders included; else 'public'."""
-    path = Path(item.path).resolve()
-    hidden_dir = item.config.getoption("hidden_dir")
+    # asked three times for each check: each file's paths are resolved once a session
+    known = item.config.stash[VISIBILITIES]
+    if item.path not in known:
+        known[item.path] = _visibility(Path(item.path).resolve(), item.config)
+    return known[item.path]
+
+
+def _visibility(path: Path, config: pytest.Config) -> str:
+    hidden_dir = config.getoption("hidden_dir")
     if hidden_dir:
         return "hidden" if path.is_relative_to(Path(hidden_dir).resolve()) else "public"
-    root = item.config.rootpath.resolve()
+    root = config.rootpath.resolve()
     folders = path.parent.relative_to(root).parts if path.is_relative_to(root) else path.parent.parts
     return "hidden" if "hidden" in folders else "public"
 
@@ -384,8 +401,10 @@ def session_report(config: pytest.Config, *, collected_only: bool = False) -> di
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """End the run with the per-concept table of the concepts it checked, when any check ran."""
-    if not config.stash[RESULTS]:
+    """End the run with the per-concept table of the concepts it checked, when any check ran
+    and the summary is wanted (not --no-summary, which a grading session passes: no one
+    reads its terminal)."""
+    if not config.stash[RESULTS] or config.getoption("no_summary"):
         return
     from autograder.report.table import render_table
 

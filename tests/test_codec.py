@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.worker.codec import NUMPY_SCALARS, Tagged, array_to_bytes, decode_message, encode_message, pack
+from autograder.worker.codec import NUMPY_SCALARS, Tagged, decode_message, encode_message, pack
 
 
 def roundtrip(value):
@@ -29,19 +29,39 @@ def test_a_numpy_scalar_subclass_stays_in_the_worker():
 
 
 def test_a_scalar_tag_holding_an_array_is_refused():
-    message = pack({Tagged.SCALAR: 0}, [array_to_bytes(np.zeros(3, dtype=np.float32))])
+    message = pack({Tagged.SCALAR: [0, "<f4", [3], False]}, [bytes(12)])
     with pytest.raises(ValueError):
         decode_message(message, lambda tag, body: None)
 
 
-
-def forged_npy(shape: tuple, descr, data: bytes) -> bytes:
-    """.npy bytes whose header says `shape` and `descr` (a dtype), followed by `data`."""
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.arange(12.0).reshape(3, 4),
+        np.asfortranarray(np.arange(12, dtype=np.int32).reshape(3, 4)),  # comes back in its own order
+        np.arange(24.0).reshape(2, 3, 4)[:, ::2, 1:],  # not contiguous: comes back as a C-ordered copy
+        np.arange(6, dtype=">u2").reshape(2, 3),  # big-endian
+        np.zeros((0, 3), dtype=np.float16),
+        np.array([True, False]),
+        np.array(2.5, dtype=np.longdouble),
+    ],
+)
+def test_an_array_comes_back_as_np_load_gives_it(value):
+    """Values, dtype, shape and memory order as .npy keeps them, in a fresh writable array."""
     import io
 
-    header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
-    return np.lib.format.magic(1, 0) + header.getvalue() + data
+    saved = io.BytesIO()
+    np.save(saved, value)
+    saved.seek(0)
+    loaded = np.load(saved)
+    back, _ = roundtrip(value)
+    assert back.dtype == loaded.dtype and back.shape == loaded.shape and np.array_equal(back, loaded)
+    assert back.strides == loaded.strides and back.flags.writeable and (back.base is None) == (loaded.base is None)
+
+
+def forged_array(shape, descr, data: bytes, fortran=False) -> tuple[dict, list[bytes]]:
+    """An array's tree and blob that claim `shape` and `descr` (a dtype's name) for `data`."""
+    return {Tagged.ARRAY: [0, descr, shape, fortran]}, [data]
 
 
 @pytest.mark.parametrize(
@@ -50,9 +70,15 @@ def forged_npy(shape: tuple, descr, data: bytes) -> bytes:
         ([[]] * 400_000, []),  # 1.2 MB of JSON: past the header's cap, refused unparsed
         ([[]] * 300_000, []),  # under it, but past the count of values
         (["x"], [b""] * 200_001),  # past the count of arrays
-        ({Tagged.ARRAY: 0}, [forged_npy((2**40,), "<f8", b"")]),  # 8 TiB promised, nothing sent
-        ({Tagged.ARRAY: 0}, [forged_npy((2,), "<U9", b"x" * 72)]),  # strings are not data
-        ({Tagged.ARRAY: 0}, [forged_npy((1,), [("Leak_0p5", "<f8")], b"x" * 8)]),  # nor named fields
+        forged_array([2**40], "<f8", b""),  # 8 TiB promised, nothing sent
+        forged_array([2, -4], "<f8", b"x" * 64),  # a negative size
+        forged_array([2], "<U9", b"x" * 72),  # strings are not data
+        forged_array([1], "|O", b"x" * 8),  # nor objects
+        forged_array([1], [["Leak_0p5", "<f8"]], b"x" * 8),  # nor named fields
+        forged_array([1], "<f8", b"x" * 8, fortran="yes"),
+        forged_array([1] * 33, "<f8", b"x" * 8),  # past MAX_DIMENSIONS
+        ({Tagged.ARRAY: [1, "<f8", [1], False]}, [b"x" * 8]),  # no such blob
+        ({Tagged.ARRAY: 0}, [b"x" * 8]),  # not an array's tree
     ],
 )
 def test_a_message_costly_to_decode_is_refused_at_once(tree, blobs):

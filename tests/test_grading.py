@@ -157,6 +157,17 @@ def test_a_module_that_imports_its_sibling_as_a_package_gets_the_students_own(tm
     assert {c["status"] for c in all_checks(report)} == {"passed"}
 
 
+def test_the_grading_process_reads_its_requests_from_a_pipe_no_process_it_starts_inherits():
+    """Its stdin, stdout and stderr are /dev/null (its sessions run without pytest's capture):
+    a process a check starts without stdin of its own inherits no pipe of the grader's,
+    whose requests name other students."""
+    import os
+
+    process = grading_process()
+    process.grade(COURSE.solutions, COURSE, student="pipes", concepts=("losses",))
+    assert [os.readlink(f"/proc/{process.process.pid}/fd/{fd}") for fd in (0, 1, 2)] == ["/dev/null"] * 3
+
+
 def test_a_session_killed_midway_leaves_no_copy_of_the_submission(tmp_path):
     """A session that hangs is killed (`GradingProcess.stop`), and never removes its
     sandbox's folder (the submission's copy, its work folder) itself: the grading process

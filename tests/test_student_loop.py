@@ -35,6 +35,14 @@ def test_stubs_show_as_not_attempted_not_as_tracebacks_and_one_check_file_lists_
     assert [c.title for c in CONCEPTS if c.title in table] == ["Loss functions"]
 
 
+def test_no_summary_leaves_out_the_table(student_repo):
+    """--no-summary (a grading session's, whose terminal no one reads) draws no table."""
+    result = student_repo.runpytest_subprocess("checks/test_losses.py", "--no-summary")
+    assert result.parseoutcomes().get("skipped", 0) > 0
+    result.stdout.no_fnmatch_line("*per-concept results*")
+    result.stdout.no_fnmatch_line("Per-concept results*")
+
+
 def test_a_finished_exercise_passes_a_wrong_one_is_named_and_print_works(student_repo):
     """One run of the student's pytest (-s) on the reference with a sum for a mean in
     mean_squared_error and a print in hinge_loss (which stays right): the wrong function's

@@ -142,9 +142,12 @@ class GradingProcess:
         return [
             # no:unraisableexception: its gc.collect() at every session end costs more than the checks;
             # no:logging: it hooks a handler onto every non-propagating logger (torch's are
-            # many) around each phase of each check, a second of CPU a session
+            # many) around each phase of each check, a second of CPU a session;
+            # --no-summary: no one reads the session's terminal, so its per-concept table is not drawn;
+            # --capture=no: what a check prints would go into reports no one reads, and the
+            # process's stdin, stdout and stderr are /dev/null already (autograder.grading.server)
             "-q", "-p", "autograder.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:logging",
-            "--noconftest", "--import-mode=importlib", "--tb=no",
+            "--noconftest", "--import-mode=importlib", "--tb=no", "--no-summary", "--capture=no",
             f"--config-file={self.home / 'pytest.ini'}", f"--rootdir={self.home}",
             f"--submission={folder.resolve()}", f"--student={student_id}", "--grading",
             f"--hidden-dir={course.hidden_checks.resolve()}", *sandbox, *options, *[str(d.resolve()) for d in check_dirs],

@@ -1,4 +1,4 @@
-"""Plain data across the pipe (law 4): JSON for the tree, `.npy` bytes for arrays.
+"""Plain data across the pipe (law 4): JSON for the tree, raw bytes for arrays.
 
 Nothing is pickled. A value is data only when its type is exactly one of: None, bool, int,
 float, str, numpy.float64/int64/bool_ and other numeric numpy scalars (float32, ...),
@@ -7,14 +7,16 @@ numpy.ndarray of a numeric or bool dtype, torch.Tensor
 ndarray subclass, a tensor-like object, a student's class) becomes a handle: an id in the
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
 
-A message is `8-byte header length | JSON header | (8-byte length | blob)*`.
+A message is `8-byte header length | JSON header | (8-byte length | blob)*`. An array is
+its values' bytes in memory order, a blob, and in the tree `[blob index, dtype, shape,
+fortran order]` (the dtype as numpy spells it, '<f8'): as `.npy` would keep them, without the
+`.npy` header, whose parsing (`ast.literal_eval`) cost more than the rest of a message.
 
 A numpy.random.Generator on one of numpy's own bit generators is data too: it crosses as its
 bit generator's exact `.state` (under GENERATOR_TAG) and continues the same stream on the
 other side. The original is not advanced by what the copy draws.
 """
 
-import io
 import json
 import math
 import struct
@@ -34,6 +36,12 @@ MAX_DEPTH = 64
 MAX_DIMENSIONS = 32
 NUMERIC_KINDS = set("biuf")  # bool, int, unsigned, float: no object or string arrays
 NUMPY_SCALARS = {np.dtype(code).type for code in np.typecodes["AllInteger"] + np.typecodes["Float"]}
+# The dtypes an array may cross in, by name: those of NUMERIC_KINDS, in either byte order
+DATA_DTYPES = {
+    dtype.str: dtype
+    for code in "?" + np.typecodes["AllInteger"] + np.typecodes["Float"]
+    for dtype in (np.dtype(code).newbyteorder("<"), np.dtype(code).newbyteorder(">"))
+}
 
 
 class Tagged:
@@ -88,28 +96,24 @@ def unpack(message: bytes) -> tuple[Any, list[bytes]]:
     return tree, blobs
 
 
-def array_to_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
+def array_parts(array: np.ndarray) -> tuple[bytes, list]:
+    """The blob of `array` (a numeric dtype's) and the rest of its tree, [dtype, shape, fortran
+    order]: a Fortran-ordered array is written, and comes back, in its own order, as .npy does."""
+    fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+    return array.tobytes(order="F" if fortran else "C"), [array.dtype.str, list(array.shape), fortran]
 
 
-def array_from_bytes(blob: bytes) -> np.ndarray:
-    """The array in `blob` (.npy bytes); raises ValueError unless it is of a numeric dtype
-    and its header's shape agrees with the bytes that follow, checked before anything is
-    allocated (numpy would allocate what a forged header claims)."""
-    stream = io.BytesIO(blob)
-    version = np.lib.format.read_magic(stream)
-    if version not in ((1, 0), (2, 0)):
-        raise ValueError(f"an .npy version {version} array")
-    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, _, dtype = read_header(stream)
-    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or len(shape) > MAX_DIMENSIONS:
-        raise ValueError(f"an array of dtype {dtype} and {len(shape)} dimensions is not data")
-    if math.prod(shape) * dtype.itemsize != len(blob) - stream.tell():
+def array_from_parts(blob: bytes, descr: Any, shape: Any, fortran: Any) -> np.ndarray:
+    """The array `array_parts` wrote, a fresh one of its own as np.load would make; raises
+    ValueError unless its dtype is one of DATA_DTYPES and its shape agrees with the blob,
+    checked before anything is allocated."""
+    dtype = DATA_DTYPES.get(descr) if type(descr) is str else None
+    if dtype is None or type(fortran) is not bool or type(shape) is not list or len(shape) > MAX_DIMENSIONS:
+        raise ValueError(f"an array of dtype {descr!r} and shape {shape!r} is not data")
+    if not all(type(size) is int and size >= 0 for size in shape) or math.prod(shape) * dtype.itemsize != len(blob):
         raise ValueError("an array whose shape disagrees with its bytes")
-    stream.seek(0)
-    return np.load(stream, allow_pickle=False)
+    values = np.frombuffer(blob, dtype).copy()
+    return values.reshape(shape[::-1]).T if fortran else values.reshape(shape)
 
 
 class Encoder:
@@ -133,10 +137,10 @@ class Encoder:
         if kind is np.bool_:
             return {Tagged.B8: bool(value)}
         if kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-            return {Tagged.ARRAY: self._blob(array_to_bytes(value))}
+            return {Tagged.ARRAY: self._array(value)}
         if kind in NUMPY_SCALARS:
             # kept as its own dtype, so float32 where float64 is promised is named as such
-            return {Tagged.SCALAR: self._blob(array_to_bytes(np.asarray(value)))}
+            return {Tagged.SCALAR: self._array(np.asarray(value))}
         if kind in (list, tuple):
             items = [self.encode(item) for item in value]
             return items if kind is list else {Tagged.TUPLE: items}
@@ -148,12 +152,13 @@ class Encoder:
             return {GENERATOR_TAG: self.encode(value.bit_generator.state)}
         tensor = _tensor_values(value)
         if tensor is not None:
-            return {Tagged.TENSOR: self._blob(array_to_bytes(tensor))}
+            return {Tagged.TENSOR: self._array(tensor)}
         return self.on_other(value)
 
-    def _blob(self, blob: bytes) -> int:
+    def _array(self, array: np.ndarray) -> list:
+        blob, rest = array_parts(array)
         self.blobs.append(blob)
-        return len(self.blobs) - 1
+        return [len(self.blobs) - 1, *rest]
 
 
 def _tensor_values(value: Any) -> np.ndarray | None:
@@ -202,13 +207,13 @@ class Decoder:
         if tag == Tagged.B8:
             return np.bool_(body)
         if tag == Tagged.ARRAY:
-            return array_from_bytes(self.blobs[body])
+            return self._array(body)
         if tag == Tagged.SCALAR:
-            return _scalar(array_from_bytes(self.blobs[body]))
+            return _scalar(self._array(body))
         if tag == Tagged.TENSOR:
             import torch
 
-            return torch.from_numpy(array_from_bytes(self.blobs[body]))
+            return torch.from_numpy(self._array(body))
         if tag == Tagged.TUPLE:
             return tuple(self.decode(item, depth) for item in body)
         if tag == Tagged.DICT:
@@ -218,6 +223,13 @@ class Decoder:
         if tag == GENERATOR_TAG:
             return generator_from_state(self.decode(body, depth))
         return self.on_tag(tag, tree)
+
+    def _array(self, body: Any) -> np.ndarray:
+        """The array of an array's tree, [blob index, dtype, shape, fortran order]."""
+        if type(body) is not list or len(body) != 4 or type(body[0]) is not int or not 0 <= body[0] < len(self.blobs):
+            raise ValueError("an array's tree must be [blob, dtype, shape, fortran order]")
+        index, *rest = body
+        return array_from_parts(self.blobs[index], *rest)
 
 
 def _scalar(array: np.ndarray) -> Any:
