@@ -8,7 +8,7 @@ ndarray subclass, a tensor-like object, a student's class) becomes a handle: an 
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
 
 A message is `8-byte header length | JSON header | (8-byte length | blob)*`. An array is
-its values' bytes in memory order, a blob, and in the tree `[blob index, dtype, shape,
+its values' bytes in memory order, a blob of its own, and in the tree `[blob index, dtype, shape,
 fortran order]` (the dtype as numpy spells it, '<f8'): as `.npy` would keep them, without the
 `.npy` header, whose parsing (`ast.literal_eval`) cost more than the rest of a message.
 
@@ -52,6 +52,9 @@ class Tagged:
         "__npscalar__",
     )  # fmt: skip
 
+
+# The tags of numpy.float64, int64 and bool_: the JSON type each holds, and the scalar it makes
+SCALAR_TAGS = {Tagged.F64: (float, np.float64), Tagged.I64: (int, np.int64), Tagged.B8: (bool, np.bool_)}
 
 GENERATOR_TAG = "__generator__"
 # The bit generators a Generator may sit on to cross as data: numpy's own, by class name.
@@ -188,6 +191,10 @@ class Decoder:
         self.blobs = blobs
         self.on_tag = on_tag
         self.nodes = 0
+        # Each blob is one array's, as the encoder writes them: a tree naming one blob
+        # twice would make many arrays of one blob's bytes, so that a reply of 16 MiB
+        # decodes to GiBs in the grader (23,000 copies of one 15 MiB blob fit the header).
+        self.taken: set[int] = set()
 
     def decode(self, tree: Any, depth: int = 0) -> Any:
         """The value of `tree`; raises ValueError past MAX_NODES values or MAX_DEPTH levels."""
@@ -200,12 +207,11 @@ class Decoder:
         if not isinstance(tree, dict):
             return tree
         (tag, body), *_ = tree.items()
-        if tag == Tagged.F64:
-            return np.float64(body)
-        if tag == Tagged.I64:
-            return np.int64(body)
-        if tag == Tagged.B8:
-            return np.bool_(body)
+        if tag in SCALAR_TAGS:
+            held, scalar = SCALAR_TAGS[tag]
+            if type(body) is not held:  # numpy's constructors take strings, lists (an array), ...
+                raise ValueError(f"{tag} holds a {type(body).__name__}")
+            return scalar(body)
         if tag == Tagged.ARRAY:
             return self._array(body)
         if tag == Tagged.SCALAR:
@@ -226,15 +232,18 @@ class Decoder:
 
     def _array(self, body: Any) -> np.ndarray:
         """The array of an array's tree, [blob index, dtype, shape, fortran order]."""
-        if type(body) is not list or len(body) != 4 or type(body[0]) is not int or not 0 <= body[0] < len(self.blobs):
-            raise ValueError("an array's tree must be [blob, dtype, shape, fortran order]")
+        if type(body) is not list or len(body) != 4 or type(body[0]) is not int or not 0 <= body[0] < len(self.blobs) or body[0] in self.taken:
+            raise ValueError("an array's tree must be [blob, dtype, shape, fortran order], a blob of its own")
         index, *rest = body
+        self.taken.add(index)
         return array_from_parts(self.blobs[index], *rest)
 
 
 def _scalar(array: np.ndarray) -> Any:
-    if array.ndim != 0:
-        raise ValueError("a numpy scalar must come as a 0-d array")
+    """The numpy scalar of a 0-d array, of one of NUMPY_SCALARS in its native order, as
+    the encoder writes one (a bool crosses under Tagged.B8)."""
+    if array.ndim != 0 or array.dtype.type not in NUMPY_SCALARS or not array.dtype.isnative:
+        raise ValueError("a numpy scalar must come as a 0-d array of a numeric dtype in native order")
     return array[()]
 
 
