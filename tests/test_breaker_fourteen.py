@@ -22,16 +22,43 @@ gives a student an answer they could not send honestly, but an "__f64__" that is
 float64 is not the strict decoding the contract promises. Fixed: each tag takes its
 encoder's type alone (a float, an int that is no bool, a bool; a scalar of a numeric dtype
 in native order).
+
+FAULT 3 (test_a_generator_positioned_outside_its_buffer_is_refused): a Generator crosses from
+the worker as its bit generator's state, and numpy's setter takes any int as a Philox's
+buffer_pos or an MT19937's pos, the index of the next value in its buffer. Reproducer: a
+Philox at buffer_pos -3; found: its first draws were the drawing process's own pointers
+(0x7ffa57e90a58, ...); an MT19937 at pos -5,000,000: a segmentation fault at the first
+draw. No check draws from a Generator a worker sent today, but one that did would hand the
+grader's memory to the student or crash the grading process. Fixed: a state whose position
+lies outside its buffer is refused.
+
+Tried and found sound: a float16, longdouble (x87 pseudo-denormals, unnormals), big-endian
+or bool array whose bytes are 2 or 255 (numpy and torch read such a bool as True in every
+comparison, reduction and cast tried); object, string, datetime, void and complex dtypes
+(refused); negative, bool, float, huge and overflowing shapes (refused, or a zero-size
+array that compares as a wrong shape); a blob index out of range; nesting past 64 levels,
+JSON nested past the recursion limit (refused: any exception while decoding is "not an
+answer"); an array that aliases another or a blob (each is a fresh writable copy, a Fortran
+one a transposed view of its own copy); a tensor of a big-endian or longdouble dtype (torch
+refuses it: not an answer).
 """
 
+import contextlib
+import json
+import os
+import re
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from attacks import MSE_CHECKS
-from autograder.worker.codec import Tagged, decode_message, encode_message, pack
+from autograder.grading.run import GradingProcess
+from autograder.worker.codec import Tagged, decode_message, encode_message, pack, unpack
+from autograder.worker.isolation import find_bwrap
+from autograder.worker.zygote import SWITCH
 from mutants import COURSE, checks_by_id, grading_process, plant
 
 MIB = 2**20
@@ -132,3 +159,116 @@ def test_a_numpy_scalar_crosses_only_in_a_dtype_the_encoder_sends(descr):
 def test_numpy_scalars_still_cross_as_themselves(value):
     back = decode_message(encode_message(value, None), None)
     assert type(back) is type(value) and (back == value or (np.isnan(back) and np.isnan(value)))
+
+
+# ------------------------------------------------------------ the zygote, attacked from inside
+
+# Appended to the reference losses.py, after `import torch` (so each of its sandboxes is a
+# torch sandbox, its warm parent forked from the grading process's zygote): at import, a
+# process that hops 200 pids away and, named "haunter", kills every process it may signal
+# and leaves files in the sandbox's scratch for a minute; and a mean_squared_error that
+# kills every process it may signal (its warm parent too), then itself.
+HAUNTS_THE_ZYGOTE = """
+import ctypes, os, signal, time
+
+def _haunt():
+    for _ in range(200):  # a pid of its own, far from the worker's
+        if os.fork():
+            os._exit(0)
+    ctypes.CDLL(None).prctl(15, b"haunter", 0, 0, 0)  # PR_SET_NAME, so the test can look for it
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        for folder in ("/tmp", "/dev/shm"):
+            try:
+                with open(f"{folder}/left-by-the-haunter", "w") as left:
+                    left.write("haunted")
+            except OSError:
+                pass
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        time.sleep(0.01)
+
+if os.fork() == 0:
+    try:
+        _haunt()
+    finally:
+        os._exit(0)
+
+def mean_squared_error(y_true, y_pred):
+    os.kill(-1, signal.SIGKILL)  # every process it may signal but itself: its warm parent too
+    os._exit(0)
+"""
+
+# An honest classmate whose losses.py reads, at import, what a sandbox before it may have left.
+LOOKS_FOR_WHAT_WAS_LEFT = """
+import os
+
+_LEFT = [path for path in ("/tmp/left-by-the-haunter", "/dev/shm/left-by-the-haunter") if os.path.exists(path)]
+_reference_mae = mean_absolute_error
+
+def mean_absolute_error(y_true, y_pred):
+    if _LEFT:
+        raise ValueError(f"found {_LEFT}")
+    return _reference_mae(y_true, y_pred)
+"""
+
+
+def running(name: str) -> bool:
+    """Whether a process named `name` runs on the machine."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == name:
+                return True
+    return False
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
+@pytest.mark.slow(seconds=40)
+def test_a_classmate_after_a_haunting_is_graded_from_the_zygote_as_if_alone(tmp_path, monkeypatch):
+    """One grading process grades an attacker whose sandboxes come from the zygote (its
+    losses.py imports torch), then an honest classmate's, from the same zygote: the
+    classmate gets the reference's report, from the zygote, and finds nothing left."""
+    monkeypatch.delenv(SWITCH, raising=False)
+    process = GradingProcess()
+    try:
+        attacker = plant(tmp_path / "attacker", {"losses": "import torch\n" + HAUNTS_THE_ZYGOTE})
+        haunted = process.grade(attacker, COURSE, student="attacker", concepts=("losses",), sandbox="bwrap")
+        assert haunted["sandbox_start"] == "zygote"
+        honest = plant(tmp_path / "honest", {"losses": "import torch\n" + LOOKS_FOR_WHAT_WAS_LEFT})
+        report = process.grade(honest, COURSE, student="honest", concepts=("losses",), sandbox="bwrap")
+    finally:
+        process.close()
+    checks = checks_by_id(report, "losses")
+    assert {check_id: check["feedback"] for check_id, check in checks.items() if check["status"] != "passed"} == {}
+    assert (report["sandbox_start"], report.get("sandbox_start_problem")) == ("zygote", None)
+    assert not running("haunter")
+
+
+def forged_generator(name: str, key: str, position: int) -> bytes:
+    """A message holding a Generator on bit generator `name` whose state says `position`
+    under `key` (written as the JSON tree holds it: ["key", value])."""
+    bit_generator = getattr(np.random, name)(0)
+    tree, blobs = unpack(encode_message(np.random.Generator(bit_generator), None))
+    text = json.dumps(tree)
+    written = re.search(rf'\["{key}", (-?[0-9]+)\]', text)
+    return pack(json.loads(text.replace(written.group(0), f'["{key}", {position}]')), blobs)
+
+
+@pytest.mark.parametrize(("name", "key", "position"), [("Philox", "buffer_pos", -3), ("Philox", "buffer_pos", 5), ("MT19937", "pos", -5_000_000), ("MT19937", "pos", 700)])
+def test_a_generator_positioned_outside_its_buffer_is_refused(name, key, position):
+    """FAULT 3: numpy's setter takes any int as a Philox's buffer_pos or an MT19937's pos;
+    the first draw from a Philox at -3 gave the drawing process's own pointers as numbers,
+    from an MT19937 at -5,000,000 a segmentation fault. A Generator is data that crosses
+    from the worker (the codec's GENERATOR_TAG): no check draws from one today, but one
+    that did would read or crash the grader. Fixed: a position outside the buffer is refused."""
+    with pytest.raises(ValueError, match="outside its buffer"):
+        decode_message(forged_generator(name, key, position), None)
+
+
+@pytest.mark.parametrize(("name", "key", "position"), [("Philox", "buffer_pos", 0), ("Philox", "buffer_pos", 4), ("MT19937", "pos", 0), ("MT19937", "pos", 624)])
+def test_a_generator_at_any_position_of_its_buffer_crosses(name, key, position):
+    back = decode_message(forged_generator(name, key, position), None)
+    state = back.bit_generator.state
+    assert (state["state"] if name == "MT19937" else state)[key] == position

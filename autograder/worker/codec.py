@@ -17,8 +17,10 @@ bit generator's exact `.state` (under GENERATOR_TAG) and continues the same stre
 other side. The original is not advanced by what the copy draws.
 """
 
+import functools
 import json
 import math
+import operator
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -61,14 +63,27 @@ GENERATOR_TAG = "__generator__"
 BIT_GENERATORS = {kind.__name__: kind for kind in (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
 
 
+# Where a bit generator's state indexes its own buffer, and the largest index a draw may
+# start from (which refills the buffer): numpy's setter takes any int there, and a draw from
+# a position outside the buffer reads the drawing process's memory (its pointers come out as
+# random numbers) or crashes it.
+BUFFER_POSITIONS = {"MT19937": (("state", "pos"), 624), "Philox": (("buffer_pos",), 4)}
+
+
 def generator_from_state(state: dict) -> np.random.Generator:
     """A Generator in exactly `state` (a bit generator's `.state`); raises ValueError for a
-    bit generator that is not numpy's own, TypeError or ValueError for a malformed state."""
+    bit generator that is not numpy's own, or a position outside its buffer, TypeError or
+    ValueError for a malformed state."""
     kind = BIT_GENERATORS.get(state.get("bit_generator")) if type(state) is dict else None
     if kind is None:
         raise ValueError("not the state of one of numpy's bit generators")
     bit_generator = kind(0)
     bit_generator.state = state
+    if kind.__name__ in BUFFER_POSITIONS:
+        path, last = BUFFER_POSITIONS[kind.__name__]
+        position = functools.reduce(operator.getitem, path, bit_generator.state)
+        if not 0 <= position <= last:
+            raise ValueError(f"a {kind.__name__} state at position {position}, outside its buffer")
     return np.random.Generator(bit_generator)
 
 
