@@ -41,6 +41,20 @@ JSON nested past the recursion limit (refused: any exception while decoding is "
 answer"); an array that aliases another or a blob (each is a fresh writable copy, a Fortran
 one a transposed view of its own copy); a tensor of a big-endian or longdouble dtype (torch
 refuses it: not an answer).
+
+The zygote, attacked from inside a joined sandbox, found sound: no shared writable mapping
+or descriptor of the zygote's reaches a joined sandbox (its one shared mapping is glibc's
+read-only gconv cache); the zygote is not in the sandbox's PID namespace, and orphans go to
+its pid 1, not to the zygote (the kernel looks for a subreaper in the orphan's own
+namespace); a process that hops pids and kill(-1)s, files left in /tmp and /dev/shm, and a
+kill of the warm parent all end with the attacker's sandbox, and a classmate graded next
+by the same grading process gets the reference's report, from the zygote
+(test_a_classmate_after_a_haunting_is_graded_from_the_zygote_as_if_alone). A worker's
+/proc/self/status, limits, mounts, signal dispositions, personality, timer slack and
+top-level modules are a fresh sandbox's (but a stricter capability bounding set; the
+engine's own zygote modules and encodings.ascii, which no file of a submission can stand in
+for). sandbox_start_problem is always one of the grader's own phrases, cut by `brief`
+before any text a warm parent or the zygote sent.
 """
 
 import contextlib
