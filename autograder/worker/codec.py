@@ -8,7 +8,7 @@ ndarray subclass, a tensor-like object, a student's class) becomes a handle: an 
 worker's table, which the grader wraps in a `Handle` and can only call, query or combine.
 
 A message is `8-byte header length | JSON header | (8-byte length | blob)*`. An array is
-its values' bytes in memory order, a blob, and in the tree `[blob index, dtype, shape,
+its values' bytes in memory order, a blob of its own, and in the tree `[blob index, dtype, shape,
 fortran order]` (the dtype as numpy spells it, '<f8'): as `.npy` would keep them, without the
 `.npy` header, whose parsing (`ast.literal_eval`) cost more than the rest of a message.
 
@@ -17,8 +17,10 @@ bit generator's exact `.state` (under GENERATOR_TAG) and continues the same stre
 other side. The original is not advanced by what the copy draws.
 """
 
+import functools
 import json
 import math
+import operator
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -53,19 +55,35 @@ class Tagged:
     )  # fmt: skip
 
 
+# The tags of numpy.float64, int64 and bool_: the JSON type each holds, and the scalar it makes
+SCALAR_TAGS = {Tagged.F64: (float, np.float64), Tagged.I64: (int, np.int64), Tagged.B8: (bool, np.bool_)}
+
 GENERATOR_TAG = "__generator__"
 # The bit generators a Generator may sit on to cross as data: numpy's own, by class name.
 BIT_GENERATORS = {kind.__name__: kind for kind in (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
 
 
+# Where a bit generator's state indexes its own buffer, and the largest index a draw may
+# start from (which refills the buffer): numpy's setter takes any int there, and a draw from
+# a position outside the buffer reads the drawing process's memory (its pointers come out as
+# random numbers) or crashes it.
+BUFFER_POSITIONS = {"MT19937": (("state", "pos"), 624), "Philox": (("buffer_pos",), 4)}
+
+
 def generator_from_state(state: dict) -> np.random.Generator:
     """A Generator in exactly `state` (a bit generator's `.state`); raises ValueError for a
-    bit generator that is not numpy's own, TypeError or ValueError for a malformed state."""
+    bit generator that is not numpy's own, or a position outside its buffer, TypeError or
+    ValueError for a malformed state."""
     kind = BIT_GENERATORS.get(state.get("bit_generator")) if type(state) is dict else None
     if kind is None:
         raise ValueError("not the state of one of numpy's bit generators")
     bit_generator = kind(0)
     bit_generator.state = state
+    if kind.__name__ in BUFFER_POSITIONS:
+        path, last = BUFFER_POSITIONS[kind.__name__]
+        position = functools.reduce(operator.getitem, path, bit_generator.state)
+        if not 0 <= position <= last:
+            raise ValueError(f"a {kind.__name__} state at position {position}, outside its buffer")
     return np.random.Generator(bit_generator)
 
 
@@ -188,6 +206,10 @@ class Decoder:
         self.blobs = blobs
         self.on_tag = on_tag
         self.nodes = 0
+        # Each blob is one array's, as the encoder writes them: a tree naming one blob
+        # twice would make many arrays of one blob's bytes, so that a reply of 16 MiB
+        # decodes to GiBs in the grader (23,000 copies of one 15 MiB blob fit the header).
+        self.taken: set[int] = set()
 
     def decode(self, tree: Any, depth: int = 0) -> Any:
         """The value of `tree`; raises ValueError past MAX_NODES values or MAX_DEPTH levels."""
@@ -200,12 +222,11 @@ class Decoder:
         if not isinstance(tree, dict):
             return tree
         (tag, body), *_ = tree.items()
-        if tag == Tagged.F64:
-            return np.float64(body)
-        if tag == Tagged.I64:
-            return np.int64(body)
-        if tag == Tagged.B8:
-            return np.bool_(body)
+        if tag in SCALAR_TAGS:
+            held, scalar = SCALAR_TAGS[tag]
+            if type(body) is not held:  # numpy's constructors take strings, lists (an array), ...
+                raise ValueError(f"{tag} holds a {type(body).__name__}")
+            return scalar(body)
         if tag == Tagged.ARRAY:
             return self._array(body)
         if tag == Tagged.SCALAR:
@@ -226,15 +247,18 @@ class Decoder:
 
     def _array(self, body: Any) -> np.ndarray:
         """The array of an array's tree, [blob index, dtype, shape, fortran order]."""
-        if type(body) is not list or len(body) != 4 or type(body[0]) is not int or not 0 <= body[0] < len(self.blobs):
-            raise ValueError("an array's tree must be [blob, dtype, shape, fortran order]")
+        if type(body) is not list or len(body) != 4 or type(body[0]) is not int or not 0 <= body[0] < len(self.blobs) or body[0] in self.taken:
+            raise ValueError("an array's tree must be [blob, dtype, shape, fortran order], a blob of its own")
         index, *rest = body
+        self.taken.add(index)
         return array_from_parts(self.blobs[index], *rest)
 
 
 def _scalar(array: np.ndarray) -> Any:
-    if array.ndim != 0:
-        raise ValueError("a numpy scalar must come as a 0-d array")
+    """The numpy scalar of a 0-d array, of one of NUMPY_SCALARS in its native order, as
+    the encoder writes one (a bool crosses under Tagged.B8)."""
+    if array.ndim != 0 or array.dtype.type not in NUMPY_SCALARS or not array.dtype.isnative:
+        raise ValueError("a numpy scalar must come as a 0-d array of a numeric dtype in native order")
     return array[()]
 
 
