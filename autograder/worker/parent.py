@@ -4,9 +4,10 @@ The grader starts it inside the sandbox (`autograder.worker.isolation`) with one
 socket, the control channel, and its settings as JSON in argv[1]. It gives up what it
 will not need (other file descriptors, the environment, and, when started as root inside
 bwrap, root itself), installs its seccomp filters (`autograder.worker.seccomp`), applies the
-submission's limits so that every process it forks inherits them, imports numpy, the
-worker's code and the standard modules torch loads (and torch, for a concept built on it;
-nothing of the submission: `autograder.worker.preload`), and says hello. Then it serves
+submission's limits so that every process it forks inherits them, sets the allocator to
+keep freed memory (`autograder.heap`, inherited too), imports numpy, the worker's code and
+the standard modules torch loads (and torch, for a concept built on it; nothing of the
+submission: `autograder.worker.preload`), and says hello. Then it serves
 the grader, one request at a time:
 
 - `spawn`: fork a worker (`autograder.worker.child`) and hand the grader its end of a
@@ -34,6 +35,7 @@ import sys
 
 import numpy  # noqa: F401 - imported once here, so no worker pays for it
 
+from autograder.heap import keep_freed_memory
 from autograder.worker import child
 from autograder.worker.limits import Limits
 from autograder.worker.preload import preload_standard_modules, preload_torch
@@ -68,6 +70,7 @@ def serve(settings: dict) -> None:
     _undumpable()
     os.chdir(settings["workdir"])
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
+    keep_freed_memory()  # before the workers fork: each inherits it
     preload_standard_modules()  # before any student code has run in this sandbox
     if settings["preload_torch"]:
         preload_torch()
