@@ -156,6 +156,21 @@ MISTAKES = {
         {"translate_moves_a_single_pixel", "translate_matches_numpy", UNCHANGED},
         "wraps around",
     ),
+    # Right answers, then the input zeroed in place: only the check of unchanged inputs
+    # loses, never one whose expected values would be computed from the zeroed input.
+    "max_pool_zeroes_its_input_afterwards": (
+        """
+        _max_pool2d = max_pool2d
+
+
+        def max_pool2d(x, kernel_size, stride=None):
+            pooled = _max_pool2d(x, kernel_size, stride)
+            x[...] = 0.0
+            return pooled
+        """,
+        {UNCHANGED},
+        "changed its input first argument in place",
+    ),
     "global_avg_pool_keeps_its_axes": (
         """
         def global_avg_pool(x):
