@@ -160,6 +160,13 @@ def test_the_environment_is_the_sandboxs_without_the_zygotes_private_folder(fact
     assert facts["joined"]["environ"] == {**sandbox_environment(), "PWD": "/tmp", "TORCHINDUCTOR_CACHE_DIR": "/tmp/torchinductor_student"}
 
 
+def test_no_joined_process_names_the_zygotes_private_folder_or_the_binds(facts):
+    """A joined process's /proc/self/cmdline is the zygote's: the engine and a descriptor's
+    number, never its private folder's host path nor the folders the sandbox holds."""
+    cmdline = facts["joined"]["cmdline"]
+    assert not any("autograder-zygote-" in part or part.startswith("[") for part in cmdline), cmdline
+
+
 def test_reset_keeps_pid_1_and_the_warm_parent_and_a_new_worker_trains():
     parent = torch_sandbox(joined=True)
     try:
@@ -346,8 +353,8 @@ def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_i
         children = children_of(process)
         (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
         (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
-        private = Path(children[zygote].split(b"\0")[-2].decode())
-        assert private.is_dir() and private.is_relative_to(process.scratch)
+        (private,) = process.scratch.glob("autograder-zygote-*")
+        assert private.is_dir()
     finally:
         process.close()
     assert not Path(f"/proc/{zygote}").exists() and not Path(f"/proc/{spare}").exists() and not private.exists()

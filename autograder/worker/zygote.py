@@ -107,10 +107,16 @@ def why_not_here(mode: str) -> str | None:
 
 
 def zygote_main() -> None:
-    """The zygote (argv[1] the engine, argv[2] the folders a sandbox holds, as JSON, argv[3]
-    its socket's descriptor, argv[4] its private folder): preload, check that everything
-    it holds is in those folders, say so, then fork a joined warm parent per "join"."""
-    folders, sock_fd, private = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    """The zygote (argv[1] the engine, argv[2] its socket's descriptor; the folders a sandbox
+    holds and its private folder come first on the socket, so that no joined process's
+    /proc/PID/cmdline, the zygote's own, names them): preload, check that everything it
+    holds is in those folders, say so, then fork a joined warm parent per "join"."""
+    sock = socket.socket(fileno=int(sys.argv[2]))
+    message = sock.recv(1 << 16)
+    if not message:  # the grader hung up before it said
+        os._exit(0)
+    setup = json.loads(message)
+    folders, private = setup["folders"], setup["private"]
     # started with the sandbox's environment, which its warm parents' /proc/PID/environ
     # shows; what it imports sees a private, empty folder
     os.environ.update({"HOME": private, "TMPDIR": private})
@@ -128,7 +134,6 @@ def zygote_main() -> None:
 
     preload_standard_modules()
     preload_torch()
-    sock = socket.socket(fileno=sock_fd)
     outside = outside_folders(folders)
     try:
         sock.send(json.dumps({"ready": not outside, "outside": outside[:20]}).encode())
@@ -304,7 +309,7 @@ class Zygote:
         environment = sandbox_environment()  # the private folder replaces HOME and TMPDIR first thing
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-c", ZYGOTE_MAIN, engine, json.dumps(folders), str(inside.fileno()), self.private],
+                [sys.executable, "-I", "-c", ZYGOTE_MAIN, engine, str(inside.fileno())],
                 pass_fds=(inside.fileno(),), env=environment, cwd="/", stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
@@ -314,6 +319,7 @@ class Zygote:
             raise ZygoteRefused(f"the zygote did not start ({problem})") from None
         finally:
             inside.close()
+        self.sock.send(json.dumps({"folders": folders, "private": self.private}).encode())
         self.problem: str | None = None
         self.ready = False
 
