@@ -22,8 +22,8 @@ Run: `python benchmarks/bench_grading.py` (about fifteen minutes on 2 cores), or
 `--warm-only` for the floor, the command line's start and the warm complete submission
 alone (about two minutes), or with `--class-only` for the floor and the class in the bwrap
 sandbox (about four minutes). It grades in the bwrap sandbox, so it needs what grading
-needs: bubblewrap, as root or an ordinary user. As root, torch sandboxes start from the
-zygote (`autograder.worker.zygote`), as graders do by default; with `AUTOGRADER_ZYGOTE=0`
+needs: bubblewrap, as root or an ordinary user. As root, sandboxes start from the
+zygotes (`autograder.worker.zygote`), as graders do by default; with `AUTOGRADER_ZYGOTE=0`
 in its environment, or as an ordinary user, they start fresh. The first line says which.
 """
 
@@ -146,7 +146,7 @@ def verdict(value: float, goal: float) -> str:
 
 
 def zygote_line() -> str:
-    """Whether the bwrap sandbox's torch sandboxes start from the zygote here, and why not."""
+    """Whether bwrap sandboxes start from the zygotes here, and why not."""
     if not switched_on():
         return f"no ({SWITCH}=0)"
     problem = why_not_here("bwrap")
@@ -156,7 +156,7 @@ def zygote_line() -> str:
 def main(warm_only: bool = False, class_only: bool = False) -> None:
     cores = os.cpu_count() or 1
     meter = CpuMeter()
-    print(f"torch sandboxes from the zygote: {zygote_line()}")
+    print(f"sandboxes from the zygotes: {zygote_line()}")
     floor = seconds(import_torch, repeat=5)
     print(f"floor: python -c 'import torch'                 {floor:6.2f} s")
     if class_only:

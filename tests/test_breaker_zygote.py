@@ -13,7 +13,7 @@ import pytest
 from autograder.worker.isolation import bound_folders, find_bwrap
 from autograder.worker import zygote
 from autograder.worker.zygote import SWITCH, Zygote, Zygotes
-from test_zygote import call, ended, torch_sandbox
+from test_zygote import call, ended, probe_sandbox
 
 PROBE = Path(__file__).parent / "zygote_breaker_probe.py"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
@@ -29,7 +29,7 @@ def states():
     """The probe's random states in two sandboxes of one grading process, both from the zygote."""
     found = []
     for _ in range(2):
-        parent = torch_sandbox(joined=True)
+        parent = probe_sandbox(joined=True)
         try:
             shutil.copy(PROBE, parent.layout.submission / "probe.py")
             found.append(call(parent, "random_states"))
@@ -64,10 +64,10 @@ def test_a_joined_sandbox_sees_the_sandboxs_timezone_not_the_zygotes(monkeypatch
     tokyo = "import os, time; os.environ['TZ'] = 'Asia/Tokyo'; time.tzset(); del os.environ['TZ']; "
     monkeypatch.setattr(zygote, "ZYGOTE_MAIN", tokyo + zygote.ZYGOTE_MAIN)
     host = Zygote(bound_folders())
-    monkeypatch.setattr(Zygotes, "shared", host)
-    monkeypatch.setattr(Zygotes, "refused", None)
+    monkeypatch.setattr(Zygotes, "shared", {True: host})
+    monkeypatch.setattr(Zygotes, "refused", {})
     try:
-        parent = torch_sandbox(joined=True)
+        parent = probe_sandbox(joined=True)
         try:
             shutil.copy(PROBE, parent.layout.submission / "probe.py")
             assert call(parent, "local_time") == ["UTC", "UTC", 0]
@@ -83,7 +83,7 @@ def hosts():
     the fresh way ("fresh")."""
     found = {}
     for name, joined in (("joined", True), ("fresh", False)):
-        parent = torch_sandbox(joined=joined)
+        parent = probe_sandbox(joined=joined)
         try:
             shutil.copy(PROBE, parent.layout.submission / "probe.py")
             found[name] = call(parent, "host")

@@ -51,9 +51,10 @@ def switch_unset(monkeypatch):
     monkeypatch.delenv(SWITCH, raising=False)
 
 
-def torch_sandbox(*, joined: bool, limits: Limits = Limits()) -> WarmParent:
-    """A torch sandbox holding the probe, started from the zygote (the switch unset, its
-    default) or the fresh way (AUTOGRADER_ZYGOTE=0)."""
+def probe_sandbox(*, joined: bool, torch: bool = True, limits: Limits = Limits()) -> WarmParent:
+    """A torch sandbox (or, without `torch`, one for the other concepts) holding the probe,
+    started from its zygote (the switch unset, its default) or the fresh way
+    (AUTOGRADER_ZYGOTE=0)."""
     isolation = Isolation("bwrap", find_bwrap())
     layout = new_layout(isolation, limits)
     shutil.copy(PROBE, layout.submission / "probe.py")
@@ -62,7 +63,7 @@ def torch_sandbox(*, joined: bool, limits: Limits = Limits()) -> WarmParent:
             patch.delenv(SWITCH, raising=False)
         else:
             patch.setenv(SWITCH, "0")
-        parent = WarmParent(isolation, layout, limits, probe=tuple(SECRETS), preload_torch=True)
+        parent = WarmParent(isolation, layout, limits, probe=tuple(SECRETS), preload_torch=torch)
     assert (parent.joined is not None, parent.zygote_problem) == (joined, None)
     return parent
 
@@ -91,9 +92,23 @@ def facts():
     ("fresh") and in two from the zygote."""
     found = {}
     for name, joined in (("fresh", False), ("joined", True), ("second", True)):
-        parent = torch_sandbox(joined=joined)
+        parent = probe_sandbox(joined=joined)
         try:
             found[name] = {**call(parent, "facts", SECRETS), "train_step": call(parent, "train_step"), "uid": parent.layout.uid}
+        finally:
+            ended(parent)
+    return found
+
+
+@pytest.fixture(scope="module")
+def facts_without_torch():
+    """The probe's facts in a sandbox for the concepts not built on torch, started the fresh
+    way and from the zygote that preloads no torch."""
+    found = {}
+    for name, joined in (("fresh", False), ("joined", True)):
+        parent = probe_sandbox(joined=joined, torch=False)
+        try:
+            found[name] = call(parent, "facts", SECRETS)
         finally:
             ended(parent)
     return found
@@ -104,7 +119,8 @@ SAME = (
     "status_pid1", "warm_parent_fds", "environ", "proc_environ", "hostname", "cwd", "exe", "exe_is_sandbox_file", "exe_open_write",
     "mapped_files_missing_here", "map_files_open", "root_link", "mountinfo_lines", "uid_map", "gid_map", "setgroups", "ns_same_as_pid1",
     "sys_path", "isolated_flag", "tempdir", "umask", "rlimits", "nice", "affinity", "oom_score_adj", "cgroup", "dumpable",
-    "loginuid_sessionid", "keys_visible", "setns_attempt", "chroot_attempt", "orphans", "modules_outside_sandbox", "train_step",
+    "loginuid_sessionid", "keys_visible", "setns_attempt", "chroot_attempt", "orphans", "modules_outside_sandbox", "torch_loaded",
+    "train_step",
 )  # fmt: skip
 
 
@@ -114,6 +130,14 @@ def test_student_code_sees_what_it_sees_in_a_fresh_sandbox(facts, fact):
     identity, seccomp, descriptors, environment, limits, namespaces as seen from inside,
     the orphans' reaping: fact for fact as in a fresh torch sandbox; so is torch's result."""
     assert facts["joined"][fact] == facts["fresh"][fact]
+
+
+@pytest.mark.parametrize("fact", [fact for fact in SAME if fact != "train_step"])
+def test_without_torch_student_code_sees_what_it_sees_in_a_fresh_sandbox(facts_without_torch, fact):
+    """The same, fact for fact, for a sandbox of the concepts not built on torch, whose warm
+    parent comes from the other zygote: it never imported torch."""
+    assert facts_without_torch["joined"][fact] == facts_without_torch["fresh"][fact]
+    assert facts_without_torch["joined"]["torch_loaded"] is False
 
 
 def test_the_root_holds_only_what_bwrap_binds(facts):
@@ -168,7 +192,7 @@ def test_no_joined_process_names_the_zygotes_private_folder_or_the_binds(facts):
 
 
 def test_reset_keeps_pid_1_and_the_warm_parent_and_a_new_worker_trains():
-    parent = torch_sandbox(joined=True)
+    parent = probe_sandbox(joined=True)
     try:
         sock, _ = parent.spawn()  # a worker left running, as a concept's last one is
         before = parent.processes()
@@ -182,7 +206,7 @@ def test_reset_keeps_pid_1_and_the_warm_parent_and_a_new_worker_trains():
 
 
 def test_killing_pid_1_ends_every_process_of_the_sandbox():
-    parent = torch_sandbox(joined=True)
+    parent = probe_sandbox(joined=True)
     try:
         sockets = [parent.spawn()[0] for _ in range(2)]
         inside = [pid for pid in parent.processes() if pid != parent.process.pid]
@@ -198,7 +222,7 @@ def test_killing_pid_1_ends_every_process_of_the_sandbox():
 
 
 def test_kill_ends_the_sandbox_and_leaves_no_zombie_below_the_zygote():
-    parent = torch_sandbox(joined=True)
+    parent = probe_sandbox(joined=True)
     zygote = parent.joined.zygote
     parent.spawn()[0].close()
     inside = parent.processes()
@@ -211,7 +235,7 @@ def test_kill_ends_the_sandbox_and_leaves_no_zombie_below_the_zygote():
 
 def test_a_sigchld_does_not_end_the_placeholder():
     """pid 1 ignores SIGCHLD (a shell's `trap '' CHLD` would catch it and end)."""
-    parent = torch_sandbox(joined=True)
+    parent = probe_sandbox(joined=True)
     try:
         os.kill(parent.joined.pid, signal.SIGCHLD)
         time.sleep(0.2)
@@ -222,7 +246,7 @@ def test_a_sigchld_does_not_end_the_placeholder():
 
 
 def test_files_in_the_sandboxs_tmp_count_in_its_memory():
-    parent = torch_sandbox(joined=True)
+    parent = probe_sandbox(joined=True)
     (parent.layout.submission / "maker.py").write_text(
         "import os\ndef make(n):\n    for i in range(n):\n        open(f'/tmp/f{i}', 'w').close()\n    return n\n", encoding="utf-8"
     )
@@ -258,8 +282,8 @@ def test_the_zygote_refuses_to_serve_what_a_sandbox_cannot_see_and_sandboxes_sta
     outside it: it refuses, and a torch sandbox starts the fresh way, saying why."""
     engine = str(Path(sys.modules["autograder"].__file__).resolve().parent)
     narrow = Zygote([folder for folder in bound_folders() if folder != engine])
-    monkeypatch.setattr(Zygotes, "shared", narrow)
-    monkeypatch.setattr(Zygotes, "refused", None)
+    monkeypatch.setattr(Zygotes, "shared", {True: narrow})
+    monkeypatch.setattr(Zygotes, "refused", {})
     isolation = Isolation("bwrap", find_bwrap())
     layout = new_layout(isolation, Limits())
     parent = WarmParent(isolation, layout, Limits(), preload_torch=True)
@@ -278,9 +302,9 @@ def test_a_joined_sandbox_outlives_its_zygote_and_is_still_counted_and_killed(mo
     """The zygote killed (the machine's out-of-memory killer, say): the joined sandbox's
     processes, reparented out of its reach, are still listed (by their PID namespace),
     counted and killed; the next torch sandbox starts the fresh way, saying why."""
-    monkeypatch.setattr(Zygotes, "shared", None)
-    monkeypatch.setattr(Zygotes, "refused", None)
-    parent = torch_sandbox(joined=True)
+    monkeypatch.setattr(Zygotes, "shared", {})
+    monkeypatch.setattr(Zygotes, "refused", {})
+    parent = probe_sandbox(joined=True)
     try:
         sock, _ = parent.spawn()
         listed = parent.processes()
@@ -411,8 +435,8 @@ def test_a_sandbox_started_in_the_background_does_not_wait_for_the_zygotes_impor
     in for a slow import.)"""
     monkeypatch.setattr(zygote_module, "ZYGOTE_MAIN", "import time; time.sleep(10); " + zygote_module.ZYGOTE_MAIN)
     late = Zygote(bound_folders())
-    monkeypatch.setattr(Zygotes, "shared", late)
-    monkeypatch.setattr(Zygotes, "refused", None)
+    monkeypatch.setattr(Zygotes, "shared", {True: late})
+    monkeypatch.setattr(Zygotes, "refused", {})
     isolation = Isolation("bwrap", find_bwrap())
     layout = new_layout(isolation, Limits())
     started = time.monotonic()
@@ -495,7 +519,7 @@ from autograder.worker.isolation import bound_folders
 from autograder.worker.zygote import Zygote, Zygotes
 
 engine = str(Path(sys.modules["autograder"].__file__).resolve().parent)
-Zygotes.shared = Zygote([folder for folder in bound_folders() if folder != engine])
+Zygotes.shared[True] = Zygote([folder for folder in bound_folders() if folder != engine])
 """
 
 

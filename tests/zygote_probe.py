@@ -111,6 +111,7 @@ def facts(secrets: list) -> dict:
         "cwd": os.getcwd(),
         "argv": sys.argv,
         "cmdline": _read("/proc/self/cmdline").split("\0"),
+        "torch_loaded": "torch" in sys.modules,
         "exe": _attempt(lambda: os.readlink("/proc/self/exe")),
         "exe_is_sandbox_file": _attempt(lambda: os.stat("/proc/self/exe").st_dev == os.stat(os.path.realpath(sys.executable)).st_dev),
         "exe_open_write": _attempt(lambda: os.close(os.open("/proc/self/exe", os.O_WRONLY))),

@@ -8,11 +8,11 @@ signature and the report. Student code never runs here: each session reaches the
 submission through sandboxed workers. Reusing the process for many submissions saves the
 imports (torch, torch._dynamo, sklearn) that a fresh process would pay for each, at its
 first collection; and from its second session on, each session starts the torch sandbox of
-the next while it trains (`autograder.worker.spares.Spares`). Its zygote
-(`autograder.worker.zygote`) starts with its first torch sandbox that the zygote can serve
-(the bwrap sandbox, as root; never for the uid sandbox or none): started ahead, with the
-session, that sandbox waits for the zygote's imports while the session collects and grades
-its other concepts.
+the next while it trains (`autograder.worker.spares.Spares`). Its zygotes
+(`autograder.worker.zygote`) start with its first sandbox of their kind that they can
+serve (the bwrap sandbox, as root; never for the uid sandbox or none): started ahead,
+with the session, its torch sandbox waits for the torch zygote's imports while the
+session collects and grades its other concepts.
 """
 
 import hashlib

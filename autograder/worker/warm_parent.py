@@ -50,11 +50,12 @@ class WarmParent:
     raising what the constructor would have raised (nor does it wait for the zygote's
     imports).
 
-    Unless switched off (AUTOGRADER_ZYGOTE=0), a torch sandbox's warm parent is forked from
-    this process's zygote into the sandbox bwrap built (`autograder.worker.zygote`), instead
-    of a fresh interpreter importing torch in it; where that cannot be, or fails before the
+    Unless switched off (AUTOGRADER_ZYGOTE=0), the warm parent is forked into the sandbox
+    bwrap built from one of this process's zygotes (`autograder.worker.zygote`: the one that
+    preloaded torch for a torch sandbox, the other for the rest), instead of a fresh
+    interpreter importing numpy (and torch) in it; where that cannot be, or fails before the
     warm parent's hello, the sandbox starts the fresh way, and `zygote_problem` says why
-    (`zygote_wanted`: the zygote serves such a sandbox here, so a fresh start is a fallback)."""
+    (`zygote_wanted`: a zygote serves such a sandbox here, so a fresh start is a fallback)."""
 
     def __init__(
         self,
@@ -83,12 +84,12 @@ class WarmParent:
         self.joined: JoinedSandbox | None = None
         self.zygote_problem: str | None = None
         self.zygote_wanted = False  # the zygote serves this sandbox's kind here: a fresh start is a fallback
-        if preload_torch and switched_on():
+        if switched_on():
             self.zygote_problem = why_not_here(isolation.mode)
             self.zygote_wanted = self.zygote_problem is None
             if self.zygote_wanted:
                 try:
-                    self._start_joined(ready_zygote(wait=wait))
+                    self._start_joined(ready_zygote(torch=preload_torch, wait=wait))
                 except (ZygoteRefused, SandboxBroken) as problem:
                     self.zygote_problem = str(problem)
         if self.joined is None:

@@ -1,6 +1,8 @@
-"""The zygote: one warm interpreter per grading process, from which a torch sandbox's warm
-parent is forked into the sandbox that bubblewrap built. On by default wherever it can
-serve (the bwrap sandbox, the grader running as root); AUTOGRADER_ZYGOTE=0 turns it off.
+"""The zygotes: warm interpreters of a grading process, from which each sandbox's warm
+parent is forked into the sandbox that bubblewrap built; one preloads torch, for the
+torch sandboxes, the other only what every warm parent imports, for the sandbox of the
+other concepts. On by default wherever they can serve (the bwrap sandbox, the grader
+running as root); AUTOGRADER_ZYGOTE=0 turns them off. Below, "the zygote" is either.
 
 Why it may be the default: the zygote holds nothing of the course or of any submission
 (it refuses to serve if anything it imported or mapped lies outside the sandbox's binds),
@@ -10,10 +12,14 @@ preload, its address layout (ASLR) and its str-hash secret: none of it a classma
 data, as with Android's zygote and every fork server.
 
 Without it, a torch sandbox's warm parent is a fresh interpreter that imports torch and
-torch._dynamo inside the sandbox: about 1.4 floors of CPU for every sandbox. The zygote
-imports them once (`autograder.worker.preload`, and nothing else: no course data, no
-student code, nothing of any submission), with a clean environment, cwd / and a private,
-empty TMPDIR and HOME. Then, per sandbox:
+torch._dynamo inside the sandbox: about 1.4 floors of CPU for every sandbox; the other
+sandbox's imports numpy and the standard modules torch loads, about a tenth of a CPU
+second a submission (3 % of a complete grading's CPU). The zygote imports them once
+(`autograder.worker.preload`, and nothing else: no course data, no student code, nothing
+of any submission), with a clean environment, cwd / and a private, empty TMPDIR and HOME.
+(The sandbox of the other concepts is not served by the torch zygote: its workers,
+forked from an interpreter holding torch, cost more than a fresh start saves.) Then, per
+sandbox:
 
 1. the grader starts bwrap with a fresh sandbox's arguments (`isolation.bwrap_arguments`), but with
    no capability added and, as the sandbox's pid 1, a placeholder (`PLACEHOLDER_MAIN`)
@@ -23,8 +29,8 @@ empty TMPDIR and HOME. Then, per sandbox:
    a pidfd of that pid 1 and the warm parent's end of the control socket: so the zygote's
    memory, which every sandbox inherits, never holds a submission's path or settings. A
    sandbox started in the background sends it while the zygote is still at its imports
-   (it is started with the grading process's first torch sandbox it can serve): the
-   message waits in its socket;
+   (each is started with the grading process's first sandbox of its kind it can serve):
+   the message waits in its socket;
 3. the zygote forks C, which opens the placeholder's root (checking through the pidfd
    that the pid is still that process), joins its namespaces, chroots there, forks G
    (inside the PID namespace) and exits; G, reparented to the zygote (a child subreaper
@@ -36,8 +42,9 @@ empty TMPDIR and HOME. Then, per sandbox:
 
 The zygote refuses to serve when a module it imported, or a file it mapped, lies outside
 the folders a sandbox holds (`isolation.bound_folders`): its memory would hold what the
-sandbox cannot see. The grader then starts each torch sandbox the fresh way and says why
-(`WarmParent.zygote_problem`; briefly, in the report's `sandbox_start_problem`). On
+sandbox cannot see. The grader then starts each sandbox of its kind the fresh way and, for
+a torch sandbox, says why (`WarmParent.zygote_problem`; briefly, in the report's
+`sandbox_start_problem`). On
 Debian's own python3 it always refuses: its site imports /usr/lib/python3.X/sitecustomize.py,
 a link to /etc, which no sandbox holds. It dies with the grading process (PDEATHSIG), and ends, its
 private folder removed, when the grader hangs up. User mode (bwrap as an ordinary user) is
@@ -64,7 +71,7 @@ from pathlib import Path
 
 from autograder.worker.isolation import PARENT_MAIN, sandbox_environment
 
-SWITCH = "AUTOGRADER_ZYGOTE"  # "0": torch sandboxes start fresh; unset or anything else: from the zygote, where it can serve
+SWITCH = "AUTOGRADER_ZYGOTE"  # "0": sandboxes start fresh; unset or anything else: from the zygotes, where they can serve
 READY_LIMIT_S = 120.0  # the zygote's imports (torch, torch._dynamo) on a loaded machine
 ZYGOTE_MAIN = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.worker.zygote import zygote_main; zygote_main()"
 # The sandbox's pid 1 while a joined warm parent serves: it says bwrap's set-up is done,
@@ -82,7 +89,7 @@ PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
 
 def switched_on() -> bool:
-    """Whether torch sandboxes should start from the zygote where it can serve (the switch,
+    """Whether sandboxes should start from the zygotes where they can serve (the switch,
     read here only): yes unless AUTOGRADER_ZYGOTE is "0"."""
     return os.environ.get(SWITCH) != "0"
 
@@ -116,7 +123,7 @@ def zygote_main() -> None:
     if not message:  # the grader hung up before it said
         os._exit(0)
     setup = json.loads(message)
-    folders, private = setup["folders"], setup["private"]
+    folders, private, torch = setup["folders"], setup["private"], setup["torch"]
     # started with the sandbox's environment, which its warm parents' /proc/PID/environ
     # shows; what it imports sees a private, empty folder
     os.environ.update({"HOME": private, "TMPDIR": private})
@@ -133,7 +140,8 @@ def zygote_main() -> None:
     from autograder.worker.preload import preload_standard_modules, preload_torch
 
     preload_standard_modules()
-    preload_torch()
+    if torch:
+        preload_torch()
     outside = outside_folders(folders)
     try:
         sock.send(json.dumps({"ready": not outside, "outside": outside[:20]}).encode())
@@ -299,10 +307,12 @@ class ZygoteRefused(Exception):
 
 
 class Zygote:
-    """A zygote of this process. `folders`: what a sandbox holds (isolation.bound_folders).
-    Starts in the background; `wait_ready()` waits for it, raising ZygoteRefused."""
+    """A zygote of this process, for torch sandboxes (`torch`: it preloads torch) or for the
+    others. `folders`: what a sandbox holds (isolation.bound_folders). Starts in the
+    background; `wait_ready()` waits for it, raising ZygoteRefused."""
 
-    def __init__(self, folders: list[str]):
+    def __init__(self, folders: list[str], torch: bool = True):
+        self.torch = torch
         self.sock, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.private = tempfile.mkdtemp(prefix="autograder-zygote-")
         engine = str(Path(__file__).resolve().parent.parent.parent)
@@ -319,7 +329,7 @@ class Zygote:
             raise ZygoteRefused(f"the zygote did not start ({problem})") from None
         finally:
             inside.close()
-        self.sock.send(json.dumps({"folders": folders, "private": self.private}).encode())
+        self.sock.send(json.dumps({"folders": folders, "private": self.private, "torch": torch}).encode())
         self.problem: str | None = None
         self.ready = False
 
@@ -381,66 +391,71 @@ class Zygote:
 
 
 class Zygotes:
-    """This process's zygote, once started; `refused`: why it does not serve, once known."""
+    """This process's zygotes, once started, by whether they preload torch (one for torch
+    sandboxes, one for the others); `refused`: why one does not serve, once known."""
 
-    shared: Zygote | None = None
-    refused: str | None = None
+    shared: dict[bool, Zygote] = {}
+    refused: dict[bool, str] = {}
 
 
-def start_zygote() -> None:
-    """Start this process's zygote in the background, if the switch is on, it can serve
-    here (bwrap as root) and none was started. A grading process starts it with its first
-    torch sandbox in the bwrap sandbox (`ready_zygote`), never for another mode."""
+def start_zygote(*, torch: bool = True) -> None:
+    """Start this process's zygote for torch sandboxes (or, without `torch`, for the others)
+    in the background, if the switch is on, it can serve here (bwrap as root) and none was
+    started. A grading process starts each with its first sandbox of that kind in the bwrap
+    sandbox (`ready_zygote`), never for another mode."""
     from autograder.worker.isolation import bound_folders
 
-    if not switched_on() or why_not_here("bwrap") is not None or Zygotes.shared is not None or Zygotes.refused is not None:
+    if not switched_on() or why_not_here("bwrap") is not None or torch in Zygotes.shared or torch in Zygotes.refused:
         return
     try:
-        Zygotes.shared = Zygote(bound_folders())
+        Zygotes.shared[torch] = Zygote(bound_folders(), torch)
     except ZygoteRefused as problem:
-        Zygotes.refused = str(problem)
+        Zygotes.refused[torch] = str(problem)
 
 
-def ready_zygote(*, wait: bool = True) -> Zygote:
-    """This process's zygote, started if need be and, with `wait`, waited for; without, one
-    still at its imports is handed out as it is (a "join" sent to it waits in its socket
-    until it serves: a session's torch sandbox, started ahead, waits for it while the
-    session collects and grades its other concepts). ZygoteRefused says why there is none
-    (it refused once: not again in this process's life)."""
-    start_zygote()
-    if Zygotes.refused is not None:
-        raise ZygoteRefused(Zygotes.refused)
-    zygote = Zygotes.shared
+def ready_zygote(*, torch: bool = True, wait: bool = True) -> Zygote:
+    """This process's zygote for torch sandboxes (or, without `torch`, for the others),
+    started if need be and, with `wait`, waited for; without, one still at its imports is
+    handed out as it is (a "join" sent to it waits in its socket until it serves: a
+    session's torch sandbox, started ahead, waits for it while the session collects and
+    grades its other concepts). ZygoteRefused says why there is none (it refused once: not
+    again in this process's life)."""
+    start_zygote(torch=torch)
+    if torch in Zygotes.refused:
+        raise ZygoteRefused(Zygotes.refused[torch])
+    zygote = Zygotes.shared[torch]
     if not wait and not zygote.answered():
         return zygote
     try:
         zygote.wait_ready()
     except ZygoteRefused as problem:
-        Zygotes.shared, Zygotes.refused = None, str(problem)
+        del Zygotes.shared[torch]
+        Zygotes.refused[torch] = str(problem)
         raise
     if not zygote.alive():
-        Zygotes.shared, Zygotes.refused = None, "the zygote has ended"
+        del Zygotes.shared[torch]
+        Zygotes.refused[torch] = "the zygote has ended"
         zygote.close()
-        raise ZygoteRefused(Zygotes.refused)
+        raise ZygoteRefused(Zygotes.refused[torch])
     return zygote
 
 
 def refusal(zygote: Zygote) -> str | None:
     """Why `zygote` serves no sandbox, if it has said so or ended, without waiting; else
     None. A warm parent asked of it before it answered never comes if it refused."""
-    if zygote is not Zygotes.shared:
-        return Zygotes.refused
+    if zygote is not Zygotes.shared.get(zygote.torch):
+        return Zygotes.refused.get(zygote.torch)
     if not zygote.answered():
         return None
     try:
-        ready_zygote()
+        ready_zygote(torch=zygote.torch)
     except ZygoteRefused as problem:
         return str(problem)
     return None
 
 
 def stop_zygote() -> None:
-    """End this process's zygote, if it runs (its joined sandboxes live on until killed)."""
-    if Zygotes.shared is not None:
-        zygote, Zygotes.shared = Zygotes.shared, None
+    """End this process's zygotes, if they run (their joined sandboxes live on until killed)."""
+    while Zygotes.shared:
+        _, zygote = Zygotes.shared.popitem()
         zygote.close()
