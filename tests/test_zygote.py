@@ -363,25 +363,25 @@ def test_the_grading_session_gets_the_switch_as_set(monkeypatch, value):
     assert session_environment().get(SWITCH) == value
 
 
-def test_a_grading_process_serves_its_torch_sandboxes_from_its_zygote_and_ends_it():
-    """The stubs' architectures, twice in one grading process: its zygote runs beside the
-    sessions, the spare torch sandbox waiting after the second is bwrap around the
-    zygote's placeholder, and once the process is closed neither is left, nor the zygote's
-    private folder."""
+def test_a_grading_process_serves_its_sandboxes_from_its_zygotes_and_ends_them():
+    """The stubs' losses and architectures, twice in one grading process: its two zygotes
+    run beside the sessions, the spare torch sandbox waiting after the second is bwrap
+    around a zygote's placeholder, and once the process is closed none is left, nor the
+    zygotes' private folders."""
     process = GradingProcess()
     try:
         for _ in range(2):
-            report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("architectures",))
-            assert {check["status"] for check in report["concepts"][-1]["checks"]} == {"not_attempted"}
+            report = process.grade(COURSE.exercises, COURSE, student="zygote", concepts=("losses", "architectures"))
+            assert {check["status"] for concept in report["concepts"] for check in concept["checks"]} == {"not_attempted"}
             assert report["sandbox_start"] == "zygote" and "sandbox_start_problem" not in report
         children = children_of(process)
-        (zygote,) = [pid for pid, command in children.items() if b"zygote_main" in command]
+        zygotes = [pid for pid, command in children.items() if b"zygote_main" in command]
         (spare,) = [pid for pid, command in children.items() if PLACEHOLDER_MAIN.encode() in command]
-        (private,) = process.scratch.glob("autograder-zygote-*")
-        assert private.is_dir()
+        privates = list(process.scratch.glob("autograder-zygote-*"))
+        assert len(zygotes) == len(privates) == 2 and all(private.is_dir() for private in privates)
     finally:
         process.close()
-    assert not Path(f"/proc/{zygote}").exists() and not Path(f"/proc/{spare}").exists() and not private.exists()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in [*zygotes, spare]) and not any(private.exists() for private in privates)
 
 
 # As root with an interpreter every user can read (the uid sandbox's need): the stubs'
