@@ -5,13 +5,16 @@ concepts not built on torch forked from a zygote that preloads no torch,
 sandbox started the fresh way."""
 
 import os
+import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from autograder.worker.isolation import find_bwrap
 from autograder.worker.zygote import SWITCH
 from sandboxed import sandboxed
+from test_zygote import call, ended, probe_sandbox
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
 
@@ -77,3 +80,24 @@ def test_honest_parallel_code_is_not_charged_the_heaps_padding_or_what_it_freed(
         assert submission.module("parallel").dataset_then_processes(700, 4) == 700.0 + 6
     finally:
         submission.close()
+
+
+def test_a_sandbox_from_the_light_zygote_holds_the_interpreter_state_of_a_fresh_one():
+    """What the zygote without torch imported or set for itself that a submission could
+    meet: the modules loaded (a file of the submission's named like one not loaded would
+    be imported instead), flags, warnings filters, locale, signal handlers and mask,
+    limits of recursion and integers, gc, threads. Only the engine's own modules and the
+    names of __main__ (the zygote's -c code) differ."""
+    states = {}
+    for joined in (False, True):
+        parent = probe_sandbox(joined=joined, torch=False)
+        try:
+            shutil.copy(Path(__file__).parent / "fifteen_probe.py", parent.layout.submission / "probe.py")
+            states[joined] = call(parent, "state")
+        finally:
+            ended(parent)
+    fresh, joined = states[False], states[True]
+    assert {name for name in set(fresh["modules"]) ^ set(joined["modules"]) if not name.startswith(("autograder.", "encodings."))} == set()
+    assert {key: value for key, value in joined.items() if key not in ("modules", "main_names")} == {
+        key: value for key, value in fresh.items() if key not in ("modules", "main_names")
+    }
