@@ -66,11 +66,19 @@ NOISE_CLIPS, NOISE_PROBES, NOISE_SIZE = 240, 300, 16
 # 20 epochs, wider layers at or below 1.02, over 20 ids each); the reference without
 # hold-out and best epoch, at or above 1.40 (60 ids).
 MAX_NOISE_LOSS = 1.25
-# ROC AUC on personal clips upside down, after training on the public clips upside down:
-# over 20 ids the reference 0.986-0.998, and correct variants (lr 3e-3 or 3e-2, 20 epochs, a
-# tenth held out) at least 0.963; a detector that learns nothing 0.5, and one made by hand
-# for the coo's band (a fixed convolution, AUC 0.96 upright) at most 0.49.
-MIN_UPSIDE_DOWN_AUC = 0.8
+# ROC AUC on personal clips upside down, after training on the public clips upside down. Over
+# 20 training seeds x 20 ids each (/work/notes/robust): the reference at least 0.950; 20
+# correct variants with Adam (wider, narrower, 5 x 5, average pooling, dropout, global
+# average pooling, numpy, sklearn, stratified or last-fifth splits, DataLoader, the seed set
+# elsewhere, a tenth held out, lr 3e-3 or 3e-2, 20 epochs) at least 0.894 (lr 3e-3; on the
+# stub's settings 0.910); off the stub's Adam, SGD with Nesterov momentum at least 0.815 (lr
+# 0.02) and 0.739 (lr 0.01). A detector made by hand for the coo's band (a fixed convolution,
+# AUC 0.96 upright) at most 0.488 over 20 ids, median 0.44: the bound is 0.21 above it, five
+# times the spread of an AUC on 200 clips (0.04). An untrained model, 0.35-0.74 (its random
+# features see loudness), is no concern here: the upright run (MIN_AUC) fails it first. A
+# network without batch norm, off conv_block's spec, fails to train for 2 seeds in 20 (0.44,
+# 0.65), and is rightly failed then.
+MIN_UPSIDE_DOWN_AUC = 0.7
 
 
 def spectrograms(rng, n, f, t, scale=1.0):
@@ -257,7 +265,7 @@ def require_a_working_detector(student, shared):
 def test_train_detector_generalises_to_held_out_clips(student, shared):
     """Trained on the public clips, the detector (a CNN) ranks 200 personal held-out clips well
     (ROC AUC >= 0.9), and it learnt that: trained on the clips upside down, it ranks personal
-    clips upside down well too (ROC AUC >= 0.8).
+    clips upside down well too (ROC AUC >= 0.7).
 
     Uses the session's one training (autograder.trained_detector) and one more on the clips
     upside down; the reference takes about 2 s for each on one CPU core.
