@@ -50,7 +50,14 @@ from autograder.worker.errors import StudentRaised
 
 pytestmark = pytest.mark.concept("architectures")
 
-MIN_AUC = 0.9  # the reference: 0.97-1.0 over 20 ids; blind to time or frequency: at most 0.79; untrained: 0.5
+# ROC AUC on personal held-out clips, over 8 training seeds x 20 ids: the reference at least
+# 0.949; correct variants (narrower, global average pooling, dropout, numpy or sklearn
+# splits with a DataLoader, and off the stub a tenth held out or lr 3e-2) at least 0.907
+# (narrower); an untrained model 0.36-0.74 over 20 seeds; blind to time or frequency at most
+# 0.79 (20 ids). Off the stub's lr 1e-2 and Adam, a training may not converge in 10 epochs:
+# lr 3e-3 gave 0.607 and SGD with Nesterov momentum (lr 0.01) 0.523 for one seed in 8, as
+# low as an untrained model's, which no bound can tell apart.
+MIN_AUC = 0.9
 SCORE_ATOL = 1e-4  # float32 scores of unchanged frames, computed twice
 QUIET = 0.01  # the background's scale when a region is changed
 # Loud regions tried in turn until one changes the scores: with three, the reference failed
@@ -77,11 +84,12 @@ MAX_NOISE_LOSS = 1.25
 # 0.894 (lr 3e-3; on the stub's settings 0.910); off the stub's Adam, SGD with Nesterov
 # momentum at least 0.815 (lr 0.02) and 0.739 (lr 0.01). A detector made by hand for the
 # coo's band (a fixed convolution, AUC 0.96 upright) at most 0.488 over 20 ids, median 0.44:
-# the bound is 0.21 above it, five times the spread of an AUC on 200 clips (0.04). An
+# the bound is 0.16 above it, four times the spread of an AUC on 200 clips (0.04), and 0.07
+# below the worst correct model met, SGD's 0.719 (lr 0.01, tests/test_training_bounds.py). An
 # untrained model scores 0.35-0.74 (its random features see loudness), but the upright run
 # (MIN_AUC) fails it first. A network without batch norm, off conv_block's spec, failed to
 # train for 2 seeds in 20 (0.44, 0.65), and is rightly failed then.
-MIN_UPSIDE_DOWN_AUC = 0.7
+MIN_UPSIDE_DOWN_AUC = 0.65
 
 
 def spectrograms(rng, n, f, t, scale=1.0):
@@ -268,7 +276,7 @@ def require_a_working_detector(student, shared):
 def test_train_detector_generalises_to_held_out_clips(student, shared):
     """Trained on the public clips, the detector (a CNN) ranks 200 personal held-out clips well
     (ROC AUC >= 0.9), and it learnt that: trained on the clips upside down, it ranks personal
-    clips upside down well too (ROC AUC >= 0.7).
+    clips upside down well too (ROC AUC >= 0.65).
 
     Uses the session's one training (autograder.trained_detector) and one more on the clips
     upside down; the reference takes about 2 s for each on one CPU core.
