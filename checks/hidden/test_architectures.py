@@ -50,7 +50,14 @@ from autograder.worker.errors import StudentRaised
 
 pytestmark = pytest.mark.concept("architectures")
 
-MIN_AUC = 0.9  # the reference: 0.97-1.0 over 20 ids; blind to time or frequency: at most 0.79; untrained: 0.5
+# ROC AUC on personal held-out clips, over 8 training seeds x 20 ids: the reference at least
+# 0.949; correct variants (narrower, global average pooling, dropout, numpy or sklearn
+# splits with a DataLoader, and off the stub a tenth held out or lr 3e-2) at least 0.907
+# (narrower); an untrained model 0.36-0.74 over 20 seeds; blind to time or frequency at most
+# 0.79 (20 ids). Off the stub's lr 1e-2 and Adam, a training may not converge in 10 epochs:
+# lr 3e-3 gave 0.607 and SGD with Nesterov momentum (lr 0.01) 0.523 for one seed in 8, as
+# low as an untrained model's, which no bound can tell apart.
+MIN_AUC = 0.9
 SCORE_ATOL = 1e-4  # float32 scores of unchanged frames, computed twice
 QUIET = 0.01  # the background's scale when a region is changed
 # Loud regions tried in turn until one changes the scores: with three, the reference failed
@@ -61,16 +68,28 @@ PAST_THE_FRAMES = slice(bittern.N_FRAMES + 4, bittern.N_FRAMES + 12)  # frames a
 PAST_THE_BINS = slice(bittern.N_BINS + 4, bittern.N_BINS + 12)
 LOSS_RTOL = 1e-5  # a float32 loss against the grader's float64 one
 NOISE_CLIPS, NOISE_PROBES, NOISE_SIZE = 240, 300, 16
-# Mean BCE on new noise clips. Chance's is ln 2 = 0.69. Over 90 student ids the reference
-# stayed at or below 1.07 (and correct variants with a tenth held out, lr 3e-3 or 3e-2,
-# 20 epochs, wider layers at or below 1.02, over 20 ids each); the reference without
-# hold-out and best epoch, at or above 1.40 (60 ids).
+# Mean BCE on new noise clips. Chance's is ln 2 = 0.69. Over 200 student ids the reference
+# at most 0.874; the other correct variants named for MIN_UPSIDE_DOWN_AUC at most 0.988 over
+# 40 ids each, but for the two below; the planted mistake (no hold-out, the last epoch) at
+# least 1.365 over 100 ids (1st percentile 1.425), and holding out but keeping the last epoch
+# at least 1.190 over 50. No bound separates a correct model whose noisy validation loss
+# picked an overfitted epoch: a tenth held out scored 1.373, 1.801 and 2.042 for 3 ids in
+# 300, AdamW 1.392 for 1 in 40.
 MAX_NOISE_LOSS = 1.25
-# ROC AUC on personal clips upside down, after training on the public clips upside down:
-# over 20 ids the reference 0.986-0.998, and correct variants (lr 3e-3 or 3e-2, 20 epochs, a
-# tenth held out) at least 0.963; a detector that learns nothing 0.5, and one made by hand
-# for the coo's band (a fixed convolution, AUC 0.96 upright) at most 0.49.
-MIN_UPSIDE_DOWN_AUC = 0.8
+# ROC AUC on personal clips upside down, after training on the public clips upside down, over
+# 20 training seeds x 20 ids each: the reference at least 0.950; 23 correct variants with
+# Adam or AdamW (wider, narrower, two convolutions a stage, 5 x 5 kernels, average pooling,
+# dropout, global average pooling; numpy, sklearn, stratified or last-fifth splits;
+# DataLoader; the seed set elsewhere; a tenth held out, lr 3e-3 or 3e-2, 20 epochs) at least
+# 0.894 (lr 3e-3; on the stub's settings 0.910); off the stub's Adam, SGD with Nesterov
+# momentum at least 0.815 (lr 0.02) and 0.739 (lr 0.01). A detector made by hand for the
+# coo's band (a fixed convolution, AUC 0.96 upright) at most 0.488 over 20 ids, median 0.44:
+# the bound is 0.16 above it, four times the spread of an AUC on 200 clips (0.04), and 0.07
+# below the worst correct model met, SGD's 0.719 (lr 0.01, tests/test_training_bounds.py). An
+# untrained model scores 0.35-0.74 (its random features see loudness), but the upright run
+# (MIN_AUC) fails it first. A network without batch norm, off conv_block's spec, failed to
+# train for 2 seeds in 20 (0.44, 0.65), and is rightly failed then.
+MIN_UPSIDE_DOWN_AUC = 0.65
 
 
 def spectrograms(rng, n, f, t, scale=1.0):
@@ -257,7 +276,7 @@ def require_a_working_detector(student, shared):
 def test_train_detector_generalises_to_held_out_clips(student, shared):
     """Trained on the public clips, the detector (a CNN) ranks 200 personal held-out clips well
     (ROC AUC >= 0.9), and it learnt that: trained on the clips upside down, it ranks personal
-    clips upside down well too (ROC AUC >= 0.8).
+    clips upside down well too (ROC AUC >= 0.65).
 
     Uses the session's one training (autograder.trained_detector) and one more on the clips
     upside down; the reference takes about 2 s for each on one CPU core.
