@@ -279,7 +279,7 @@ def test_train_detector_generalises_to_held_out_clips(student, shared):
     clips upside down well too (ROC AUC >= 0.65).
 
     Uses the session's one training (autograder.trained_detector) and one more on the clips
-    upside down; the reference takes about 2 s for each on one CPU core.
+    upside down; the reference takes about 0.6 s of CPU for each on one core.
     """
     expect_a_trained_detector(student, shared)
 
