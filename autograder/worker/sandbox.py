@@ -45,6 +45,7 @@ import numpy as np
 from autograder.registry import CONCEPTS
 from autograder.shared import Outcome
 from autograder.worker.ahead import AheadCall, ahead_payload, same_call
+from autograder.worker.channel import SLICE_S
 from autograder.worker.errors import StudentCodeFailed, StudentCrashed, timed_out
 from autograder.worker.handles import Handle
 from autograder.worker.isolation import Isolation, Layout, sandbox_uid
@@ -116,6 +117,7 @@ class SandboxedSubmission:
         self.asked = False  # whether the running check has sent a request (its objects may live in the sandbox)
         self.broken_imports: dict[str, StudentCodeFailed] = {}
         self._ahead: dict[str, list[AheadCall]] = {}  # exercise module -> its calls started ahead, a worker each
+        self._next_watch = 0.0  # when watch_ahead next counts their sandbox's memory (time.monotonic)
         # How the warm parents of its torch sandboxes started (the report's fields): "zygote",
         # or "fresh" once one did; and why the zygote did not serve one it could have served
         self.sandbox_start: str | None = None
@@ -180,9 +182,14 @@ class SandboxedSubmission:
 
     def watch_ahead(self) -> None:
         """End the sandbox started ahead if the calls running there hold too much memory:
-        the check that reads them fails, not the check running."""
+        the check that reads them fails, not the check running. Looked at once a SLICE_S
+        at most, as often as a wait looks up from its socket: most checks take less, and
+        counting the sandbox's memory reads /proc for each of its processes."""
         ahead = self._torch_ahead
-        if ahead is not None and self._running_ahead(ahead) and ahead.memory_bytes() > self.limits.memory_bytes:
+        if ahead is None or time.monotonic() < self._next_watch or not self._running_ahead(ahead):
+            return
+        self._next_watch = time.monotonic() + SLICE_S
+        if ahead.memory_bytes() > self.limits.memory_bytes:
             self._end_ahead(lambda label: out_of_memory(label, self.limits))
 
     def start_check(self, time_limit_s: float) -> None:
