@@ -5,10 +5,11 @@ activation of a batch of spectrograms is far more) from a mapping of its own and
 back to the kernel when it is freed, so the next tensor of that size is a fresh mapping,
 faulted in page by page. glibc raises the threshold as such tensors are freed, but every
 worker, forked from its warm parent, starts that learning again, and a forward pass over a
-few hundred clips is mostly page faults. With the heap kept instead (`keep_freed_memory`),
-the reference detector's forward pass over the 200 held-out clips took 34 ms of CPU
-rather than 54, and a complete grading about 3 % less CPU (benchmarks/bench_grading.py's
-CPU figure); a process's memory stays at its peak, which is what its limit counts anyway.
+few hundred clips spends much of its CPU on page faults. With the heap kept instead
+(`keep_freed_memory`), the reference detector's forward pass over 200 clips took 35 to 49
+ms of CPU rather than 52 to 56, and a complete grading about 2.6 % less CPU (medians of six
+warm sessions, three times back to back: 3.25 to 3.31 CPU s against 3.35 to 3.42); a
+process's memory stays at its peak, which is what its limit counts anyway.
 
 Two things the sandbox's memory limit would otherwise count that no honest submission
 uses (`autograder.worker.limits.claimed_bytes` counts each process's VmData, a fork's
