@@ -205,9 +205,9 @@ MISTAKES = {
         """,
         *no_detector("barely better than guessing"),
     ),
-    # Holding out but keeping the last epoch overfits a little less: over 30 student ids its
-    # loss on new noise ran from 1.19 to 2.16 against a bound of 1.25, so it is caught for
-    # most students but not all, and is not planted here.
+    # Holding out but keeping the last epoch overfits a little less: with 240 noise clips
+    # it was caught for most students but not all (1.19 to 2.16 over 30 ids, against a bound
+    # of 1.25); with 300 clips for all of 40 ids (at least 1.462, against 1.30).
     "train_detector_keeps_the_last_epoch": (
         """
         def train_detector(X, y, seed):

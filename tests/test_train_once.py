@@ -92,7 +92,7 @@ def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester
     noise and its repeat for reproducibility; nothing else trains."""
     outcomes, calls = run_students_pytest(pytester, monkeypatch, fails=False)
     assert outcomes.get("passed", 0) >= len(NEED_THE_TRAINING) and "failed" not in outcomes and "errors" not in outcomes
-    assert calls == ["(200, 1, 32, 87)", "(200, 1, 32, 87)", "(240, 1, 16, 16)", "(240, 1, 16, 16)"]
+    assert calls == ["(200, 1, 32, 87)", "(200, 1, 32, 87)", "(300, 1, 16, 16)", "(300, 1, 16, 16)"]
 
 
 def test_a_training_that_failed_fails_its_checks_and_is_never_tried_again(pytester, monkeypatch):
