@@ -5,9 +5,7 @@ concepts not built on torch forked from a zygote that preloads no torch,
 sandbox started the fresh way."""
 
 import os
-import shutil
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -92,7 +90,6 @@ def test_a_sandbox_from_the_light_zygote_holds_the_interpreter_state_of_a_fresh_
     for joined in (False, True):
         parent = probe_sandbox(joined=joined, torch=False)
         try:
-            shutil.copy(Path(__file__).parent / "fifteen_probe.py", parent.layout.submission / "probe.py")
             states[joined] = call(parent, "state")
         finally:
             ended(parent)

@@ -3,14 +3,17 @@
 `facts(secrets)` runs in a worker (as student code does) and returns plain data: the
 sandbox's view of files, processes, network, identity, descriptors, environment and the
 process's own memory map, so that today's sandbox and one whose warm parent came from the
-zygote (`autograder.worker.zygote`) can be compared fact by fact. `train_step()` is a tiny
-torch training step; `scan(halves)` looks for strings in the worker's own memory.
+zygote (`autograder.worker.zygote`) can be compared fact by fact. `state()` is the
+interpreter's own state (modules, flags, warnings, locale, signals, limits);
+`train_step()` is a tiny torch training step; `scan(halves)` looks for strings in the
+worker's own memory.
 """
 
 import ctypes
 import hashlib
 import os
 import random
+import signal
 import socket
 import sys
 import tempfile
@@ -187,3 +190,48 @@ def scan(halves: list) -> list:
                 found[index] = data.startswith(tail, at + len(head))
                 at = data.find(head, at + 1)
     return found
+
+
+def state() -> dict:
+    """What the interpreter holds or set for itself that a submission could meet: a file
+    of the submission's named like a module not loaded would be imported instead."""
+    import atexit
+    import gc
+    import locale
+    import threading
+    import warnings
+
+    handlers = {}
+    for number in range(1, signal.NSIG):
+        try:
+            handler = signal.getsignal(number)
+        except (ValueError, OSError):
+            continue
+        handlers[number] = handler if isinstance(handler, int) else getattr(handler, "__qualname__", repr(type(handler)))
+    return {
+        "modules": sorted(sys.modules),
+        "flags": list(sys.flags),
+        "warnings": [repr(f) for f in warnings.filters],
+        "locale": locale.setlocale(locale.LC_ALL),
+        "getlocale": list(locale.getlocale()),
+        "blocked": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+        "handlers": handlers,
+        "recursion": sys.getrecursionlimit(),
+        "switch": sys.getswitchinterval(),
+        "gc": [gc.isenabled(), list(gc.get_threshold())],
+        "threads": len(threading.enumerate()),
+        "main_names": sorted(name for name in vars(sys.modules["__main__"]) if not name.startswith("__")),
+        "meta_path": [repr(type(f)) for f in sys.meta_path],
+        "path_hooks": len(sys.path_hooks),
+        "importer_cache": sorted(sys.path_importer_cache),
+        "argv0": sys.argv[0],
+        "executable": sys.executable,
+        "int_max_str_digits": sys.get_int_max_str_digits(),
+        "float_repr": sys.float_repr_style,
+        "atexit": atexit._ncallbacks(),
+        "displayhook": repr(sys.displayhook),
+        "excepthook": repr(sys.excepthook),
+        "stdin": repr(sys.__stdin__),
+        "stdout": repr(sys.__stdout__),
+        "loaded_numpy_random": "numpy.random" in sys.modules,
+    }
