@@ -60,3 +60,25 @@ def test_honest_numpy_code_is_not_charged_the_holes_of_a_heap_it_freed(tmp_path,
         assert submission.module("spectra").spectra_then_processes(700, 4) == 700 + 6
     finally:
         submission.close()
+
+
+@pytest.mark.parametrize("switch", [None, "0"], ids=["zygote", "fresh"])
+def test_honest_parallel_code_fits_in_the_sandbox_for_torch_which_keeps_its_heap(tmp_path, monkeypatch, switch):
+    """The heap kept only in the sandbox for torch: the thread pool and process pools of
+    `test_breaker_fifteen` run there still (a module that imports torch is served by it)."""
+    from test_breaker_fifteen import PARALLEL
+
+    if switch is None:
+        monkeypatch.delenv(SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(SWITCH, switch)
+    submission = sandboxed(tmp_path, {"parallel": "import torch  # noqa: F401\n" + PARALLEL})
+    try:
+        assert submission.needs_torch("parallel")
+        submission.start_check(60)
+        assert submission.module("parallel").threads_then_processes(16, 8) == 16000.0 + 28
+        submission.start_check(60)
+        assert submission.module("parallel").dataset_then_processes(700, 4) == 700.0 + 6
+    finally:
+        submission.close()
+
