@@ -5,10 +5,13 @@ fresh way."""
 
 import os
 import textwrap
+import time
 
 import pytest
 
-from autograder.worker.isolation import find_bwrap
+from autograder.worker.isolation import choose_isolation, find_bwrap
+from autograder.worker.limits import Limits
+from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.zygote import SWITCH
 from sandboxed import sandboxed
 
@@ -82,3 +85,66 @@ def test_honest_parallel_code_fits_in_the_sandbox_for_torch_which_keeps_its_heap
     finally:
         submission.close()
 
+
+# A train_detector that answers, and leaves children that map 4 GiB (VmData counts it at
+# once) when the grader drops a file named "go" beside it: while it is there.
+HOARDS_ON_CUE = textwrap.dedent(
+    """
+    import mmap
+    import os
+    import time
+
+    CUE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "go")
+    time.sleep(0.2)  # an import that works a little (a table built, say): its wait counts the sandbox's memory
+
+
+    def train_detector():
+        if os.fork() == 0:
+            for _ in range(7):  # 8 processes of 512 MiB: each within its address space's limit
+                if os.fork() == 0:
+                    break
+            while not os.path.exists(CUE):
+                time.sleep(0.001)
+            held = mmap.mmap(-1, 2**29, flags=mmap.MAP_PRIVATE)
+            time.sleep(60)
+            os._exit(0)
+        return 1
+
+
+    def shape():
+        return 1
+    """
+)
+
+
+def test_memory_held_after_a_call_ahead_answered_fails_that_call_not_its_concepts_import(tmp_path):
+    """The sandbox started ahead is counted once a SLICE_S at most: a check of the concept
+    that starts within 50 ms of the last count adopted it unseen, over its limit, and the
+    import in the concept's fresh worker was blamed for the call's memory, as a broken
+    import, failing every check of the concept (shape() here). Counted again as it is
+    adopted, it ends there: the call runs again in a fresh sandbox (the cue gone), and
+    every check stands on its own."""
+    (tmp_path / "architectures.py").write_text(HOARDS_ON_CUE, encoding="utf-8")
+    (tmp_path / "losses.py").write_text("def mse():\n    return 0.0\n", encoding="utf-8")
+    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    cue = submission.layout.submission / "go"
+    try:
+        submission.start_ahead("architectures", "train_detector", (), 60)
+        deadline = time.monotonic() + 120
+        while submission._ahead["architectures"][0].reply is None:  # answered early, during another concept's checks
+            assert time.monotonic() < deadline, "the call ahead never answered"
+            time.sleep(0.06)
+            submission.start_check(10)
+            assert submission.module("losses").mse() == 0.0
+        time.sleep(0.06)
+        submission.start_check(10)  # counted here: nothing held yet
+        cue.write_text("")
+        time.sleep(0.01)  # the children's 4 GiB are mapped (in 3 ms)
+        submission.start_check(60)  # the concept's first check, within a SLICE_S of the count
+        cue.unlink()
+        assert submission.module("architectures").shape() == 1
+        submission.start_check(60)
+        assert submission.module("architectures").shape() == 1
+    finally:
+        cue.unlink(missing_ok=True)
+        submission.close()
