@@ -17,6 +17,16 @@ from sandboxed import sandboxed
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
 
+@pytest.fixture(params=[None, "0"], ids=["zygote", "fresh"])
+def switch(request, monkeypatch):
+    """The zygotes' switch at its default (unset: they serve), or "0" (sandboxes start fresh)."""
+    if request.param is None:
+        monkeypatch.delenv(SWITCH, raising=False)
+    else:
+        monkeypatch.setenv(SWITCH, request.param)
+    return request.param
+
+
 # Honest numpy code: clips of 1 MiB loaded one by one, each one's small spectrum kept, the
 # clips let go, then a process pool. The spectra, allocated between the clips, keep the
 # heap's holes below its top: malloc_trim gives their pages back (RSS) but cannot shrink
@@ -47,41 +57,15 @@ SPECTRA = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("switch", [None, "0"], ids=["zygote", "fresh"])
-def test_honest_numpy_code_is_not_charged_the_holes_of_a_heap_it_freed(tmp_path, monkeypatch, switch):
+def test_honest_numpy_code_is_not_charged_the_holes_of_a_heap_it_freed(tmp_path, switch):
     """With glibc's defaults each 1 MiB clip is a mapping of its own, unmapped when freed
     (VmData 65 MiB before the pool); with the heap kept (mmap threshold 32 MiB) the clips
     sit on the heap under the spectra, and every one of 4 forks counts its 800 MiB again:
     5 x 800 MiB passed the limit of 3 GiB that the code fits in by far."""
-    if switch is None:
-        monkeypatch.delenv(SWITCH, raising=False)
-    else:
-        monkeypatch.setenv(SWITCH, switch)
     submission = sandboxed(tmp_path, {"spectra": SPECTRA})
     try:
         submission.start_check(60)
         assert submission.module("spectra").spectra_then_processes(700, 4) == 700 + 6
-    finally:
-        submission.close()
-
-
-@pytest.mark.parametrize("switch", [None, "0"], ids=["zygote", "fresh"])
-def test_honest_parallel_code_fits_in_the_sandbox_for_torch_which_keeps_its_heap(tmp_path, monkeypatch, switch):
-    """The heap kept only in the sandbox for torch: the thread pool and process pools of
-    `test_breaker_fifteen` run there still (a module that imports torch is served by it)."""
-    from test_breaker_fifteen import PARALLEL
-
-    if switch is None:
-        monkeypatch.delenv(SWITCH, raising=False)
-    else:
-        monkeypatch.setenv(SWITCH, switch)
-    submission = sandboxed(tmp_path, {"parallel": "import torch  # noqa: F401\n" + PARALLEL})
-    try:
-        assert submission.needs_torch("parallel")
-        submission.start_check(60)
-        assert submission.module("parallel").threads_then_processes(16, 8) == 16000.0 + 28
-        submission.start_check(60)
-        assert submission.module("parallel").dataset_then_processes(700, 4) == 700.0 + 6
     finally:
         submission.close()
 
