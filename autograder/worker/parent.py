@@ -5,7 +5,7 @@ socket, the control channel, and its settings as JSON in argv[1]. It gives up wh
 will not need (other file descriptors, the environment, and, when started as root inside
 bwrap, root itself), installs its seccomp filters (`autograder.worker.seccomp`), applies the
 submission's limits so that every process it forks inherits them, sets the allocator to
-keep freed memory (`autograder.heap`, inherited too), imports numpy, the worker's code and
+keep freed memory in a sandbox for torch (`autograder.heap`, inherited too), imports numpy, the worker's code and
 the standard modules torch loads (and torch, for a concept built on it; nothing of the
 submission: `autograder.worker.preload`), and says hello. Then it serves
 the grader, one request at a time:
@@ -70,7 +70,8 @@ def serve(settings: dict) -> None:
     _undumpable()
     os.chdir(settings["workdir"])
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
-    keep_freed_memory()  # before the workers fork: each inherits it
+    if settings["preload_torch"]:  # torch's tensors are what it is for (`autograder.heap`)
+        keep_freed_memory()  # before the workers fork: each inherits it
     preload_standard_modules()  # before any student code has run in this sandbox
     if settings["preload_torch"]:
         preload_torch()

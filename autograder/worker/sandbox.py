@@ -155,6 +155,10 @@ class SandboxedSubmission:
         if self._parent is not None and torch and not self._parent.preloaded_torch:
             self._end_sandbox()
         if self._parent is None and torch and self._torch_ahead is not None:
+            # counted as it is adopted, however recently it was (`watch_ahead`): memory its
+            # calls hold ends it here, not in the import of the concept's worker
+            self.watch_ahead(at_once=True)
+        if self._parent is None and torch and self._torch_ahead is not None:
             ahead, self._torch_ahead = self._torch_ahead, None
             self._parent = _adopted(ahead)
         if self._parent is None:
@@ -180,13 +184,15 @@ class SandboxedSubmission:
         built on torch, or the submission imports torch beyond those concepts."""
         return module in TORCH_EXERCISES or self.torch_everywhere
 
-    def watch_ahead(self) -> None:
+    def watch_ahead(self, *, at_once: bool = False) -> None:
         """End the sandbox started ahead if the calls running there hold too much memory:
         the check that reads them fails, not the check running. Looked at once a SLICE_S
         at most, as often as a wait looks up from its socket: most checks take less, and
-        counting the sandbox's memory reads /proc for each of its processes."""
+        counting the sandbox's memory reads /proc for each of its processes. `at_once`:
+        look now, as the sandbox is adopted (`parent`): a count skipped then let the
+        import of the concept's worker be blamed for what the calls hold."""
         ahead = self._torch_ahead
-        if ahead is None or time.monotonic() < self._next_watch or not self._running_ahead(ahead):
+        if ahead is None or (time.monotonic() < self._next_watch and not at_once) or not self._running_ahead(ahead):
             return
         self._next_watch = time.monotonic() + SLICE_S
         if ahead.memory_bytes() > self.limits.memory_bytes:
