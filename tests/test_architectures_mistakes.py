@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.mistakes import architectures as mistakes
+from autograder.mistakes.architectures import poor_ranking
 from mutants import COURSE, checks_by_id, grading_process
 from planted_together import assert_caught_together, grade_together, planted_groups
 
@@ -37,6 +39,14 @@ RUNS = {
     "train_one_epoch": DETECTOR,
     "validation_loss": DETECTOR,
 }
+
+
+def test_a_poor_ranking_is_named_by_how_poor():
+    """Scores upside down, a detector no better than guessing, and one that finds the coo in
+    part (an SGD training scored 0.86-0.94, by student) are each named for what they are."""
+    assert poor_ranking(0.05, 0.9) == mistakes.INVERTED
+    assert poor_ranking(0.5, 0.9) == poor_ranking(0.59, 0.9) == mistakes.CHANCE
+    assert poor_ranking(0.73, 0.9) == poor_ranking(0.86, 0.9) == mistakes.PARTLY
 
 
 def no_detector(named):
@@ -188,7 +198,7 @@ MISTAKES = {
         def clip_classifier(n_classes):
             return nn.Sequential(LoudestFrame(), _clip_classifier(n_classes))
         """,
-        *no_detector("barely better than guessing"),
+        *no_detector("misses it in many"),
     ),
     "clip_classifier_ignores_frequency": (
         """
@@ -203,7 +213,7 @@ MISTAKES = {
         def clip_classifier(n_classes):
             return nn.Sequential(LoudestBin(), _clip_classifier(n_classes))
         """,
-        *no_detector("barely better than guessing"),
+        *no_detector("misses it in many"),
     ),
     # Holding out but keeping the last epoch overfits a little less: with 240 noise clips
     # it was caught for most students but not all (1.19 to 2.16 over 30 ids, against a bound

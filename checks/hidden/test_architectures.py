@@ -17,13 +17,11 @@ from autograder.data import bittern
 from autograder.feedback import Mistake
 from autograder.mistakes.architectures import (
     AXES_SWAPPED,
-    CHANCE,
     CROPPED,
     DOWNSAMPLED,
     FIXED_SIZE,
     FREQUENCY_KEPT,
     GLOBAL_IN_TIME,
-    INVERTED,
     NOT_A_DETECTOR_YET,
     NOT_A_SCORE_PER_CLIP,
     NOT_LEARNT,
@@ -32,6 +30,7 @@ from autograder.mistakes.architectures import (
     OVERFITTED,
     TIME_POOLED,
     TRAIN_MODE_LOSS,
+    poor_ranking,
 )
 from autograder.networks import expect_convolutional
 from autograder.trained_detector import (
@@ -255,7 +254,7 @@ def expect_a_trained_detector(student, shared):
     expect_a_cnn(run)
     auc = auc_of(run.held_out)
     if auc < MIN_AUC:
-        mistake = INVERTED if auc < 1 - MIN_AUC else CHANCE
+        mistake = poor_ranking(auc, MIN_AUC)
         raise CheckFailed(f"train_detector's model ranks held-out clips poorly: {mistake}", mistake=mistake)
     upside_down_run = shared.get(("architectures", "upside_down_run"), lambda: trained_upside_down(student, shared))
     if auc_of(upside_down_run) < MIN_UPSIDE_DOWN_AUC:

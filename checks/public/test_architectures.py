@@ -82,5 +82,5 @@ def test_train_detector_learns_the_least_bittern(student, shared):
     expect_a_cnn(run)
     auc = roc_auc_score(public.labels, scores.numpy())
     if auc < MIN_AUC:
-        mistake = mistakes.INVERTED if auc < 1 - MIN_AUC else mistakes.CHANCE
+        mistake = mistakes.poor_ranking(auc, MIN_AUC)
         raise CheckFailed(f"train_detector's model has a ROC AUC of {auc:.3f} on new clips, below {MIN_AUC}: {mistake}", mistake=mistake)
