@@ -86,13 +86,14 @@ def run_students_pytest(pytester, monkeypatch, *, fails: bool) -> tuple[dict, li
     return result.parseoutcomes(), calls.read_text().splitlines()
 
 
-@pytest.mark.slow(seconds=8)  # a student's pytest: collection, then four trainings
+@pytest.mark.slow(seconds=8)  # a student's pytest: collection, then five trainings (two of them small)
 def test_a_students_pytest_trains_once_for_the_public_and_hidden_checks(pytester, monkeypatch):
     """One training on the bittern clips, one on them upside down (did it learn?), one on
-    noise and its repeat for reproducibility; nothing else trains."""
+    noise (does it keep the best epoch?) and two on a few noise clips (is it reproducible?);
+    nothing else trains."""
     outcomes, calls = run_students_pytest(pytester, monkeypatch, fails=False)
     assert outcomes.get("passed", 0) >= len(NEED_THE_TRAINING) and "failed" not in outcomes and "errors" not in outcomes
-    assert calls == ["(200, 1, 32, 87)", "(200, 1, 32, 87)", "(300, 1, 16, 16)", "(300, 1, 16, 16)"]
+    assert calls == ["(200, 1, 32, 87)", "(200, 1, 32, 87)", "(300, 1, 16, 16)", "(64, 1, 16, 16)", "(64, 1, 16, 16)"]
 
 
 def test_a_training_that_failed_fails_its_checks_and_is_never_tried_again(pytester, monkeypatch):

@@ -77,6 +77,12 @@ NOISE_CLIPS, NOISE_PROBES, NOISE_SIZE = 300, 300, 16
 # for 10 in 150 and the planted mistake passed for 7 in 60; with 360, a tenth at most 1.041
 # over 150 ids, at 0.36 s of CPU a run against 0.29 with 300 and 0.24 with 240.
 MAX_NOISE_LOSS = 1.30
+# The reproducibility check's two runs train on this many clips of noise, and compare their
+# scores on as many new ones: a model from other initial weights, splits or batches scores
+# them differently whatever their number. 64 leave every split and batch a correct student
+# makes at least two clips (a fifth or a tenth held out, batches of 32), and cost 0.08 s of
+# CPU a run, where a repeat of the best-epoch check's run on 300 cost 0.30.
+REPRODUCIBILITY_CLIPS = 64
 # ROC AUC on personal clips upside down, after training on the public clips upside down, over
 # 20 training seeds x 20 ids each: the reference at least 0.950; 23 correct variants with
 # Adam or AdamW (wider, narrower, two convolutions a stage, 5 x 5 kernels, average pooling,
@@ -312,20 +318,22 @@ def test_validation_loss_is_computed_in_eval_mode(student, shared):
 class NoiseRun:
     """train_detector(X, y, seed) on clips of noise, and what its model returns for new ones."""
 
-    X: np.ndarray  # float32 (NOISE_CLIPS, 1, NOISE_SIZE, NOISE_SIZE), Gaussian noise
-    y: np.ndarray  # int64 (NOISE_CLIPS,), coin flips
+    X: np.ndarray  # float32 (clips, 1, NOISE_SIZE, NOISE_SIZE), Gaussian noise
+    y: np.ndarray  # int64 (clips,), coin flips
     seed: int
-    probe: np.ndarray  # float32 (NOISE_PROBES, 1, NOISE_SIZE, NOISE_SIZE), new noise
-    probe_labels: np.ndarray  # int64 (NOISE_PROBES,), coin flips
+    probe: np.ndarray  # float32 (probes, 1, NOISE_SIZE, NOISE_SIZE), new noise
+    probe_labels: np.ndarray  # int64 (probes,), coin flips
     scores: object = None  # what the model returned for probe
 
 
-def noise_inputs(rng):
-    """Clips of noise with coin-flip labels: nothing to learn, only to memorise, so a
-    model's loss on new ones grows above chance's (ln 2) as it overfits."""
-    noise = rng.normal(size=(NOISE_CLIPS + NOISE_PROBES, 1, NOISE_SIZE, NOISE_SIZE)).astype(np.float32)
-    labels = rng.integers(0, 2, size=NOISE_CLIPS + NOISE_PROBES)
-    return NoiseRun(noise[:NOISE_CLIPS], labels[:NOISE_CLIPS], int(rng.integers(1000)), noise[NOISE_CLIPS:], labels[NOISE_CLIPS:])
+def noise_inputs(rng, clips=None, probes=None):
+    """`clips` clips of noise with coin-flip labels (NOISE_CLIPS by default), and `probes`
+    new ones (NOISE_PROBES): nothing to learn, only to memorise, so a model's loss on new
+    ones grows above chance's (ln 2) as it overfits."""
+    clips, probes = clips or NOISE_CLIPS, probes or NOISE_PROBES
+    noise = rng.normal(size=(clips + probes, 1, NOISE_SIZE, NOISE_SIZE)).astype(np.float32)
+    labels = rng.integers(0, 2, size=clips + probes)
+    return NoiseRun(noise[:clips], labels[:clips], int(rng.integers(1000)), noise[clips:], labels[clips:])
 
 
 def trained_on_noise(student, inputs):
@@ -336,7 +344,7 @@ def trained_on_noise(student, inputs):
 
 
 def noise_run(student, shared):
-    """This session's first run of train_detector on noise, shared by two checks."""
+    """This session's run of train_detector on noise, for the best-epoch check."""
     return shared.get(("architectures", "noise_run"), lambda: trained_on_noise(student, noise_inputs(shared.rng("architectures", "noise_run"))))
 
 
@@ -355,8 +363,8 @@ def test_train_detector_keeps_the_best_epoch(student, shared):
 def test_train_detector_is_reproducible(student, shared):
     """Two runs with the same seed on the same clips give the same scores (and the model works)."""
     require_a_working_detector(student, shared)
-    first = noise_run(student, shared)
-    second = trained_on_noise(student, first)
-    outputs = [expect_tensor(run.scores, (NOISE_PROBES,), "train_detector's model") for run in (first, second)]
+    inputs = noise_inputs(shared.rng("architectures", "reproducibility"), REPRODUCIBILITY_CLIPS, REPRODUCIBILITY_CLIPS)
+    runs = [trained_on_noise(student, inputs) for _ in range(2)]
+    outputs = [expect_tensor(run.scores, (REPRODUCIBILITY_CLIPS,), "train_detector's model") for run in runs]
     if not torch.allclose(*outputs, rtol=1e-5, atol=1e-5):
         raise CheckFailed(f"train_detector: {NOT_REPRODUCIBLE}", mistake=NOT_REPRODUCIBLE)
