@@ -96,8 +96,11 @@ def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter, f
     lines += ["| Concept | Mean score | Max |", "| --- | ---: | ---: |"]
     for concept in CONCEPTS:
         entries = [c for r in reports.values() for c in r["concepts"] if c["id"] == concept.id]
-        mean = sum(c["score"] for c in entries) / len(entries) if entries else 0.0
-        maximum = max((c["max_score"] for c in entries), default=0.0)
+        if not entries:  # no report holds it: the batch was graded with --concept
+            lines.append(f"| {concept.title} | not graded | |")
+            continue
+        mean = sum(c["score"] for c in entries) / len(entries)
+        maximum = max(c["max_score"] for c in entries)
         lines.append(f"| {concept.title} | {mean:.2f} | {maximum:g} |")
     lines += ["", "![Score distribution per concept](scores_per_concept.png)", "", "## Checks most often failed", ""]
     lines += [f"- {label}: {count}" for label, count in failed_checks.most_common(TOP)] or ["- none"]

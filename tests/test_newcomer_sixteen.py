@@ -1,0 +1,37 @@
+"""What a newcomer teaching assistant met when following the README: a class graded with
+`grade-all --concept X` has reports that hold concept X only, and the gradebook and the
+summary must not show the other concepts as earned zeros."""
+
+import csv
+import io
+
+from autograder.report.gradebook import render_gradebook
+from autograder.report.model import CheckResult, build_report
+from autograder.registry import CONCEPTS
+from autograder.report.summary import write_summary
+
+
+def concept_only_report(student: str, concept: str, passed: bool) -> dict:
+    """A report as `autograder grade --concept <concept>` makes it: that concept alone."""
+    (graded,) = [c for c in CONCEPTS if c.id == concept]
+    result = CheckResult(concept, "a_check", "public", 1.0, "passed" if passed else "failed", "")
+    made = build_report([result], submission=f"class/{student}", student=student, duration_s=1.0, concepts=[graded])
+    made.update(status="graded", reason="", intake={"files": {}, "refused": {}, "notes": []})
+    return made
+
+
+def test_a_concept_that_was_not_graded_is_blank_in_the_gradebook_not_zero():
+    reports = {"ada": concept_only_report("ada", "pooling", passed=True), "bo": concept_only_report("bo", "pooling", passed=False)}
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(render_gradebook(reports)))}
+    assert (rows["ada"]["pooling"], rows["bo"]["pooling"]) == ("10", "0")  # graded: a zero is a zero
+    assert {rows[s][c.id] for s in rows for c in CONCEPTS if c.id != "pooling"} == {""}
+
+
+def test_the_summary_says_a_concept_was_not_graded_rather_than_a_mean_of_zero(tmp_path):
+    reports = {"ada": concept_only_report("ada", "pooling", passed=True)}
+    write_summary(reports, tmp_path)
+    lines = (tmp_path / "summary.md").read_text(encoding="utf-8").splitlines()
+    (losses,) = [line for line in lines if line.startswith("| Loss functions |")]
+    (pooling,) = [line for line in lines if line.startswith("| Pooling")]
+    assert losses == "| Loss functions | not graded | |"
+    assert pooling == "| Pooling, invariance and equivariance | 10.00 | 10 |"
