@@ -1,14 +1,23 @@
 """What a newcomer teaching assistant met when following the README: a class graded with
 `grade-all --concept X` has reports that hold concept X only, and the gradebook and the
-summary must not show the other concepts as earned zeros."""
+summary must not show the other concepts as earned zeros; `nbgrader-grade` run outside the
+nbgrader course folder must say where to run it."""
 
 import csv
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from autograder.report.gradebook import render_gradebook
 from autograder.report.model import CheckResult, build_report
 from autograder.registry import CONCEPTS
 from autograder.report.summary import write_summary
+
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def concept_only_report(student: str, concept: str, passed: bool) -> dict:
@@ -35,3 +44,21 @@ def test_the_summary_says_a_concept_was_not_graded_rather_than_a_mean_of_zero(tm
     (pooling,) = [line for line in lines if line.startswith("| Pooling")]
     assert losses == "| Loss functions | not graded | |"
     assert pooling == "| Pooling, invariance and equivariance | 10.00 | 10 |"
+
+
+def test_nbgrader_grade_run_outside_the_course_folder_says_where_to_run_it(tmp_path):
+    """Run from the checkout rather than `course/`, the refusal used to say only `gradebook.db:
+    no nbgrader gradebook (run nbgrader generate_assignment first)`, which sends a TA to make
+    a new gradebook instead of changing folder."""
+    pytest.importorskip("nbgrader")
+    done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-grade", "losses"], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
+    assert done.returncode == 2 and done.stdout == ""
+    assert "course/" in done.stderr and "--nbgrader-course" in done.stderr, done.stderr
+
+
+def test_nbgrader_grade_names_its_argument_as_the_readme_does():
+    """`autograder nbgrader-grade ASSIGNMENT` in the README; the usage line and the refusal of
+    a wrong name said `{losses|gradient_descent|...}` instead, wrapped over four lines."""
+    done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-grade", "bogus"], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
+    assert done.returncode == 2
+    assert "Invalid value for 'ASSIGNMENT...': 'bogus' is not one of 'losses'," in done.stderr, done.stderr
