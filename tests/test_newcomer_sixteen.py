@@ -62,3 +62,10 @@ def test_nbgrader_grade_names_its_argument_as_the_readme_does():
     done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-grade", "bogus"], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
     assert done.returncode == 2
     assert "Invalid value for 'ASSIGNMENT...': 'bogus' is not one of 'losses'," in done.stderr, done.stderr
+
+
+def test_the_score_plot_has_a_box_only_for_the_concepts_that_were_graded():
+    from autograder.report.summary import _score_distribution
+
+    figure = _score_distribution({"ada": concept_only_report("ada", "pooling", passed=True)})
+    assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["pooling"]
