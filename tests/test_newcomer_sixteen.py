@@ -69,3 +69,16 @@ def test_the_score_plot_has_a_box_only_for_the_concepts_that_were_graded():
 
     figure = _score_distribution({"ada": concept_only_report("ada", "pooling", passed=True)})
     assert [label.get_text() for label in figure.axes[0].get_xticklabels()] == ["pooling"]
+
+
+def test_grade_all_given_one_submission_warns_before_grading_its_modules_as_students(tmp_path):
+    """`grade-all class/alice` (one student's folder of modules) graded losses.py and
+    pooling.py as two students named `losses` and `pooling`, without a word."""
+    one = tmp_path / "alice"
+    one.mkdir()
+    for module in ("losses", "pooling"):
+        (one / f"{module}.py").write_text((CHECKOUT / "solutions" / f"{module}.py").read_text())
+    command = [sys.executable, "-m", "autograder", "grade-all", str(one), "--out", str(tmp_path / "grades"), "-j", "1", "--concept", "losses", "--public-only"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
+    assert done.returncode == 0, done.stderr
+    assert f"autograder: warning: {one}: looks like one submission, not a class (losses, pooling, ... are graded as students); `autograder grade {one}` grades it as one" in done.stderr
