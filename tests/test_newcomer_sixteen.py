@@ -6,8 +6,10 @@ nbgrader course folder must say where to run it."""
 import csv
 import io
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,20 @@ def test_grade_all_given_one_submission_warns_before_grading_its_modules_as_stud
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
     assert done.returncode == 0, done.stderr
     assert f"autograder: warning: {one}: looks like one submission, not a class (losses, pooling, ... are graded as students); `autograder grade {one}` grades it as one" in done.stderr
+
+
+def test_an_interrupted_grade_all_says_that_running_it_again_resumes(tmp_path):
+    """Ended mid-batch, grade-all said only `autograder: error: terminated`, which reads as
+    a failure; the README's promise (kill it and run it again) belongs in that line."""
+    one = tmp_path / "class" / "ada"
+    one.mkdir(parents=True)
+    (one / "losses.py").write_text((CHECKOUT / "solutions" / "losses.py").read_text())
+    command = [sys.executable, "-m", "autograder", "grade-all", str(one.parent), "--out", str(tmp_path / "grades"), "-j", "1"]
+    batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "grades" / "reports").is_dir() and batch.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    batch.send_signal(signal.SIGTERM)
+    _, stderr = batch.communicate(timeout=120)
+    assert batch.returncode == 143, stderr
+    assert stderr.endswith("autograder: error: terminated; the reports written so far are kept: run the same command again to grade the rest\n"), stderr
