@@ -270,4 +270,4 @@ def test_the_nbgrader_gradebook_gives_the_grade_all_gradebook(course, graded, tm
 def test_nbgrader_grade_refuses_what_is_no_nbgrader_course_in_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "nbgrader-grade", "losses", "--nbgrader-course", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"autograder: error: {tmp_path / 'gradebook.db'}: no nbgrader gradebook (run `nbgrader generate_assignment losses` first)\n"
+    assert done.stderr == f"autograder: error: {tmp_path / 'gradebook.db'}: no nbgrader gradebook (run this in the nbgrader course folder, course/, or pass --nbgrader-course; there, `nbgrader generate_assignment losses` makes it)\n"

@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.exceptions.Abort as abort:
         terminated = isinstance(abort.__context__, Terminated)
-        console.error("terminated" if terminated else "interrupted")
+        resume = "; the reports written so far are kept: run the same command again to grade the rest" if args[0] == "grade-all" else ""
+        console.error(("terminated" if terminated else "interrupted") + resume)
         return 143 if terminated else 130
     except click.ClickException as problem:
         console.error(problem.format_message().replace("\n", " "))

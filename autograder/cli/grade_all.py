@@ -46,6 +46,7 @@ def grade_all(ctx: click.Context, *, folder: Path, out: Path, jobs: int, schedul
     if out.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"{out}: the output folder may not be inside {folder} (pass --out elsewhere)")
     entries = find_entries(folder)
+    warn_if_one_submission(folder, [entry.id for entry in entries])
     instructor_key()  # made or checked now, before any grading
     salt = resolve_course_salt(course_salt, course.path)
     warn_if_public(salt, public_only)
@@ -73,6 +74,17 @@ def grade_all(ctx: click.Context, *, folder: Path, out: Path, jobs: int, schedul
         f"{len(result.graded)} graded, {len(result.reused)} unchanged and reused, {len(result.failed)} failed; "
         f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary' / 'summary.md'}"
     )
+
+
+def warn_if_one_submission(folder: Path, ids: list[str]) -> None:
+    """Warn, before grading, when FOLDER looks like one student's work rather than a class:
+    its entries are named like exercise modules (`losses.py`, `pooling.ipynb`), or one is
+    `exercises/` (a student repository). Each would be graded as a student of its own."""
+    from autograder.registry import exercise_modules
+
+    alike = [submission_id for submission_id in ids if submission_id in {*exercise_modules(), "exercises"}]
+    if len(alike) >= 2 or "exercises" in alike:
+        console.warn(f"{folder}: looks like one submission, not a class ({', '.join(alike[:3])}, ... are graded as students); `autograder grade {folder}` grades it as one")
 
 
 def connect(address: str):

@@ -13,7 +13,7 @@ from autograder.registry import CONCEPTS
 
 
 @click.command(name="nbgrader-grade", short_help="Grade submitted notebooks outside the kernel, into nbgrader's gradebook")
-@click.argument("assignments", nargs=-1, required=True, type=click.Choice([c.id for c in CONCEPTS]))
+@click.argument("assignments", nargs=-1, required=True, metavar="ASSIGNMENT...", type=click.Choice([c.id for c in CONCEPTS]))
 @click.option("--nbgrader-course", "nbgrader_course", type=click.Path(path_type=Path), default=Path("."), show_default="the working directory", help="The nbgrader course folder (holding gradebook.db and submitted/).")
 @click.option("--time-scale", type=click.FloatRange(min=0.01, max=100), default=1.0, show_default=True, help="Multiply every check's time limit (a slow machine: more than 1).")
 @COURSE_ROOT

@@ -43,7 +43,8 @@ def grade_submitted(course_dir: Path, assignment: str, course: CourseRoot, proce
     concept = get_concept(assignment)
     database = course_dir / "gradebook.db"
     if not database.is_file():
-        raise UserError(f"{database}: no nbgrader gradebook (run `nbgrader generate_assignment {assignment}` first)")
+        # Most often the command ran outside the course folder, so say that first.
+        raise UserError(f"{database}: no nbgrader gradebook (run this in the nbgrader course folder, course/, or pass --nbgrader-course; there, `nbgrader generate_assignment {assignment}` makes it)")
     from nbgrader.api import Gradebook  # seconds to import: not for a refusal
     folders = sorted(path for path in (course_dir / "submitted").glob(f"*/{assignment}") if path.is_dir())
     grades = []

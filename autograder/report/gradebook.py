@@ -1,7 +1,8 @@
 """The gradebook: one row per entry of the class, one column per concept, from the reports.
 
 Every entry has its row (law 9): graded, not submitted or ungradable with the reason, and a
-submission whose grading failed (to be retried) with its score left blank. A student id is
+submission whose grading failed (to be retried) with its score left blank. So is a concept
+that a report does not hold: a batch graded with `--concept` graded it for nobody. A student id is
 a folder's name, which its student may have chosen, and a reason may quote it: every cell
 is written without control characters, and one that a spreadsheet would run as a formula
 (OWASP's CSV injection: a cell starting with = + - @, a tab or a carriage return) gets a
@@ -33,7 +34,8 @@ def render_gradebook(reports: dict[str, dict], failed: dict[str, str] | None = N
         else:
             report = reports[student]
             by_concept = {c["id"]: c["score"] for c in report["concepts"]}
-            scores = [f"{by_concept.get(c.id, 0):g}" for c in CONCEPTS]
+            # A concept the report lacks was not graded (`--concept`): blank, never an earned 0.
+            scores = [f"{by_concept[c.id]:g}" if c.id in by_concept else "" for c in CONCEPTS]
             row = [student, report.get("status", "graded"), f"{report['score']:g}", f"{report['max_score']:g}", *scores, report.get("reason", "")]
         writer.writerow([spreadsheet_text(cell) for cell in row])
     return buffer.getvalue()

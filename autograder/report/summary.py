@@ -56,11 +56,13 @@ def _figure() -> "Figure":
 def _score_distribution(reports: dict[str, dict]) -> "Figure":
     figure = _figure()
     axes = figure.add_subplot()
-    fractions = []
+    fractions = {}
     for concept in CONCEPTS:
         scores = [c["score"] / c["max_score"] for r in reports.values() for c in r["concepts"] if c["id"] == concept.id and c["max_score"]]
-        fractions.append(scores or [0.0])
-    axes.boxplot(fractions, tick_labels=[c.id for c in CONCEPTS])
+        fractions[concept.id] = scores
+    # A concept nobody was graded in (a --concept batch) has no box, rather than one at 0.
+    shown = {concept: scores for concept, scores in fractions.items() if scores} or {concept: [0.0] for concept in fractions}
+    axes.boxplot(list(shown.values()), tick_labels=list(shown))
     axes.set_ylabel("fraction of the concept's points")
     axes.set_ylim(-0.05, 1.05)
     axes.set_title(f"Score distribution per concept ({len(reports)} submissions)")
@@ -96,8 +98,11 @@ def _page(reports: dict[str, dict], failed_checks: Counter, mistakes: Counter, f
     lines += ["| Concept | Mean score | Max |", "| --- | ---: | ---: |"]
     for concept in CONCEPTS:
         entries = [c for r in reports.values() for c in r["concepts"] if c["id"] == concept.id]
-        mean = sum(c["score"] for c in entries) / len(entries) if entries else 0.0
-        maximum = max((c["max_score"] for c in entries), default=0.0)
+        if not entries:  # no report holds it: the batch was graded with --concept
+            lines.append(f"| {concept.title} | not graded | |")
+            continue
+        mean = sum(c["score"] for c in entries) / len(entries)
+        maximum = max(c["max_score"] for c in entries)
         lines.append(f"| {concept.title} | {mean:.2f} | {maximum:g} |")
     lines += ["", "![Score distribution per concept](scores_per_concept.png)", "", "## Checks most often failed", ""]
     lines += [f"- {label}: {count}" for label, count in failed_checks.most_common(TOP)] or ["- none"]
