@@ -51,6 +51,11 @@ GRADING_HELP = "grade: reach the submission through the sandboxed worker, never 
 SANDBOX_HELP = "when grading: the sandbox student code runs in (bwrap, uid or none)"
 BWRAP_HELP = "when grading in the bwrap sandbox: the bwrap executable"
 SECRET_HELP = "when grading: a file or folder the sandbox must not be able to read (repeatable)"
+NO_OVERLAP_HELP = (
+    "when grading: grade one thing at a time, for when every core grades a submission of its own: the torch sandbox "
+    "starts when its concept's first check needs it (not with the session, nor as a spare for the next one), and the "
+    "calls marked ahead run then, before that check; the checks see the same"
+)
 TIME_SCALE_HELP = "multiply every check's time limit by this factor (a slow machine: more than 1)"
 TOTAL_TIME_HELP = (
     "the time limit of the session's checks together, in seconds, times --time-scale, counted from the first check's start: "
@@ -91,6 +96,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--sandbox", choices=("bwrap", "uid", "none"), default="bwrap", help=SANDBOX_HELP)
     group.addoption("--bwrap", help=BWRAP_HELP)
     group.addoption("--secret", action="append", default=[], help=SECRET_HELP)
+    group.addoption("--no-overlap", action="store_true", help=NO_OVERLAP_HELP)
     group.addoption("--hidden-dir", help=HIDDEN_DIR_HELP)
     group.addoption("--time-scale", type=float, default=1.0, help=TIME_SCALE_HELP)
     group.addoption("--total-time-limit", type=float, default=None, help=TOTAL_TIME_HELP)
@@ -125,7 +131,8 @@ def _make_submission(config: pytest.Config):
 
         isolation = Isolation(config.getoption("sandbox"), config.getoption("bwrap"))
         asked = set(config.getoption("only_concepts")) or {concept.id for concept in CONCEPTS}
-        torch_ahead = any(concept.built_on_torch and concept.id in asked for concept in CONCEPTS)
+        overlap = not config.getoption("no_overlap")
+        torch_ahead = overlap and any(concept.built_on_torch and concept.id in asked for concept in CONCEPTS)
         scale, total = config.getoption("time_scale"), config.getoption("total_time_limit")
         return SandboxedSubmission(
             folder, isolation, probe=tuple(config.getoption("secret")), time_scale=scale, torch_ahead=torch_ahead,

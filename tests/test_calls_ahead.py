@@ -17,10 +17,12 @@ import numpy as np
 import pytest
 
 from autograder.course import find_course_root
+from autograder.grading.run import overlap_helps
 from autograder.worker.errors import StudentCrashed, StudentRaised, StudentTimedOut
 from autograder.worker.isolation import choose_isolation
 from autograder.worker.limits import Limits
 from autograder.worker.sandbox import SandboxedSubmission
+from mutants import COURSE, checks_by_id, grading_process, make_mutant
 
 # Every call logs itself, and when it started (the machine's monotonic clock), in the
 # sandbox's own /tmp, which its workers share.
@@ -263,9 +265,12 @@ def pytest_sessionfinish(session):
 """
 
 
-def test_the_checks_start_the_references_two_public_trainings_ahead_and_use_both(tmp_path):
+@pytest.mark.parametrize("options", [(), ("--no-overlap",)], ids=["overlapped", "no_overlap"])
+def test_the_checks_start_the_references_two_public_trainings_ahead_and_use_both(tmp_path, options):
     """The inputs the `ahead` markers declare are those the checks pass: a training started
-    ahead that no check used would cost a submission its time for nothing."""
+    ahead that no check used would cost a submission its time for nothing. With --no-overlap
+    (grade-all with a job per core) they are queued all the same, and run when their
+    concept's sandbox starts, before its first check."""
     course = find_course_root()
     (tmp_path / "ahead_probe.py").write_text(PROBE, encoding="utf-8")
     report = tmp_path / "report.json"
@@ -276,7 +281,7 @@ def test_the_checks_start_the_references_two_public_trainings_ahead_and_use_both
             sys.executable, "-m", "pytest", "-q", "-p", "autograder.plugin", "-p", "ahead_probe", "-p", "no:cacheprovider", "--noconftest",
             "--import-mode=importlib", f"--rootdir={tmp_path}", "-c", os.devnull, f"--submission={course.solutions}", "--grading",
             f"--bwrap={isolation.bwrap}", "--concept=architectures", f"--report-json={report}", f"--hidden-dir={course.hidden_checks}",
-            str(course.public_checks), str(course.hidden_checks),
+            *options, str(course.public_checks), str(course.hidden_checks),
         ],
         env=environment, capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )  # fmt: skip
@@ -337,3 +342,37 @@ def test_a_call_ahead_that_fails_leaves_the_answers_before_it_whole(tmp_path):
             architectures.fails()
     finally:
         submission.close()
+
+
+def test_a_session_overlaps_its_work_only_where_a_core_would_wait():
+    """A session starts work early for an idle core: not with a grading job on every core."""
+    cores = len(os.sched_getaffinity(0))
+    assert not overlap_helps(cores) and not overlap_helps(cores + 1)
+    assert overlap_helps(cores - 1) == (cores > 1)
+
+
+TRAINS_ONCE_ONLY = """
+_trainings = []
+_train_detector = train_detector
+
+
+def train_detector(X, y, seed):
+    _trainings.append(seed)
+    if len(_trainings) > 1:
+        raise RuntimeError("trained twice in one worker")
+    return _train_detector(X, y, seed)
+"""
+
+
+@pytest.mark.slow(seconds=10)  # four gradings of architectures
+@pytest.mark.parametrize("replacement", ["", TRAINS_ONCE_ONLY], ids=["reference", "fails_in_a_worker_that_trained"])
+def test_a_grading_without_overlap_gives_the_same_report(tmp_path, replacement):
+    """Overlapped or not, the checks see the same: the reference passes both ways, and a
+    detector that fails when a worker trains it twice fails the same checks (the calls marked
+    ahead run in a worker each either way, only later without overlap)."""
+    submission = make_mutant(tmp_path, "architectures", replacement)
+    reports = [grading_process().grade(submission, COURSE, student="ahead", concepts=("architectures",), overlap=overlap) for overlap in (True, False)]
+    outcomes = [{check_id: (check["status"], check["points"]) for check_id, check in checks_by_id(report, "architectures").items()} for report in reports]
+    assert outcomes[0] == outcomes[1]
+    if not replacement:
+        assert all(status == "passed" for status, _ in outcomes[0].values())

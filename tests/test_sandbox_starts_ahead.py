@@ -182,6 +182,22 @@ def test_the_next_session_takes_the_spare_its_predecessor_started_and_one_with_o
     assert last.process.poll() is not None and spares.waiting is None
 
 
+def test_a_session_without_overlap_starts_its_torch_sandbox_when_needed_and_no_spare(tmp_path, spares):
+    """`--no-overlap` (every core grades a submission of its own): nothing starts beside the
+    session's checks, neither its torch sandbox nor the next session's spare."""
+    folder = tmp_path / "late"
+    folder.mkdir()
+    (folder / "architectures.py").write_text(WHO.format(name="late"), encoding="utf-8")
+    late = SandboxedSubmission(folder, choose_isolation("bwrap"), Limits(), torch_ahead=False)
+    try:
+        assert late._torch_ahead is None and late._parent is None
+        late.start_check(60)
+        assert late.module("architectures").who() == "late"
+        assert late._parent.preloaded_torch and spares.waiting is None
+    finally:
+        late.close()
+
+
 def test_without_a_grading_server_no_spare_is_started(tmp_path):
     """A student's own `pytest --grading`, or a one-submission grading process: a spare would
     cost a torch import that no session uses."""

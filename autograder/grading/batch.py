@@ -27,7 +27,7 @@ from typing import Protocol
 from autograder import __version__
 from autograder.course import CourseRoot
 from autograder.files import TemporaryFolder, write_atomically
-from autograder.grading.run import GradingProcess
+from autograder.grading.run import GradingProcess, overlap_helps
 from autograder.intake import Intake, checked_names, find_entries, prepare
 from autograder.report.signing import instructor_key, sign_report, verify_report
 
@@ -116,6 +116,7 @@ def graded_locally(work: dict[str, Path], course: CourseRoot, options: dict, *, 
     """Grade each prepared folder of `work` in one of `jobs` grading processes, each reused
     across submissions; yield (submission id, finished future of its report) as each ends."""
     every = [GradingProcess() for _ in range(jobs)]
+    overlap = overlap_helps(jobs)
     processes: Queue[GradingProcess] = Queue()
     for process in every:
         processes.put(process)
@@ -123,7 +124,7 @@ def graded_locally(work: dict[str, Path], course: CourseRoot, options: dict, *, 
     def grade_one(folder: Path, submission_id: str) -> dict:
         process = processes.get()
         try:
-            return process.grade(folder, course, student=submission_id, **options)
+            return process.grade(folder, course, student=submission_id, overlap=overlap, **options)
         finally:
             processes.put(process)
 

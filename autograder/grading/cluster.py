@@ -32,7 +32,7 @@ from autograder import __version__
 from autograder.course import CourseRoot
 from autograder.errors import UserError
 from autograder.grading.batch import Finished, graded_files
-from autograder.grading.run import GradingProcess
+from autograder.grading.run import GradingProcess, overlap_helps
 from autograder.intake.walk import write_file
 
 PLUGIN = "autograder-grading-processes"
@@ -135,13 +135,15 @@ def grade_shipped(submission: Files, checks: ShippedChecks, student: str, option
     worker runs another version of the grader than the client (`version`)."""
     if version != __version__:
         raise UserError(f"this Dask worker runs autograder {__version__}, grade-all runs {version} (install the same on every worker)")
-    processes: GradingProcesses = get_worker().plugins[PLUGIN]
+    worker = get_worker()
+    processes: GradingProcesses = worker.plugins[PLUGIN]
     course = processes.course(checks)
     # The sandbox must see neither the other submissions sent to this worker nor its checks.
     secrets = (*options.get("secrets", ()), str(processes.scratch))
     with tempfile.TemporaryDirectory(prefix="submission-", dir=processes.scratch) as folder, processes.process() as process:
         unpack(submission, Path(folder) / "submission")
-        return process.grade(Path(folder) / "submission", course, student=student, **{**options, "secrets": secrets})
+        overlap = overlap_helps(worker.state.nthreads)  # a task a thread: as many sessions at once
+        return process.grade(Path(folder) / "submission", course, student=student, overlap=overlap, **{**options, "secrets": secrets})
 
 
 class ClusterGrading:

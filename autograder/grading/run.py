@@ -49,7 +49,8 @@ def grade_submission(path: Path, course: CourseRoot, *, student: str | None = No
     Options: student (id, default from the submission's name), public_only, concepts,
     time_scale, sandbox (auto, bwrap, uid or none), secrets (more paths the sandbox must
     not read: a class folder, an output folder), course_salt (default: from the
-    environment or the course, see `autograder.salt`). Raises UserError for a path that
+    environment or the course, see `autograder.salt`), overlap (grade the torch concept's
+    start beside the others, `overlap_helps`; default True). Raises UserError for a path that
     is no submission or holds nothing gradable, or a sandbox that cannot be built.
     """
     entry = entry_for(path)
@@ -61,6 +62,14 @@ def grade_submission(path: Path, course: CourseRoot, *, student: str | None = No
             return intake.annotate(process.grade(intake.folder, course, student=student or entry.id, **options))
         with GradingProcess() as own:
             return intake.annotate(own.grade(intake.folder, course, student=student or entry.id, **options))
+
+
+def overlap_helps(jobs: int) -> bool:
+    """Whether a session that overlaps its work (`GradingProcess.grade`'s `overlap`) finds a
+    core for it: `jobs` grading sessions run at once on the cores this process may use.
+    With a job per core, work started early only takes turns with the other sessions'
+    (the class of `benchmarks/bench_grading.py` took some 7 % longer with it)."""
+    return jobs < len(os.sched_getaffinity(0))
 
 
 class GradingProcess:
@@ -107,8 +116,12 @@ class GradingProcess:
         sandbox: str = "auto",
         secrets: tuple[str, ...] = (),
         course_salt: str | None = None,
+        overlap: bool = True,
     ) -> dict:
-        """The report of `folder`, a prepared submission (`autograder.intake.prepare`)."""
+        """The report of `folder`, a prepared submission (`autograder.intake.prepare`).
+        `overlap`: start the torch sandbox, and the calls marked ahead there, while the other
+        concepts are graded, and a spare for the next session (pass `overlap_helps(jobs)`
+        when grading several at once); the report is the same either way."""
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         salt = resolve_course_salt(course_salt, course.path).value
@@ -121,6 +134,8 @@ class GradingProcess:
         started = time.perf_counter()
         options = [f"--time-scale={time_scale}", f"--total-time-limit={SUBMISSION_LIMIT_S}", *[f"--concept={concept}" for concept in concepts]]
         options.append(f"--course-salt={salt}")  # sent on the session's stdin, never on a command line
+        if not overlap:
+            options.append("--no-overlap")
         arguments = self._arguments(folder, course, student, isolation, hidden, options, public_only)
         try:
             report = self._ask(arguments, SUBMISSION_LIMIT_S * time_scale + SESSION_MARGIN_S * max(1.0, time_scale))

@@ -76,7 +76,9 @@ class SandboxedSubmission:
     loaded machine slows `import torch` too; the limit of a spawn or a reset (CONTROL_LIMIT_S),
     which a loaded machine slows as much; and, if above 1, the sandbox's start, which may
     import torch for the grader. `torch_ahead`: the session will grade a concept
-    built on torch, whose sandbox may start now. `session_time_s`: the session's time limit
+    built on torch, whose sandbox may start now (and, once it is in use, a spare for the
+    next session: `autograder.worker.spares`); without, each sandbox starts when first
+    needed (`--no-overlap`). `session_time_s`: the session's time limit
     (--total-time-limit, scaled), counted from the first check's start (`start_check`), as
     the checks count it; it also bounds the calls started ahead, which start no sooner."""
 
@@ -100,6 +102,7 @@ class SandboxedSubmission:
         self.limits = limits
         self.probe = probe if isolation.mode != "none" else ()  # without a sandbox, everything is visible
         self.spare_settings = (isolation, limits, self.probe, self.start_limit_s, self.control_limit_s)  # what a spare for this session was started with
+        self.starts_early = torch_ahead
         spare = take_spare(self.spare_settings) if torch_ahead and isolation.mode != "uid" else None
         self.layout, self._torch_ahead = spare or (new_layout(isolation, limits), None)
         self.home = self.layout.submission.parent
@@ -163,9 +166,10 @@ class SandboxedSubmission:
             self._parent = _adopted(ahead)
         if self._parent is None:
             self._parent = self._start(torch=torch)
-        if torch:  # this session's torch sandbox is in use: the next session's may start
+        if torch:
             self._note_start(self._parent)
-            start_spare(self.spare_settings)
+            if self.starts_early:  # this session's torch sandbox is in use: the next session's may start
+                start_spare(self.spare_settings)
         return self._parent
 
     def _note_start(self, parent: WarmParent) -> None:
