@@ -68,7 +68,7 @@ def overlap_helps(jobs: int) -> bool:
     """Whether a session that overlaps its work (`GradingProcess.grade`'s `overlap`) finds a
     core for it: `jobs` grading sessions run at once on the cores this process may use.
     With a job per core, work started early only takes turns with the other sessions'
-    (the class of `benchmarks/bench_grading.py` took some 7 % longer with it)."""
+    (the class of `benchmarks/bench_grading.py` took about a tenth longer with it)."""
     return jobs < len(os.sched_getaffinity(0))
 
 
