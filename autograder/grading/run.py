@@ -121,7 +121,8 @@ class GradingProcess:
         """The report of `folder`, a prepared submission (`autograder.intake.prepare`).
         `overlap`: start the torch sandbox, and the calls marked ahead there, while the other
         concepts are graded, and a spare for the next session (pass `overlap_helps(jobs)`
-        when grading several at once); the report is the same either way."""
+        when grading several at once); the report is the same either way, but for a session
+        that uses up its total time limit (SUBMISSION_LIMIT_S), which is wall time."""
         if not public_only and not course.hidden_checks.is_dir():
             raise UserError(f"no hidden checks in {course.hidden_checks} (grade with --public-only)")
         salt = resolve_course_salt(course_salt, course.path).value
