@@ -75,8 +75,6 @@ def train_detector(X, y, seed):
 # from torch's seeded RNG, is reproducible). The same with the split from the unseeded source
 # was caught too (ids bob, s123).
 UNSEEDED_BATCHES = """
-import random, time
-
 def train_one_epoch(model, optimiser, x, t):
     model.train()
     order = torch.as_tensor({order})
@@ -86,11 +84,9 @@ def train_one_epoch(model, optimiser, x, t):
         loss.backward()
         optimiser.step()
 """
-NOT_REPRODUCIBLE = {
-    "numpy_global_rng": UNSEEDED_BATCHES.format(order="np.random.permutation(len(x))"),
-    "random_shuffle": UNSEEDED_BATCHES.format(order="random.sample(range(len(x)), len(x))"),
-    "clock_seeded_generator": UNSEEDED_BATCHES.format(order="torch.randperm(len(x), generator=torch.Generator().manual_seed(time.time_ns() % 2**31))"),
-}
+# numpy's global RNG unseeded is the likeliest; random.sample unseeded and a torch Generator
+# seeded from the clock were caught the same way (breaker seventeen's report).
+NOT_REPRODUCIBLE = {"numpy_global_rng": UNSEEDED_BATCHES.format(order="np.random.permutation(len(x))")}
 
 CORRECT = {"loader16_patience": (DATALOADER_16_PATIENCE, "bob"), "loader10_numpy": (DATALOADER_10_NUMPY_RNG, "zz9")}
 
