@@ -431,9 +431,9 @@ def test_a_sandbox_started_in_the_background_does_not_wait_for_the_zygotes_impor
     """A torch sandbox started in the background (a session's, ahead of its torch concept)
     hands its "join" to a zygote still at its imports and returns at once, so the zygote
     imports torch while the session collects and grades its other concepts; its warm
-    parent comes from the zygote once it serves. (A zygote that sleeps 10 s first stands
+    parent comes from the zygote once it serves. (A zygote that sleeps 5 s first stands
     in for a slow import.)"""
-    monkeypatch.setattr(zygote_module, "ZYGOTE_MAIN", "import time; time.sleep(10); " + zygote_module.ZYGOTE_MAIN)
+    monkeypatch.setattr(zygote_module, "ZYGOTE_MAIN", "import time; time.sleep(5); " + zygote_module.ZYGOTE_MAIN)
     late = Zygote(bound_folders())
     monkeypatch.setattr(Zygotes, "shared", {True: late})
     monkeypatch.setattr(Zygotes, "refused", {})
@@ -443,7 +443,7 @@ def test_a_sandbox_started_in_the_background_does_not_wait_for_the_zygotes_impor
     parent = None
     try:
         parent = WarmParent(isolation, layout, Limits(), preload_torch=True, wait=False)
-        assert time.monotonic() - started < 5 and not late.answered() and parent.joined is not None
+        assert time.monotonic() - started < 2.5 and not late.answered() and parent.joined is not None
         parent.greet()
         assert (parent.joined is not None, parent.zygote_problem) == (True, None)
     finally:
