@@ -14,7 +14,10 @@ from autograder.worker.zygote import SWITCH
 from sandboxed import sandboxed
 from test_zygote import call, ended, probe_sandbox
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)"),
+    pytest.mark.slow(seconds=12),  # pools of processes in the torch sandbox, both ways it starts
+]
 
 # Honest numpy code that works in parallel: a thread pool, then a process pool (fork),
 # after a dataset of small arrays was loaded and let go. Each task waits a little, as

@@ -15,7 +15,10 @@ from autograder.worker.sandbox import SandboxedSubmission
 from autograder.worker.zygote import SWITCH
 from sandboxed import sandboxed
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0 or find_bwrap() is None, reason="the zygote serves bwrap as root (CI runs as root)"),
+    pytest.mark.slow(seconds=8),  # gradings, and sandboxes whose memory is counted
+]
 
 @pytest.fixture(params=[None, "0"], ids=["zygote", "fresh"])
 def switch(request, monkeypatch):

@@ -86,6 +86,7 @@ def test_grade_all_given_one_submission_warns_before_grading_its_modules_as_stud
     assert f"autograder: warning: {one}: looks like one submission, not a class (losses, pooling, ... are graded as students); `autograder grade {one}` grades it as one" in done.stderr
 
 
+@pytest.mark.slow(seconds=5)  # a grade-all started and stopped
 def test_an_interrupted_grade_all_says_that_running_it_again_resumes(tmp_path):
     """Ended mid-batch, grade-all said only `autograder: error: terminated`, which reads as
     a failure; the README's promise (kill it and run it again) belongs in that line."""
