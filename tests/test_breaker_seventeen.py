@@ -8,39 +8,6 @@ import pytest
 
 from mutants import COURSE, assert_loses_exactly, checks_by_id, grade_mutant, grading_process, make_mutant
 
-# A DataLoader from random_split, batches of 16 from one seeded generator, early stopping
-# with patience 2.
-DATALOADER_16_PATIENCE = '''
-import copy as _copy
-from torch.utils.data import DataLoader as _DL, TensorDataset as _TD, random_split as _rs
-
-def train_detector(X, y, seed):
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    data = _TD(torch.from_numpy(X.copy()), torch.from_numpy(y.astype(np.float32)))
-    n_val = max(1, len(data) // 10)
-    train, val = _rs(data, [len(data) - n_val, n_val], generator=g)
-    loader = _DL(train, batch_size=16, shuffle=True, generator=g)
-    vx = torch.stack([v[0] for v in val]); vt = torch.stack([v[1] for v in val])
-    model = nn.Sequential(clip_classifier(1), nn.Flatten(0))
-    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    best, state, waited = float("inf"), None, 0
-    for _ in range(EPOCHS):
-        model.train()
-        for xb, tb in loader:
-            loss = F.binary_cross_entropy_with_logits(model(xb), tb)
-            opt.zero_grad(); loss.backward(); opt.step()
-        vl = validation_loss(model, vx, vt)
-        if vl < best:
-            best, state, waited = vl, _copy.deepcopy(model.state_dict()), 0
-        else:
-            waited += 1
-            if waited >= 2:
-                break
-    model.load_state_dict(state)
-    return model.eval()
-'''
-
 # numpy's seeded Generator for the split, a DataLoader of batches of 10 seeded from it, AdamW.
 DATALOADER_10_NUMPY_RNG = '''
 from torch.utils.data import DataLoader as _DL, TensorDataset as _TD
@@ -88,7 +55,10 @@ def train_one_epoch(model, optimiser, x, t):
 # seeded from the clock were caught the same way (breaker seventeen's report).
 NOT_REPRODUCIBLE = {"numpy_global_rng": UNSEEDED_BATCHES.format(order="np.random.permutation(len(x))")}
 
-CORRECT = {"loader16_patience": (DATALOADER_16_PATIENCE, "bob"), "loader10_numpy": (DATALOADER_10_NUMPY_RNG, "zz9")}
+# A DataLoader of 16 from random_split with early stopping (patience 2) passed for bob, s123
+# and zz9 in breaker seventeen's runs; a stratified sklearn split with a BatchNorm1d head
+# passed for s123 and zz9 but fell under the AUC bound for bob (a weaker model).
+CORRECT = {"loader10_numpy": (DATALOADER_10_NUMPY_RNG, "zz9")}
 
 
 @pytest.mark.slow(seconds=5)  # one grading of architectures each
