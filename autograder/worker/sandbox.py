@@ -161,9 +161,9 @@ class SandboxedSubmission:
             # counted as it is adopted, however recently it was (`watch_ahead`): memory its
             # calls hold ends it here, not in the import of the concept's worker
             self.watch_ahead(at_once=True)
-        if self._parent is None and torch and self._torch_ahead is not None:
-            ahead, self._torch_ahead = self._torch_ahead, None
-            self._parent = _adopted(ahead)
+            if self._torch_ahead is not None:
+                ahead, self._torch_ahead = self._torch_ahead, None
+                self._parent = _adopted(ahead)
         if self._parent is None:
             self._parent = self._start(torch=torch)
         if torch:
