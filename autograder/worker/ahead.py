@@ -2,21 +2,24 @@
 
 A complete submission's session grades the concepts one after another, and the last one,
 `architectures`, spends most of its time training the student's detector on one core
-while the other core waits. Two of those trainings have inputs that are the same for
-every student (the public clips, and the same clips upside down, with seed 0), so a check
-declares them with `@pytest.mark.ahead(function, inputs)` and the session sends each to a
-worker of its own in the concept's sandbox as soon as that sandbox is up, while the other
-concepts are graded in a sandbox of their own.
+while the other core waits. The training that its public check and several hidden ones share
+has inputs that are the same for every student (the public clips, with seed 0), so the
+checks declare it with `@pytest.mark.ahead(function, inputs)` and the session sends it to
+a worker of its own in the concept's sandbox as soon as that sandbox is up, while the
+other concepts are graded in a sandbox of their own.
 
-The calls run one after another, in the order declared (each starts once the one before
-answered well: no student code runs beside itself), and they have all answered before the
-concept's first check starts, whether the sandbox was up early or not; the concept's
-checks then get a fresh worker of their own, which the calls never touched. Each call has
-its check's time limit, counted from the moment it is sent whole. A check whose call is
-the same (same function, equal arguments) gets that call's answer, or its failure, once; a
-call whose worker has stopped since (its answer's objects are gone: a check of the concept
-that failed resets its sandbox) runs again, in a worker of its own as before, never in the
-concept's, where other checks ran. The first call that fails stops the others.
+Calls run one after another, in the order declared (each starts once the one before
+answered well, in a worker of its own: no student code runs beside itself), and they have
+all answered before the concept's first check starts, whether the sandbox was up early or
+not. If they all answered well, the last one's worker goes on to serve the concept's
+checks, which find it as the call left it, as in one process (a second worker would cost
+a second warm-up, and hold the call's memory and threads beside the checks'); else the
+checks get a fresh worker. Each call has its check's time limit, counted from the moment
+it is sent whole. A check whose call is the same (same function, equal arguments) gets
+that call's answer, or its failure, once; a call whose worker has stopped since (its
+answer's objects are gone: a check of the concept that failed resets its sandbox) runs
+again, in a worker of its own as before, never in one where checks ran. The first call
+that fails stops the others.
 """
 
 from collections.abc import Callable

@@ -25,9 +25,9 @@ checks come first); as root, the sandbox beside it runs as a user of its own, so
 takes the other's processes (RLIMIT_NPROC counts per user); not in the uid sandbox, where
 the two would share its working folder, and one's reset would kill the other. A grading server that grades one
 submission after another has it ready before the session starts (`Spares`). Once it is
-up, the concept's worker starts there early and runs the calls its checks start ahead
-(`autograder.worker.ahead`: the detector's trainings on the public clips) in a worker of
-their own while the other concepts are graded; the concept's checks get a fresh worker.
+up, the calls its checks start ahead (`autograder.worker.ahead`: the detector's training on
+the public clips) run there while the other concepts are graded, each in a worker of its
+own; the last one's worker then serves the concept's checks, as the first thing it ran.
 """
 
 import os
@@ -210,7 +210,7 @@ class SandboxedSubmission:
             self.session_deadline = time.monotonic() + self.session_time_s
         self._advance_ahead()
         for call in self._calls():
-            if call.worker is not None and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
+            if call.worker not in (None, self.worker) and call.done and (call.claimed or call.outcome is None or call.outcome.error is not None):
                 call.worker.close()  # it leaves its loop when the grader hangs up
         self.deadline = time.monotonic() + time_limit_s
         self.asked = False
@@ -312,9 +312,9 @@ class SandboxedSubmission:
             raise
 
     def _worker_for(self, module: str) -> Worker:
-        """The worker for `module`'s checks: the running one, or a fresh one that imported
-        the module, once the calls started ahead for it have answered in a worker of their
-        own (autograder.worker.ahead)."""
+        """The worker for `module`'s checks: the running one; else, once the calls started
+        ahead for it have answered (autograder.worker.ahead), the last call's worker if they
+        all answered well and it still runs, or a fresh one that imported the module."""
         if self.worker is not None and self.worker.module == module:
             return self.worker
         # leaving the last concept's worker, the import and the calls started ahead have
@@ -326,8 +326,11 @@ class SandboxedSubmission:
                 if not call.done and not self._answer_ahead(call, self.parent(torch=self.needs_torch(module))):
                     for rest in self._ahead[module]:  # the first failure stops the calls ahead
                         rest.done = True
-            self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
-            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
+            parent = self.parent(torch=self.needs_torch(module))
+            self.worker = self._calls_worker(module, parent)
+            if self.worker is None:
+                self.worker = Worker(self, module, parent)
+                self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
@@ -337,6 +340,19 @@ class SandboxedSubmission:
             raise
         self.deadline += time.monotonic() - started
         return self.worker
+
+    def _calls_worker(self, module: str, parent: WarmParent) -> Worker | None:
+        """The worker of `module`'s last call ahead, if every call ahead of the module
+        answered well and it still runs in `parent`: it goes on to serve the module's
+        checks. Its first check finds it as the training left it, as each later check of
+        the concept did before there were calls ahead (the trainings ran in the concept's
+        worker then), and as in one process; a second worker would also take a training's
+        memory and threads from the checks' limits, and a second warm-up (page faults,
+        kernels) from the machine: 0.2 s of CPU a complete submission."""
+        calls = self._ahead.get(module, [])
+        if calls and all(call.outcome is not None and call.outcome.error is None for call in calls) and self._in_use(calls[-1].worker, parent):
+            return calls[-1].worker
+        return None
 
     def _answer_ahead(self, call: AheadCall, parent: WarmParent) -> bool:
         """Answer `call` within its own limit from its start, in a worker of its own in
