@@ -1,9 +1,6 @@
 """Breaker round 11: calls started ahead run in a worker of their own (8f1051e), in parts
 (a16c433). Each test names a fault it found.
 
-FAULTS 1 and 5 are fixed since stop 27: the last call's worker serves the concept's checks
-(`SandboxedSubmission._calls_worker`), so no idle calls' worker stands beside them.
-
 FAULT 1 (test_an_idle_calls_worker_does_not_count_against_a_checks_memory): after the
 drain, the calls' worker stays alive, idle, for the rest of the concept (it holds the
 trained models' handles), in the same sandbox as the concept's own worker, and the
@@ -138,28 +135,24 @@ def zeros():
     return np.zeros(2, dtype=np.float32)
 
 
+@pytest.mark.xfail(strict=True, reason="FAULT 1: the idle calls' worker counts against the concept's checks' memory limit")
 def test_an_idle_calls_worker_does_not_count_against_a_checks_memory(tmp_path):
-    """Fixed since: the calls' worker serves the concept's checks, so the sandbox holds as
-    many processes after the calls ahead as a sandbox where they ran in the checks' worker."""
-    counts = []
-    for ahead in (True, False):
-        folder = tmp_path / str(ahead)
-        folder.mkdir()
-        submission = submission_of(folder)
-        try:
-            if ahead:
-                submission.start_ahead("architectures", "train_detector", (zeros(), 0), 30)
-            submission.start_check(60)
-            architectures = submission.module("architectures")
-            assert architectures.hold(0, 0) == 0  # the drain: the calls ahead have answered
-            if not ahead:
-                assert architectures.train_detector(zeros(), 0) is not None  # as the check trains itself
-            counts.append(len(submission._parent.processes()))
-            if ahead:
-                assert submission.worker is submission._ahead["architectures"][0].worker
-        finally:
-            submission.close()
-    assert counts[0] == counts[1], "an idle calls' worker beside the concept's"
+    submission = submission_of(tmp_path)
+    try:
+        submission.start_ahead("architectures", "train_detector", (zeros(), 0), 30)
+        submission.start_check(60)
+        architectures = submission.module("architectures")
+        assert architectures.hold(0, 0) == 0  # the drain: the calls' worker answered and idles
+        calls_worker = submission._ahead["architectures"][0].worker
+        assert not calls_worker.closed
+        held = submission._parent.memory_bytes()
+        idle = min(claimed_bytes([pid]) for pid in submission._parent.processes() if claimed_bytes([pid]) > 50 * 2**20)
+        # as the trainings ran in the concept's worker: held - idle + idle <= the limit; now held + idle > it
+        submission.limits = Limits(memory_bytes=held + idle // 2)
+        submission.start_check(60)
+        assert architectures.hold(idle, 1.0) == idle
+    finally:
+        submission.close()
 
 
 def test_a_model_trained_ahead_is_the_one_its_check_scores_even_if_the_next_training_reuses_it(tmp_path):
@@ -211,11 +204,10 @@ def test_a_student_object_handed_to_another_workers_object_is_refused(tmp_path):
     submission = submission_of(tmp_path)
     try:
         submission.start_ahead("architectures", "train_again", (zeros(), 0), 30)
-        submission.start_ahead("architectures", "quick", (), 30)  # the last call's worker serves the checks
         submission.start_check(60)
         architectures = submission.module("architectures")
         network = architectures.network()  # the concept's worker: its object number 1
-        model = architectures.train_again(zeros(), 0)  # the first call's worker: its number 1 too
+        model = architectures.train_again(zeros(), 0)  # the calls' worker: its number 1 too
         assert model._worker is not network._worker
         with pytest.raises(StudentCodeFailed, match="another worker"):
             model.same(network)
@@ -225,6 +217,7 @@ def test_a_student_object_handed_to_another_workers_object_is_refused(tmp_path):
         submission.close()
 
 
+@pytest.mark.xfail(strict=True, reason="FAULT 5: the idle calls' worker's threads count against the concept's checks' processes")
 def test_an_idle_calls_worker_does_not_count_against_a_checks_processes(tmp_path):
     submission = submission_of(tmp_path, processes=18)
     try:

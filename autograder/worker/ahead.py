@@ -11,15 +11,15 @@ other concepts are graded in a sandbox of their own.
 Calls run one after another, in the order declared (each starts once the one before
 answered well, in a worker of its own: no student code runs beside itself), and they have
 all answered before the concept's first check starts, whether the sandbox was up early or
-not. If they all answered well, the last one's worker goes on to serve the concept's
-checks, which find it as the call left it, as in one process (a second worker would cost
-a second warm-up, and hold the call's memory and threads beside the checks'); else the
-checks get a fresh worker. Each call has its check's time limit, counted from the moment
-it is sent whole. A check whose call is the same (same function, equal arguments) gets
-that call's answer, or its failure, once; a call whose worker has stopped since (its
-answer's objects are gone: a check of the concept that failed resets its sandbox) runs
-again, in a worker of its own as before, never in one where checks ran. The first call
-that fails stops the others.
+not. The concept's checks get a fresh worker, until a check claims a call with its first
+request: they go on in the call's worker from then on, as in one process, where the call
+would have run in that check (a worker kept beside them would cost a second warm-up, and
+hold the call's memory and threads against their limits). Each call has its check's time
+limit, counted from the moment it is sent whole. A check whose call is the same (same
+function, equal arguments) gets that call's answer, or its failure, once; a call whose
+worker has stopped since (its answer's objects are gone: a check of the concept that
+failed resets its sandbox) runs again, in a worker of its own as before, never in one
+where checks ran. The first call that fails stops the others.
 """
 
 from collections.abc import Callable

@@ -27,7 +27,8 @@ the two would share its working folder, and one's reset would kill the other. A 
 submission after another has it ready before the session starts (`Spares`). Once it is
 up, the calls its checks start ahead (`autograder.worker.ahead`: the detector's training on
 the public clips) run there while the other concepts are graded, each in a worker of its
-own; the last one's worker then serves the concept's checks, as the first thing it ran.
+own; the concept's checks get a fresh worker, until a check claims a call with its first
+request: they go on in the call's worker then, as in one process.
 """
 
 import os
@@ -237,7 +238,8 @@ class SandboxedSubmission:
         worker ended since it answered (`_run_again`); as the check's first request, alone
         in the sandbox, as it ran ahead: before the concept's worker is made, or once the
         one that served earlier checks is left (what they left running there, threads or
-        memory, would count against the call's limits, and only because a check raised)."""
+        memory, would count against the call's limits, and only because a check raised).
+        A check whose first request claims a call goes on in its worker (`_go_on_in`)."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
@@ -250,6 +252,8 @@ class SandboxedSubmission:
             return self._send(holder(payload, worker, label), payload, label)
         if _lost(ahead):
             self._run_again(ahead)
+        if first:
+            self._go_on_in(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
@@ -312,9 +316,9 @@ class SandboxedSubmission:
             raise
 
     def _worker_for(self, module: str) -> Worker:
-        """The worker for `module`'s checks: the running one; else, once the calls started
-        ahead for it have answered (autograder.worker.ahead), the last call's worker if they
-        all answered well and it still runs, or a fresh one that imported the module."""
+        """The worker for `module`'s checks: the running one, or a fresh one that imported
+        the module, once the calls started ahead for it have answered in a worker of their
+        own (autograder.worker.ahead)."""
         if self.worker is not None and self.worker.module == module:
             return self.worker
         # leaving the last concept's worker, the import and the calls started ahead have
@@ -326,11 +330,8 @@ class SandboxedSubmission:
                 if not call.done and not self._answer_ahead(call, self.parent(torch=self.needs_torch(module))):
                     for rest in self._ahead[module]:  # the first failure stops the calls ahead
                         rest.done = True
-            parent = self.parent(torch=self.needs_torch(module))
-            self.worker = self._calls_worker(module, parent)
-            if self.worker is None:
-                self.worker = Worker(self, module, parent)
-                self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
+            self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
+            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
@@ -341,18 +342,18 @@ class SandboxedSubmission:
         self.deadline += time.monotonic() - started
         return self.worker
 
-    def _calls_worker(self, module: str, parent: WarmParent) -> Worker | None:
-        """The worker of `module`'s last call ahead, if every call ahead of the module
-        answered well and it still runs in `parent`: it goes on to serve the module's
-        checks. Its first check finds it as the training left it, as each later check of
-        the concept did before there were calls ahead (the trainings ran in the concept's
-        worker then), and as in one process; a second worker would also take a training's
-        memory and threads from the checks' limits, and a second warm-up (page faults,
-        kernels) from the machine: 0.2 s of CPU a complete submission."""
-        calls = self._ahead.get(module, [])
-        if calls and all(call.outcome is not None and call.outcome.error is None for call in calls) and self._in_use(calls[-1].worker, parent):
-            return calls[-1].worker
-        return None
+    def _go_on_in(self, call: AheadCall) -> None:
+        """A check's first request claims `call`, answered well: the concept's checks go on
+        in the call's worker (the concept's fresh one, which held nothing of this check,
+        is left), as in one process, where the checks before the claiming one ran before
+        the call and those after it, after: as in the student's own `pytest`. A worker kept
+        beside them would hold the call's memory and threads against their limits, and
+        each training in a worker of its own costs a warm-up (page faults, kernels): 0.2 s
+        of CPU a complete submission."""
+        if call.outcome.error is None and call.worker is not self.worker and self._in_use(call.worker, self._parent):
+            if self.worker is not None:
+                self.worker.close()  # it leaves its loop when the grader hangs up
+            self.worker = call.worker
 
     def _answer_ahead(self, call: AheadCall, parent: WarmParent) -> bool:
         """Answer `call` within its own limit from its start, in a worker of its own in
