@@ -43,7 +43,7 @@ bias type (double) should be the same"), with or without --no-overlap, and the h
 clip_classifier_works_for_any_input_size, which passed at a42c161. Expected: a public
 check's verdict is the student's own. Fixed: the concept's checks get a fresh worker, as
 before b2b1352, until a check claims the call with its first request; they go on in the
-call's worker from then on (`SandboxedSubmission._go_on_in`), so the checks before the
+call's worker from then on (`SandboxedSubmission._going_on`), so the checks before the
 claiming one ran before the training, and those after it, after, as in the student's run.
 
 Looked at and fine (see the breaker's report): train_detector styles that leave
@@ -59,11 +59,9 @@ the idle calls' worker it replaces.
 import numpy as np
 import pytest
 
-from autograder.worker.isolation import choose_isolation
-from autograder.worker.limits import Limits
-from autograder.worker.sandbox import SandboxedSubmission
+from autograder.worker import sandbox
 from mutants import COURSE, checks_by_id, grading_process, plant
-from tests.test_breaker_ten import ARCHITECTURES, LOSSES
+from tests.test_breaker_ten import submission_of
 
 # torch allows one call a process; the grader's worker used to run the public and the
 # upside-down trainings each as the first call of a worker of its own
@@ -136,9 +134,7 @@ def test_the_checks_go_on_in_the_calls_worker_once_a_check_claims_it_first(tmp_p
     """Before the claim, a fresh worker, as the warm parent handed it over; from the check
     whose first request claims the call, the call's worker, as the training left it: in
     both modes, as in the student's own run, where the training runs in that check."""
-    (tmp_path / "architectures.py").write_text(ARCHITECTURES, encoding="utf-8")
-    (tmp_path / "losses.py").write_text(LOSSES, encoding="utf-8")
-    submission = SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=overlap)
+    submission = submission_of(tmp_path, torch_ahead=overlap)
     zeros = np.zeros(2, dtype=np.float32)
     try:
         submission.start_ahead("architectures", "train_detector", (zeros, 0), 30)
@@ -152,5 +148,31 @@ def test_the_checks_go_on_in_the_calls_worker_once_a_check_claims_it_first(tmp_p
         submission.start_check(60)
         assert submission.module("architectures").state() == [True, 0], "the checks after the claim are not in the training's worker"
         assert submission.worker is submission._ahead["architectures"][0].worker, "an idle worker beside the concept's"
+    finally:
+        submission.close()
+
+
+def test_a_check_that_claims_the_call_as_the_concepts_first_request_makes_no_fresh_worker(tmp_path, monkeypatch):
+    """The claim is the concept's first request: its checks go on in the call's worker
+    straight away, with no fresh worker spawned (and sent the import) only to be left."""
+    made = []
+
+    class Counted(sandbox.Worker):
+        def __init__(self, submission, module, parent):
+            super().__init__(submission, module, parent)
+            made.append(module)
+
+    monkeypatch.setattr(sandbox, "Worker", Counted)
+    submission = submission_of(tmp_path)
+    zeros = np.zeros(2, dtype=np.float32)
+    try:
+        submission.start_ahead("architectures", "train_detector", (zeros, 0), 30)
+        submission.start_check(60)
+        assert submission.module("losses").mse() == 0.0
+        submission.start_check(60)
+        assert submission.module("architectures").train_detector(zeros, 0) > 0
+        assert submission.module("architectures").state() == [True, 0]
+        assert made.count("architectures") == 1, "a fresh worker made beside the call's, and left at once"
+        assert submission.worker is submission._ahead["architectures"][0].worker
     finally:
         submission.close()

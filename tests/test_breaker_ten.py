@@ -98,10 +98,10 @@ threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGSTOP)).start()
 """
 
 
-def submission_of(tmp_path, architectures=ARCHITECTURES) -> SandboxedSubmission:
+def submission_of(tmp_path, architectures=ARCHITECTURES, torch_ahead=True) -> SandboxedSubmission:
     (tmp_path / "architectures.py").write_text(architectures, encoding="utf-8")
     (tmp_path / "losses.py").write_text(LOSSES, encoding="utf-8")
-    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=True)
+    return SandboxedSubmission(tmp_path, choose_isolation("bwrap"), Limits(), torch_ahead=torch_ahead)
 
 
 def test_the_calls_ahead_leave_the_concepts_worker_as_its_first_check_found_it(tmp_path):

@@ -239,21 +239,19 @@ class SandboxedSubmission:
         in the sandbox, as it ran ahead: before the concept's worker is made, or once the
         one that served earlier checks is left (what they left running there, threads or
         memory, would count against the call's limits, and only because a check raised).
-        A check whose first request claims a call goes on in its worker (`_go_on_in`)."""
+        A check whose first request claims a call goes on in its worker (`_going_on`)."""
         if module in self.broken_imports:
             failure = self.broken_imports[module]
             raise type(failure)(*failure.args)
         first, self.asked = not self.asked, True
         if first and _lost(ahead := self._claimable(module, payload)):
             self._run_again(ahead, alone=True)
-        worker = self._worker_for(module)  # it answers the calls ahead not answered yet
+        worker = self._worker_for(module, payload if first else None)  # it answers the calls ahead not answered yet
         ahead = self._claimable(module, payload)
         if ahead is None:
             return self._send(holder(payload, worker, label), payload, label)
         if _lost(ahead):
             self._run_again(ahead)
-        if first:
-            self._go_on_in(ahead)
         ahead.claimed = True
         if ahead.outcome.error is None:
             _copy_back(ahead.reply["mutated"], payload)
@@ -315,11 +313,16 @@ class SandboxedSubmission:
             self._end_sandbox()
             raise
 
-    def _worker_for(self, module: str) -> Worker:
+    def _worker_for(self, module: str, first_request: dict | None = None) -> Worker:
         """The worker for `module`'s checks: the running one, or a fresh one that imported
         the module, once the calls started ahead for it have answered in a worker of their
-        own (autograder.worker.ahead)."""
+        own (autograder.worker.ahead); for a check whose first request, `first_request`,
+        claims a call that answered well, the call's worker (`_going_on`)."""
         if self.worker is not None and self.worker.module == module:
+            going_on = self._going_on(module, first_request)
+            if going_on is not None:
+                self.worker.close()  # the concept's fresh one, which holds nothing of this check
+                self.worker = going_on
             return self.worker
         # leaving the last concept's worker, the import and the calls started ahead have
         # limits of their own, not the check's
@@ -330,8 +333,10 @@ class SandboxedSubmission:
                 if not call.done and not self._answer_ahead(call, self.parent(torch=self.needs_torch(module))):
                     for rest in self._ahead[module]:  # the first failure stops the calls ahead
                         rest.done = True
-            self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
-            self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
+            self.worker = self._going_on(module, first_request)
+            if self.worker is None:
+                self.worker = Worker(self, module, self.parent(torch=self.needs_torch(module)))
+                self._send(self.worker, {"op": "import", "module": module}, f"importing {module}.py", time.monotonic() + self.import_limit_s)
         except SandboxBroken as problem:
             self._end_sandbox()
             raise StudentCrashed(f"the sandbox for {module}.py could not start a worker ({problem})") from None
@@ -342,18 +347,18 @@ class SandboxedSubmission:
         self.deadline += time.monotonic() - started
         return self.worker
 
-    def _go_on_in(self, call: AheadCall) -> None:
-        """A check's first request claims `call`, answered well: the concept's checks go on
-        in the call's worker (the concept's fresh one, which held nothing of this check,
-        is left), as in one process, where the checks before the claiming one ran before
-        the call and those after it, after: as in the student's own `pytest`. A worker kept
-        beside them would hold the call's memory and threads against their limits, and
-        each training in a worker of its own costs a warm-up (page faults, kernels): 0.2 s
-        of CPU a complete submission."""
-        if call.outcome.error is None and call.worker is not self.worker and self._in_use(call.worker, self._parent):
-            if self.worker is not None:
-                self.worker.close()  # it leaves its loop when the grader hangs up
-            self.worker = call.worker
+    def _going_on(self, module: str, first_request: dict | None) -> Worker | None:
+        """The worker of the call ahead that `first_request`, a check's first request,
+        claims, if the call answered well and its worker still runs in the sandbox: the
+        concept's checks go on there, as in one process, where the checks before the
+        claiming one ran before the call and those after it, after: as in the student's own
+        `pytest`. A worker kept beside them would hold the call's memory and threads against
+        their limits, and each training in a worker of its own costs a warm-up (page faults,
+        kernels): 0.2 s of CPU a complete submission."""
+        call = self._claimable(module, first_request) if first_request is not None else None
+        if call is None or call.outcome.error is not None or call.worker is self.worker or not self._in_use(call.worker, self._parent):
+            return None
+        return call.worker
 
     def _answer_ahead(self, call: AheadCall, parent: WarmParent) -> bool:
         """Answer `call` within its own limit from its start, in a worker of its own in
